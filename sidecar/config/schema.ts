@@ -165,7 +165,7 @@ export function parseDuration(text: string): number | undefined {
   while (DURATION_PART.lastIndex < t.length) {
     const m = DURATION_PART.exec(t);
     if (m === null) return undefined;
-    total += Number(m[1]) * (DURATION_UNITS[m[2]] ?? NaN);
+    total += Number(m[1]) * (DURATION_UNITS[m[2]!] ?? NaN);
   }
   return Number.isFinite(total) ? total : undefined;
 }
@@ -202,7 +202,7 @@ export function parseHostPort(text: string): HostPort | undefined {
   if (m === null) return undefined;
   const port = Number(m[3]);
   if (port > 65535) return undefined;
-  return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]), port };
+  return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]!), port };
 }
 
 /** A listen or dial address `host:port`. Port 0 is allowed (ephemeral, used by tests). */
@@ -299,7 +299,11 @@ type Decoded<F extends Fields> = {
   [K in keyof F as F[K] extends DefaultedSchema<unknown> ? never : K]?: F[K] extends Schema<infer T> ? T : never;
 };
 
-export type ObjectSchema<F extends Fields> = DefaultedSchema<Decoded<F>> & { readonly fields: F };
+export interface ObjectSchema<F extends Fields> extends DefaultedSchema<Decoded<F>> {
+  readonly fields: F;
+  /** Objects always decode (to their defaults at worst); errors are recorded. */
+  decode(value: unknown, path: string, errors: ConfigErrors): Decoded<F>;
+}
 
 /**
  * A map with known keys. Unknown keys are errors, listing the known ones: a typo must not
@@ -327,7 +331,7 @@ export function object<F extends Fields>(
       }
     }
     for (const key of known) {
-      const d = fields[key].decode(raw[key], join(path, key), errors);
+      const d = fields[key]!.decode(raw[key], join(path, key), errors);
       if (d !== undefined) out[key] = d;
     }
     const result = out as Decoded<F>;
@@ -352,4 +356,18 @@ export function decodeOrThrow<T>(schema: Schema<T>, value: unknown, path = ''): 
     throw new ConfigError(errors.any() ? errors.list() : [`${path || 'configuration'}: missing`]);
   }
   return out;
+}
+
+/**
+ * A block whose presence turns a feature on, as the collector's `protocols: { grpc: }`:
+ * absent → undefined (off); present but empty (`grpc:` is null in YAML) → the defaults.
+ */
+export function presence<T>(schema: Schema<T>): Schema<T> {
+  return {
+    expected: schema.expected,
+    decode(value, path, errors) {
+      if (value === undefined) return undefined;
+      return schema.decode(value === null ? {} : value, path, errors);
+    },
+  };
 }

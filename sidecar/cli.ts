@@ -1,0 +1,135 @@
+// Command line of tracebridge-sidecar (DESIGN §1):
+//   tracebridge-sidecar [--config FILE]...          run (embedded default without --config)
+//   tracebridge-sidecar validate --config FILE...   check a config, list every error, exit 0 or 1
+//   tracebridge-sidecar convert VALUE               print a trace ID / header in every format
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config/schema.ts';
+import { loadConfigFiles, type Env } from './config/load.ts';
+import { decodeSidecarConfig, type SidecarConfig } from './config/service-config.ts';
+import { embeddedDefault } from './config/embedded-default.ts';
+import { components } from './service/components.ts';
+import { Service } from './service/service.ts';
+import { createLogger } from './telemetry/logger.ts';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Env;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+};
+
+const USAGE = `usage:
+  tracebridge-sidecar [--config FILE]...         run the sidecar (embedded default without --config)
+  tracebridge-sidecar validate --config FILE...  check a config and list every error
+  tracebridge-sidecar convert VALUE              show a trace ID or propagation header in every format
+  tracebridge-sidecar --version
+`;
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+interface Loaded {
+  config: SidecarConfig;
+  source: string;
+}
+
+/** Loads the config files given, or TRACEBRIDGE_CONFIG when that file exists, or the embedded default. */
+export function loadSidecarConfig(files: readonly string[], env: Env): Loaded {
+  if (files.length > 0) return { config: decodeSidecarConfig(loadConfigFiles(files, env)), source: files.join(', ') };
+  // The injector mounts an optional ConfigMap here; when the ConfigMap does not exist the file does
+  // not either, and the embedded default runs.
+  const mounted = env.TRACEBRIDGE_CONFIG?.trim();
+  if (mounted && existsSync(mounted)) return { config: decodeSidecarConfig(loadConfigFiles([mounted], env)), source: mounted };
+  const avail = {
+    receiver: new Set(components.receiver.keys()),
+    processor: new Set(components.processor.keys()),
+    exporter: new Set(components.exporter.keys()),
+  };
+  const def = embeddedDefault(env, avail);
+  return { config: decodeSidecarConfig(def.config), source: `embedded default (${def.exporterReason})` };
+}
+
+function configFiles(args: string[]): string[] {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', multiple: true } }, allowPositionals: false });
+  return values.config ?? [];
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === '--help' || command === '-h' || command === 'help') {
+      io.out(USAGE);
+      return 0;
+    }
+    if (command === '--version') {
+      io.out(`${version()}\n`);
+      return 0;
+    }
+    if (command === 'validate') {
+      const files = configFiles(rest);
+      if (files.length === 0) {
+        io.err(`validate needs --config FILE\n${USAGE}`);
+        return 2;
+      }
+      loadSidecarConfig(files, io.env);
+      io.out(`${files.join(', ')}: valid\n`);
+      return 0;
+    }
+    if (command === 'convert') {
+      // TODO(wire statically once sidecar/tracecontext lands)
+      const modulePath = './tracecontext/convert-command.ts';
+      const { runConvert } = (await import(modulePath)) as { runConvert: (a: string[], o: (l: string) => void, e: (l: string) => void) => number };
+      return runConvert(rest, (l) => io.out(`${l}\n`), (l) => io.err(`${l}\n`));
+    }
+    return await run(configFiles(argv), io);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${err.message}\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function run(files: string[], io: Io): Promise<number> {
+  const { config, source } = loadSidecarConfig(files, io.env);
+  const logger = createLogger(config.service.telemetry.logs.level);
+  logger.info({ version: version(), config: source, node: process.versions.node }, 'starting tracebridge sidecar');
+  const service = new Service(config, logger);
+  process.on('unhandledRejection', (reason) => logger.error({ err: String(reason) }, 'unhandled rejection (ignored; please report)'));
+  const stopped = new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal, deadline_ms: config.service.shutdownTimeoutMs }, 'signal received: draining');
+      const deadline = setTimeout(() => {
+        logger.warn('drain deadline passed; exiting with data still queued');
+        resolve(0);
+      }, config.service.shutdownTimeoutMs);
+      deadline.unref();
+      service.shutdown().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err: String(err) }, 'error during shutdown');
+          resolve(0);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await service.start();
+  const code = await stopped;
+  logger.flush();
+  return code;
+}

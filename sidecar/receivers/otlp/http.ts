@@ -1,0 +1,173 @@
+// OTLP/HTTP server: POST /v1/traces (and /v1/metrics, /v1/logs when a pipeline takes them),
+// binary protobuf or JSON, compressed or not. Answers in the request's content type; errors carry
+// a google.rpc.Status as the OTLP specification asks.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Consumers, OpaqueConsumer, TracesConsumer } from '../../component/component.ts';
+import { classifyRefusal, PermanentError, type Refusal } from '../../component/errors.ts';
+import { passthroughObs, receiverObs, type PassthroughObs, type ReceiverObs } from '../../component/obsreport.ts';
+import { encodeTraceResponse } from '../../pdata/otlp-schema.ts';
+import { traceRequestJsonToProto, traceResponseJson } from '../../pdata/otlp-json.ts';
+import { TracesData } from '../../pdata/traces.ts';
+import { WireFormatError } from '../../pdata/wire.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import type { MetricsRegistry } from '../../telemetry/metrics.ts';
+import { HttpError, mediaType, readBody } from '../internal/http-body.ts';
+import { httpStatusOf, ingestTraces, retryAfterHeader } from '../internal/ingest.ts';
+import { listen, closeServer } from '../internal/listen.ts';
+import type { HttpConfig } from './config.ts';
+
+const PROTOBUF = 'application/x-protobuf';
+const JSON_TYPE = 'application/json';
+
+type Format = 'proto' | 'json';
+
+// google.rpc.Status { int32 code = 1; string message = 2; } encoded by hand: two fields.
+function encodeStatus(code: number, message: string): Buffer {
+  const msg = Buffer.from(message, 'utf8');
+  const lenBytes: number[] = [];
+  let n = msg.length;
+  while (n >= 128) {
+    lenBytes.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  lenBytes.push(n);
+  return Buffer.concat([Buffer.from([0x08, code, 0x12, ...lenBytes]), msg]);
+}
+
+const GRPC_CODE = { invalid: 3, throttle: 8, unavailable: 14 } as const;
+
+export class OtlpHttpServer {
+  private readonly server: Server;
+  private readonly cfg: HttpConfig;
+  private readonly logger: Logger;
+  private readonly routes = new Map<string, (req: IncomingMessage, res: ServerResponse, fmt: Format, body: Buffer) => Promise<void>>();
+
+  constructor(id: string, cfg: HttpConfig, next: Consumers, logger: Logger, metrics: MetricsRegistry) {
+    this.cfg = cfg;
+    this.logger = logger;
+    if (next.traces !== undefined) {
+      const traces = next.traces;
+      const obs = receiverObs(metrics, id, 'http');
+      this.routes.set(cfg.traces_url_path, (_req, res, fmt, body) => this.handleTraces(traces, obs, res, fmt, body));
+    }
+    for (const [signal, path] of [['metrics', cfg.metrics_url_path], ['logs', cfg.logs_url_path]] as const) {
+      const consumer = next[signal];
+      if (consumer !== undefined) {
+        const obs = passthroughObs(metrics, id, 'http', signal);
+        this.routes.set(path, (_req, res, fmt, body) => this.handleOpaque(consumer, obs, signal, res, fmt, body));
+      }
+    }
+    this.server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, (req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.logger.error({ err }, 'OTLP HTTP handler failed');
+        if (!res.headersSent) this.sendError(res, 'json', 500, { kind: 'unavailable', message: 'internal error', retryAfterMs: undefined });
+      });
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = this.routes.get(path);
+    if (route === undefined) {
+      this.sendText(res, 404, `no OTLP endpoint at ${path} (this receiver serves ${[...this.routes.keys()].join(', ') || 'nothing'})`);
+      req.resume();
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      this.sendText(res, 405, `${req.method ?? ''} not allowed: use POST`);
+      req.resume();
+      return;
+    }
+    const type = mediaType(req);
+    const fmt: Format | undefined = type === PROTOBUF ? 'proto' : type === JSON_TYPE ? 'json' : undefined;
+    if (fmt === undefined) {
+      this.sendText(res, 415, `unsupported Content-Type "${type}": use ${PROTOBUF} or ${JSON_TYPE}`);
+      req.resume();
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.cfg.max_request_body_size);
+    } catch (err) {
+      const e = err instanceof HttpError ? err : new HttpError(400, String(err));
+      res.setHeader('Connection', 'close');
+      this.sendError(res, fmt, e.status, { kind: 'invalid', message: e.message });
+      return;
+    }
+    await route(req, res, fmt, body);
+  }
+
+  private async handleTraces(next: TracesConsumer, obs: ReceiverObs, res: ServerResponse, fmt: Format, body: Buffer): Promise<void> {
+    let data: TracesData;
+    try {
+      data = TracesData.fromProto(fmt === 'json' ? traceRequestJsonToProto(body) : body);
+    } catch (err) {
+      const message =
+        err instanceof WireFormatError ? `malformed ExportTraceServiceRequest: ${err.message}` : err instanceof PermanentError ? err.message : String(err);
+      this.sendError(res, fmt, 400, { kind: 'invalid', message });
+      return;
+    }
+    const out = await ingestTraces(next, obs, data);
+    if (!out.ok) {
+      this.sendError(res, fmt, httpStatusOf(out), out);
+      return;
+    }
+    if (fmt === 'json') this.send(res, 200, JSON_TYPE, traceResponseJson(out.rejected, out.message));
+    else this.send(res, 200, PROTOBUF, Buffer.from(encodeTraceResponse(out.rejected, out.message)));
+  }
+
+  private async handleOpaque(
+    next: OpaqueConsumer,
+    obs: PassthroughObs,
+    signal: 'metrics' | 'logs',
+    res: ServerResponse,
+    fmt: Format,
+    body: Buffer,
+  ): Promise<void> {
+    if (fmt === 'json') {
+      // Pass-through is byte for byte to OTLP exporters that speak protobuf.
+      this.sendError(res, fmt, 415, { kind: 'invalid', message: `OTLP/JSON ${signal} are not supported: send ${PROTOBUF}` });
+      return;
+    }
+    try {
+      await next.consumeOpaque({ signal, bytes: body });
+      obs.accepted.add(1);
+      this.send(res, 200, PROTOBUF, Buffer.alloc(0));
+    } catch (err) {
+      obs.refused.add(1);
+      const r = classifyRefusal(err);
+      this.sendError(res, fmt, httpStatusOf(r), r);
+    }
+  }
+
+  private sendError(res: ServerResponse, fmt: Format, status: number, r: Refusal): void {
+    for (const [k, v] of Object.entries(retryAfterHeader(r))) res.setHeader(k, v);
+    const code = GRPC_CODE[r.kind];
+    if (fmt === 'json') this.send(res, status, JSON_TYPE, JSON.stringify({ code, message: r.message }));
+    else this.send(res, status, PROTOBUF, encodeStatus(code, r.message));
+  }
+
+  private sendText(res: ServerResponse, status: number, text: string): void {
+    this.send(res, status, 'text/plain; charset=utf-8', `${text}\n`);
+  }
+
+  private send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
+    res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  async start(): Promise<void> {
+    await listen(this.server, this.cfg.endpoint);
+    this.logger.info({ endpoint: this.cfg.endpoint, port: this.port }, 'OTLP HTTP receiver listening');
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  async shutdown(graceMs = 5000): Promise<void> {
+    await closeServer(this.server, graceMs);
+  }
+}

@@ -1,0 +1,33 @@
+// Every component type the sidecar knows, by kind. Factories are light (config schema plus a
+// create function that imports the implementation on demand), so idle memory only pays for what
+// the config uses.
+import type { ExporterFactory, ExtensionFactory, Kind, ProcessorFactory, ReceiverFactory } from '../component/component.ts';
+import { otlpReceiverFactory } from '../receivers/otlp/factory.ts';
+import { debugExporterFactory } from '../exporters/debug/factory.ts';
+import { batchProcessorFactory } from '../processors/batch/factory.ts';
+import { healthCheckFactory } from '../extensions/health_check/factory.ts';
+
+export interface ComponentRegistry {
+  receiver: ReadonlyMap<string, ReceiverFactory>;
+  processor: ReadonlyMap<string, ProcessorFactory>;
+  exporter: ReadonlyMap<string, ExporterFactory>;
+  extension: ReadonlyMap<string, ExtensionFactory>;
+}
+
+function byType<F extends { type: string }>(list: F[]): ReadonlyMap<string, F> {
+  return new Map(list.map((f) => [f.type, f]));
+}
+
+export const components: ComponentRegistry = {
+  receiver: byType<ReceiverFactory>([otlpReceiverFactory]),
+  processor: byType<ProcessorFactory>([batchProcessorFactory]),
+  exporter: byType<ExporterFactory>([debugExporterFactory]),
+  extension: byType<ExtensionFactory>([healthCheckFactory]),
+};
+
+export const SECTION: Record<Kind, 'receivers' | 'processors' | 'exporters' | 'extensions'> = {
+  receiver: 'receivers',
+  processor: 'processors',
+  exporter: 'exporters',
+  extension: 'extensions',
+};

@@ -1,0 +1,142 @@
+// Builds pipelines from a validated config and owns start and shutdown, in the collector's order:
+// start extensions → exporters → processors → receivers; shut down in reverse so every stage
+// flushes into stages that still run.
+import type {
+  Component,
+  Consumers,
+  CreateSettings,
+  Exporter,
+  Host,
+  Kind,
+  OpaqueConsumer,
+  Processor,
+  ServiceStatus,
+  TracesConsumer,
+} from '../component/component.ts';
+import { fanoutOpaque, fanoutTraces } from '../component/fanout.ts';
+import type { SidecarConfig } from '../config/service-config.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { MetricsRegistry } from '../telemetry/metrics.ts';
+import { components, type ComponentRegistry } from './components.ts';
+import { registerProcessMetrics, TelemetryServer } from './telemetry-server.ts';
+
+export class Service implements Host {
+  status: ServiceStatus = 'starting';
+  readonly startedAt = new Date();
+  readonly metrics: MetricsRegistry;
+  readonly extensions = new Map<string, Component>();
+  readonly exporters = new Map<string, Exporter>();
+  readonly receivers = new Map<string, Component>();
+  /** Processors per pipeline, in pipeline order. */
+  readonly processors = new Map<string, Processor[]>();
+  telemetry: TelemetryServer | undefined;
+  private readonly cfg: SidecarConfig;
+  private readonly logger: Logger;
+  private readonly registry: ComponentRegistry;
+  private stopping: Promise<void> | undefined;
+
+  constructor(cfg: SidecarConfig, logger: Logger, registry: ComponentRegistry = components, metrics = new MetricsRegistry()) {
+    this.cfg = cfg;
+    this.logger = logger;
+    this.registry = registry;
+    this.metrics = metrics;
+    registerProcessMetrics(metrics, this.startedAt.getTime());
+  }
+
+  getExtension(id: string): Component | undefined {
+    return this.extensions.get(id);
+  }
+
+  private settings(id: string, kind: Kind, pipeline?: string): CreateSettings {
+    return { id, kind, logger: this.logger.child({ kind, name: id }), metrics: this.metrics, pipeline };
+  }
+
+  private async build(): Promise<void> {
+    const { cfg, registry } = this;
+    for (const id of cfg.service.extensions) {
+      const c = cfg.extensions.get(id)!;
+      this.extensions.set(id, await registry.extension.get(c.type)!.create(this.settings(id, 'extension'), c.config));
+    }
+    const used = new Set(cfg.service.pipelines.flatMap((p) => p.exporters));
+    for (const id of used) {
+      const c = cfg.exporters.get(id)!;
+      this.exporters.set(id, await registry.exporter.get(c.type)!.create(this.settings(id, 'exporter'), c.config));
+    }
+    const entries = new Map<string, { traces: TracesConsumer[]; metrics: OpaqueConsumer[]; logs: OpaqueConsumer[] }>();
+    for (const p of cfg.service.pipelines) {
+      let entry: TracesConsumer | OpaqueConsumer;
+      if (p.signal === 'traces') {
+        let next: TracesConsumer = fanoutTraces(p.exporters.map((e) => this.exporters.get(e)!.traces!));
+        const procs: Processor[] = [];
+        for (const id of [...p.processors].reverse()) {
+          const c = cfg.processors.get(id)!;
+          const proc = await registry.processor.get(c.type)!.create(this.settings(id, 'processor', p.id), c.config, next);
+          procs.unshift(proc);
+          next = proc;
+        }
+        this.processors.set(p.id, procs);
+        entry = next;
+      } else {
+        // Metrics and logs pass through unread: processors do not apply to opaque bytes.
+        const signal = p.signal;
+        entry = fanoutOpaque(p.exporters.map((e) => this.exporters.get(e)![signal]!));
+      }
+      for (const r of p.receivers) {
+        const e = entries.get(r) ?? { traces: [], metrics: [], logs: [] };
+        if (p.signal === 'traces') e.traces.push(entry as TracesConsumer);
+        else e[p.signal].push(entry as OpaqueConsumer);
+        entries.set(r, e);
+      }
+    }
+    for (const [id, e] of entries) {
+      const c = cfg.receivers.get(id)!;
+      const next: Consumers = {
+        traces: e.traces.length > 0 ? fanoutTraces(e.traces) : undefined,
+        metrics: e.metrics.length > 0 ? fanoutOpaque(e.metrics) : undefined,
+        logs: e.logs.length > 0 ? fanoutOpaque(e.logs) : undefined,
+      };
+      this.receivers.set(id, await registry.receiver.get(c.type)!.create(this.settings(id, 'receiver'), c.config, next));
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.build();
+    const addr = this.cfg.service.telemetry.metrics.address;
+    if (addr !== undefined) {
+      this.telemetry = new TelemetryServer(this.metrics, addr);
+      try {
+        await this.telemetry.start();
+      } catch (err) {
+        this.logger.error({ address: addr, err: (err as Error).message }, 'metrics endpoint could not start; continuing without it');
+        this.telemetry = undefined;
+      }
+    }
+    for (const c of this.extensions.values()) await c.start(this);
+    for (const c of this.exporters.values()) await c.start(this);
+    for (const procs of this.processors.values()) for (const p of procs) await p.start(this);
+    for (const c of this.receivers.values()) await c.start(this);
+    this.status = 'running';
+    this.logger.info(
+      { pipelines: this.cfg.service.pipelines.map((p) => p.id), receivers: [...this.receivers.keys()], exporters: [...this.exporters.keys()] },
+      'tracebridge sidecar running',
+    );
+  }
+
+  /** Stops intake, flushes processors, drains exporters. Safe to call twice. */
+  shutdown(): Promise<void> {
+    this.stopping ??= this.doShutdown();
+    return this.stopping;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.status = 'stopping';
+    this.logger.info('shutting down: stopping intake, draining');
+    await Promise.all([...this.receivers.values()].map((c) => c.shutdown()));
+    for (const procs of this.processors.values()) for (const p of procs) await p.shutdown();
+    await Promise.all([...this.exporters.values()].map((c) => c.shutdown()));
+    await Promise.all([...this.extensions.values()].map((c) => c.shutdown()));
+    await this.telemetry?.shutdown();
+    this.status = 'stopped';
+    this.logger.info('shutdown complete');
+  }
+}

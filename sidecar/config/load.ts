@@ -62,7 +62,8 @@ export function mergeConfig(base: unknown, over: unknown): unknown {
 export function parseConfigText(text: string, source: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `${source}: ${e.message.split('\n')[0]}`));
+    // The first syntax error is the real one; the rest are usually its echoes.
+    throw new ConfigError([`${source}: ${doc.errors[0]!.message.split('\n')[0]}`]);
   }
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   if (value !== null && value !== undefined && !isMap(value)) {

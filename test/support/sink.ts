@@ -86,7 +86,7 @@ const sinkFactory: ExporterFactory<{ mode: 'accept' | 'refuse' }> = {
 
 export const testRegistry: ComponentRegistry = {
   ...components,
-  exporter: new Map([...components.exporter, ['sink', sinkFactory as ExporterFactory]]),
+  exporter: new Map([...components.exporter, ['sink', sinkFactory]]),
 };
 
 export const silentLogger = createLogger('silent');

@@ -1,0 +1,27 @@
+// Process figures read from /proc: CPU seconds (utime + stime) and resident memory.
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the command name: state is field 3, utime 14, stime 15 (1-based in proc(5)).
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Pins every thread of a process to one CPU (threads created later inherit it). */
+export function pin(pid: number, cpu: number): void {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+  } catch {
+    // taskset missing: figures are still valid, only noisier.
+  }
+}

@@ -1,0 +1,255 @@
+// `npm run bench`: tracebridge side by side with a raw byte relay on the same machine.
+// The target (sidecar or relay) is pinned to CPU 0; the load generator and the sink to CPU 1.
+// Figures: max sustained spans/s, CPU-seconds per million spans at 100/1k/10k spans/s, RSS idle
+// and under load, cold start to ready. Writes bench/results/results.json and RESULTS.md.
+//   npm run bench -- --quick      shorter steps (a smoke run, figures are rougher)
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { components } from '../sidecar/service/components.ts';
+import { grpcSender, httpSender, runLoad, type LoadResult, type Sender, type Transport } from './load.ts';
+import { cpuSeconds, pin, rssBytes } from './proc.ts';
+import { makeShape, type Shape, type ShapeName } from './shapes.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const quick = process.argv.includes('--quick');
+const STEP_MS = quick ? 2000 : 5000;
+const CPU_MS = quick ? 3000 : 10_000;
+const P99_BOUND_MS = 100;
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Sink {
+  proc: ChildProcess;
+  port: number;
+  count(): Promise<{ spans: number; requests: number }>;
+  stop(): void;
+}
+
+async function startSink(): Promise<Sink> {
+  const proc = fork(join(ROOT, 'bench/sink-process.ts'), [], { execPath: process.execPath, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => proc.once('message', (m: { port: number }) => resolve(m.port)));
+  pin(proc.pid!, 1);
+  return {
+    proc,
+    port,
+    count: () =>
+      new Promise((resolve) => {
+        proc.once('message', (m: { spans: number; requests: number }) => resolve(m));
+        proc.send({ cmd: 'count' });
+      }),
+    stop: () => proc.send({ cmd: 'exit' }),
+  };
+}
+
+interface Target {
+  name: string;
+  proc: ChildProcess;
+  grpcPort: number;
+  httpPort: number;
+  coldStartMs: number;
+  stop(): Promise<void>;
+}
+
+async function waitHttp(url: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(5);
+  }
+  throw new Error(`${url} not ready after ${ms} ms`);
+}
+
+async function stopProc(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const done = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await Promise.race([done, sleep(30_000)]);
+}
+
+async function startSidecar(sinkPort: number): Promise<Target> {
+  const [grpcPort, httpPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), 'tb-bench-'));
+  const cfg = join(dir, 'sidecar.yaml');
+  writeFileSync(
+    cfg,
+    `receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: 127.0.0.1:${grpcPort}, max_recv_msg_size_mib: 16 }
+      http: { endpoint: 127.0.0.1:${httpPort} }
+processors:
+  batch: { send_batch_size: 8192, timeout: 200ms }
+exporters:
+  otlp: { endpoint: 127.0.0.1:${sinkPort}, tls: { insecure: true }, compression: none }
+extensions:
+  health_check: { endpoint: 127.0.0.1:${healthPort} }
+service:
+  extensions: [health_check]
+  pipelines:
+    traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
+  telemetry: { logs: { level: warn }, metrics: { address: 127.0.0.1:${metricsPort} } }
+`,
+  );
+  const t0 = performance.now();
+  const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'sidecar/main.ts'), '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitHttp(`http://127.0.0.1:${healthPort}/`, 20_000);
+  const coldStartMs = Math.round(performance.now() - t0);
+  return { name: 'tracebridge', proc, grpcPort, httpPort, coldStartMs, stop: () => stopProc(proc) };
+}
+
+async function startRelay(sinkPort: number): Promise<Target> {
+  const grpcPort = await freePort();
+  const t0 = performance.now();
+  const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'bench/relay-process.ts'), String(grpcPort), String(sinkPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
+  const coldStartMs = Math.round(performance.now() - t0);
+  return { name: 'raw relay', proc, grpcPort, httpPort: 0, coldStartMs, stop: () => stopProc(proc) };
+}
+
+interface ScenarioResult {
+  target: string;
+  transport: Transport;
+  shape: ShapeName;
+  coldStartMs: number;
+  idleRssMiB: number;
+  maxSustainedSpansPerSec: number;
+  ladder: (LoadResult & { delivered: number })[];
+  cpuSecondsPerMillion: Record<string, number>;
+  rssAt10kMiB: number;
+}
+
+const MiB = (b: number) => Number((b / 1024 / 1024).toFixed(1));
+
+async function measureStep(sender: Sender, target: Target, sink: Sink, shape: Shape, rate: number, ms: number) {
+  const before = await sink.count();
+  const cpu0 = cpuSeconds(target.proc.pid!);
+  const res = await runLoad(sender, shape, rate, ms);
+  await sleep(700); // let the batch timeout and exporter finish
+  const cpu1 = cpuSeconds(target.proc.pid!);
+  const after = await sink.count();
+  return { ...res, delivered: after.spans - before.spans, cpu: cpu1 - cpu0, rss: rssBytes(target.proc.pid!) };
+}
+
+async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, shapeName: ShapeName): Promise<ScenarioResult> {
+  const shape = makeShape(shapeName);
+  const sink = await startSink();
+  const target = kind === 'tracebridge' ? await startSidecar(sink.port) : await startRelay(sink.port);
+  pin(target.proc.pid!, 0);
+  const sender = transport === 'grpc' ? grpcSender(target.grpcPort) : httpSender(target.httpPort, transport === 'http-gzip');
+  try {
+    await sleep(1500);
+    const idleRss = rssBytes(target.proc.pid!);
+    // Warm up the JIT and connections.
+    await runLoad(sender, shape, 5000, 1000);
+    await sleep(500);
+
+    const ladder: ScenarioResult['ladder'] = [];
+    let maxSustained = 0;
+    const rates = quick ? [5000, 20_000, 50_000, 100_000] : [5000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000];
+    for (const rate of rates) {
+      const step = await measureStep(sender, target, sink, shape, rate, STEP_MS);
+      const { cpu: _c, rss: _r, ...rest } = step;
+      ladder.push(rest);
+      const sustained =
+        step.refusedRequests === 0 && step.skippedRequests === 0 && step.p99Ms <= P99_BOUND_MS && step.achievedSpansPerSec >= rate * 0.97 && step.delivered >= step.okSpans;
+      log(`  ${target.name} ${transport} ${shapeName} @${rate}/s: ok=${step.okSpans} delivered=${step.delivered} p99=${step.p99Ms}ms refused=${step.refusedRequests} skipped=${step.skippedRequests} ${sustained ? 'sustained' : 'NOT sustained'}`);
+      if (!sustained) break;
+      maxSustained = rate;
+    }
+    await sleep(1000);
+    const cpuPerMillion: Record<string, number> = {};
+    let rssAt10k = 0;
+    for (const rate of [100, 1000, 10_000]) {
+      const ms = rate === 100 ? CPU_MS * 2 : CPU_MS;
+      const step = await measureStep(sender, target, sink, shape, rate, ms);
+      cpuPerMillion[String(rate)] = Number(((step.cpu / Math.max(step.okSpans, 1)) * 1e6).toFixed(2));
+      if (rate === 10_000) rssAt10k = step.rss;
+      log(`  ${target.name} ${transport} ${shapeName} cpu @${rate}/s: ${cpuPerMillion[String(rate)]} CPU-s per million spans`);
+    }
+    return {
+      target: target.name,
+      transport,
+      shape: shapeName,
+      coldStartMs: target.coldStartMs,
+      idleRssMiB: MiB(idleRss),
+      maxSustainedSpansPerSec: maxSustained,
+      ladder,
+      cpuSecondsPerMillion: cpuPerMillion,
+      rssAt10kMiB: MiB(rssAt10k),
+    };
+  } finally {
+    sender.close();
+    await target.stop();
+    sink.stop();
+  }
+}
+
+function markdown(results: ScenarioResult[]): string {
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.versions.node}, ${quick ? 'quick mode' : 'full mode'}.`,
+    'Target pinned to CPU 0; load generator and sink on CPU 1. Sustained = no refusals, p99 ≤ 100 ms, ≥ 97% of the offered rate delivered.',
+    '',
+    '| target | load | shape | max sustained spans/s | CPU-s per M spans @100/s | @1k/s | @10k/s | RSS idle MiB | RSS @10k/s MiB | cold start ms |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.target} | OTLP ${r.transport} | ${r.shape} | ${r.maxSustainedSpansPerSec} | ${r.cpuSecondsPerMillion['100']} | ${r.cpuSecondsPerMillion['1000']} | ${r.cpuSecondsPerMillion['10000']} | ${r.idleRssMiB} | ${r.rssAt10kMiB} | ${r.coldStartMs} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  pin(process.pid, 1);
+  const plan: ['tracebridge' | 'relay', Transport, ShapeName][] = [
+    ['relay', 'grpc', 'testbed'],
+    ['tracebridge', 'grpc', 'testbed'],
+    ['tracebridge', 'http', 'testbed'],
+    ['tracebridge', 'http-gzip', 'testbed'],
+    ['relay', 'grpc', 'realistic'],
+    ['tracebridge', 'grpc', 'realistic'],
+  ];
+  if (!components.exporter.has('otlp')) {
+    log('the otlp exporter is not in this build: only the relay baseline runs');
+  }
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+  const results: ScenarioResult[] = [];
+  for (const [kind, transport, shape] of plan) {
+    if (kind === 'tracebridge' && !components.exporter.has('otlp')) continue;
+    if (only !== undefined && !`${kind}-${transport}-${shape}`.includes(only)) continue;
+    log(`scenario: ${kind} OTLP/${transport} ${shape}`);
+    results.push(await scenario(kind, transport, shape));
+  }
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ date: new Date().toISOString(), quick, results }, null, 2)}\n`);
+  const md = markdown(results);
+  writeFileSync(join(dir, 'RESULTS.md'), md);
+  process.stdout.write(md);
+}
+
+await main();
+process.exit(0);

@@ -84,9 +84,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return 0;
     }
     if (command === 'convert') {
-      // TODO(wire statically once sidecar/tracecontext lands)
-      const modulePath = './tracecontext/convert-command.ts';
-      const { runConvert } = (await import(modulePath)) as { runConvert: (a: string[], o: (l: string) => void, e: (l: string) => void) => number };
+      const { runConvert } = await import('./tracecontext/convert-command.ts');
       return runConvert(rest, (l) => io.out(`${l}\n`), (l) => io.err(`${l}\n`));
     }
     return await run(configFiles(argv), io);

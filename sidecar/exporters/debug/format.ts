@@ -1,7 +1,7 @@
 // Text renderings of a batch for the debug exporter. `normal` is one line per span: the service,
 // the span name and the trace ID in W3C and X-Ray form, so a user can grep either form.
 import type { AnyValue, ExportTraceServiceRequest, KeyValue } from '../../pdata/otlp-schema.ts';
-import { formatXRayTraceId, toHex } from '../../pdata/ids.ts';
+import { formatXRayTraceId, spanIdToHex, traceIdToHex } from '../../tracecontext/index.ts';
 
 const KIND = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS = ['UNSET', 'OK', 'ERROR'];
@@ -36,10 +36,10 @@ export function formatSpanLines(req: ExportTraceServiceRequest, detailed: boolea
     for (const ss of rs.scopeSpans ?? []) {
       for (const span of ss.spans ?? []) {
         const trace = span.traceId ?? new Uint8Array(16);
-        const parent = span.parentSpanId && span.parentSpanId.length > 0 ? toHex(span.parentSpanId) : '-';
+        const parent = span.parentSpanId && span.parentSpanId.length > 0 ? spanIdToHex(span.parentSpanId) : '-';
         lines.push(
           `span service=${service} name=${JSON.stringify(span.name ?? '')} kind=${KIND[span.kind ?? 0] ?? span.kind} ` +
-            `trace_id=${toHex(trace)} xray_trace_id=${formatXRayTraceId(trace)} span_id=${toHex(span.spanId ?? new Uint8Array(8))} ` +
+            `trace_id=${traceIdToHex(trace)} xray_trace_id=${formatXRayTraceId(trace)} span_id=${spanIdToHex(span.spanId ?? new Uint8Array(8))} ` +
             `parent_id=${parent} status=${STATUS[span.status?.code ?? 0] ?? span.status?.code} duration=${durationMs(span.startTimeUnixNano, span.endTimeUnixNano)}`,
         );
         if (detailed) {
@@ -47,7 +47,7 @@ export function formatSpanLines(req: ExportTraceServiceRequest, detailed: boolea
           if (ss.scope?.name) lines.push(`    scope ${ss.scope.name} ${ss.scope.version ?? ''}`.trimEnd());
           for (const a of span.attributes ?? []) lines.push(`    attribute ${a.key}=${anyValueText(a.value)}`);
           for (const ev of span.events ?? []) lines.push(`    event ${ev.name ?? ''} at ${String(ev.timeUnixNano ?? '')}`);
-          for (const l of span.links ?? []) lines.push(`    link trace_id=${toHex(l.traceId ?? new Uint8Array(16))} span_id=${toHex(l.spanId ?? new Uint8Array(8))}`);
+          for (const l of span.links ?? []) lines.push(`    link trace_id=${traceIdToHex(l.traceId ?? new Uint8Array(16))} span_id=${spanIdToHex(l.spanId ?? new Uint8Array(8))}`);
           if (span.status?.message) lines.push(`    status_message ${span.status.message}`);
         }
       }

@@ -87,3 +87,20 @@ describe('tracebridge-sidecar command', () => {
     assert.equal(await proc.exited, 0);
   });
 });
+
+describe('tracebridge-sidecar convert', () => {
+  it('prints a B3 64-bit ID in every format and says why legacy X-Ray rejects it', async () => {
+    const res = await runProcess(MAIN, ['convert', 'b3: 80f198ee56343ba8-e457b5a2e4d86bd1-1']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /trace ID \(W3C\):\s+000000000000000080f198ee56343ba8/);
+    assert.match(res.stdout, /trace ID \(X-Ray\):\s+1-00000000-0000000080f198ee56343ba8/);
+    assert.match(res.stdout, /traceparent:\s+00-000000000000000080f198ee56343ba8-e457b5a2e4d86bd1-01/);
+    assert.match(res.stdout, /legacy X-Ray now:\s+rejected/);
+  });
+
+  it('exits 1 with one clear line on a malformed value', async () => {
+    const res = await runProcess(MAIN, ['convert', 'traceparent: 00-zz-yy-01']);
+    assert.equal(res.code, 1);
+    assert.equal(res.stderr.trim().split('\n').length, 1);
+  });
+});

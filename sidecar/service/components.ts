@@ -3,6 +3,7 @@
 // the config uses.
 import type { ExporterFactory, ExtensionFactory, Kind, ProcessorFactory, ReceiverFactory } from '../component/component.ts';
 import { otlpReceiverFactory } from '../receivers/otlp/factory.ts';
+import { zipkinReceiverFactory } from '../receivers/zipkin/factory.ts';
 import { debugExporterFactory } from '../exporters/debug/factory.ts';
 import { batchProcessorFactory } from '../processors/batch/factory.ts';
 import { healthCheckFactory } from '../extensions/health_check/factory.ts';
@@ -19,7 +20,7 @@ function byType<F extends { type: string }>(list: F[]): ReadonlyMap<string, F> {
 }
 
 export const components: ComponentRegistry = {
-  receiver: byType<ReceiverFactory>([otlpReceiverFactory]),
+  receiver: byType<ReceiverFactory>([otlpReceiverFactory, zipkinReceiverFactory]),
   processor: byType<ProcessorFactory>([batchProcessorFactory]),
   exporter: byType<ExporterFactory>([debugExporterFactory]),
   extension: byType<ExtensionFactory>([healthCheckFactory]),

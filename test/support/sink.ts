@@ -92,10 +92,10 @@ export const testRegistry: ComponentRegistry = {
 export const silentLogger = createLogger('silent');
 
 /** Builds and starts a Service from YAML (env-expanded) with the sink exporter available. */
-export async function startService(yaml: string, env: Record<string, string> = {}): Promise<Service> {
+export async function startService(yaml: string, env: Record<string, string> = {}, registry: ComponentRegistry = testRegistry): Promise<Service> {
   const raw = expandEnv(parseConfigText(yaml, 'test.yaml'), env);
-  const cfg = decodeSidecarConfig(raw, testRegistry);
-  const svc = new Service(cfg, silentLogger, testRegistry);
+  const cfg = decodeSidecarConfig(raw, registry);
+  const svc = new Service(cfg, silentLogger, registry);
   await svc.start();
   return svc;
 }

@@ -106,8 +106,10 @@ export class WireReader {
 export interface SpanLocation {
   /** Offset of the 16 trace ID bytes, or -1 when the span has no (or a malformed) trace ID. */
   traceIdOffset: number;
-  /** Start time in Unix nanoseconds as a number, or 0 when absent. */
+  /** Start time in Unix nanoseconds as a number (exact to ~256 ns), or 0 when absent. */
   startTimeUnixNano: number;
+  /** Offset of the 8 start-time bytes (fixed64, little-endian) for exact reads, or -1. */
+  startTimeOffset: number;
   /** Offsets of each link's 16 trace ID bytes. Empty in the common case (shared array: copy to keep). */
   linkTraceIdOffsets: readonly number[];
   /** Span start and end offsets (the span's payload, after its LEN prefix). */
@@ -143,7 +145,7 @@ const NO_LINKS: readonly number[] = Object.freeze([]);
 export function walkTraceRequest(buf: Uint8Array, visitor?: TraceWalkVisitor): number {
   const r = new WireReader(buf);
   let spans = 0;
-  const loc: SpanLocation = { traceIdOffset: -1, startTimeUnixNano: 0, linkTraceIdOffsets: NO_LINKS, start: 0, end: 0 };
+  const loc: SpanLocation = { traceIdOffset: -1, startTimeUnixNano: 0, startTimeOffset: -1, linkTraceIdOffsets: NO_LINKS, start: 0, end: 0 };
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag !== TAG_RESOURCE_SPANS) {
@@ -197,6 +199,7 @@ function walkSpan(r: WireReader, spanEnd: number, loc: SpanLocation): void {
   loc.end = spanEnd;
   loc.traceIdOffset = -1;
   loc.startTimeUnixNano = 0;
+  loc.startTimeOffset = -1;
   loc.linkTraceIdOffsets = NO_LINKS;
   let links: number[] | undefined;
   r.end = spanEnd;
@@ -223,6 +226,7 @@ function walkSpan(r: WireReader, spanEnd: number, loc: SpanLocation): void {
         break;
       }
       case TAG_SPAN_START:
+        loc.startTimeOffset = r.pos;
         loc.startTimeUnixNano = r.fixed64AsNumber();
         break;
       case TAG_SPAN_LINK: {

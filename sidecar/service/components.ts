@@ -6,6 +6,7 @@ import { otlpReceiverFactory } from '../receivers/otlp/factory.ts';
 import { zipkinReceiverFactory } from '../receivers/zipkin/factory.ts';
 import { debugExporterFactory } from '../exporters/debug/factory.ts';
 import { batchProcessorFactory } from '../processors/batch/factory.ts';
+import { tracecontextProcessorFactory } from '../processors/tracecontext/factory.ts';
 import { healthCheckFactory } from '../extensions/health_check/factory.ts';
 
 export interface ComponentRegistry {
@@ -21,7 +22,7 @@ function byType<F extends { type: string }>(list: F[]): ReadonlyMap<string, F> {
 
 export const components: ComponentRegistry = {
   receiver: byType<ReceiverFactory>([otlpReceiverFactory, zipkinReceiverFactory]),
-  processor: byType<ProcessorFactory>([batchProcessorFactory]),
+  processor: byType<ProcessorFactory>([tracecontextProcessorFactory, batchProcessorFactory]),
   exporter: byType<ExporterFactory>([debugExporterFactory]),
   extension: byType<ExtensionFactory>([healthCheckFactory]),
 };

@@ -203,7 +203,8 @@ export function rewrittenTraceId(
   windowSeconds: number = DEFAULT_REWRITE_WINDOW_SECONDS,
 ): Uint8Array | undefined {
   if (traceId.length !== TRACE_ID_BYTES || !isValidTraceId(traceId)) return undefined;
-  const out = traceId.slice();
+  // A copy, never a view: Buffer.prototype.slice shares memory with its source.
+  const out = new Uint8Array(traceId);
   const outcome = rewriteTraceIdIfInvalid(out, 0, startEpochSeconds, windowSeconds);
   return outcome === 'kept' || outcome === 'rewritten' ? out : undefined;
 }

@@ -268,3 +268,14 @@ const PINNED_HASH_HEX = '6615eda8';
 // Computed independently (Python): offset 0x6615eda8 mod 86400 = 5928 s, so buckets start at
 // 01:38:48 UTC each day; the one holding 12:00 starts 2026-11-25T01:38:48Z = 0x6b063c28.
 const PINNED_REWRITE_HEX = '6b063c28bd862e3fe1be46a994272793';
+
+describe('rewrittenTraceId with a Buffer input', () => {
+  it('returns a copy and never writes into the caller\'s Buffer (Buffer#slice is a view)', () => {
+    const input = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+    const before = Buffer.from(input);
+    const out = rewrittenTraceId(input, Math.floor(Date.now() / 1000));
+    assert.ok(out !== undefined);
+    assert.deepEqual(input, before);
+    assert.notDeepEqual(Buffer.from(out), before);
+  });
+});

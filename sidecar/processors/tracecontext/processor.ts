@@ -1,0 +1,132 @@
+// The `tracecontext` processor on encoded OTLP bytes (no decode; unknown fields survive).
+// keep: a pass-through that does not even walk the bytes. rewrite: trace IDs that legacy X-Ray
+// ingestion would reject relative to the span's own start are rewritten in place (fixed 16 bytes),
+// links to the span's own original trace follow, and the original ID is appended as a span
+// attribute (the only length-changing edit, done in one re-framing pass per batch). drop: such
+// spans are removed. Every rewrite and drop is counted.
+import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
+import { TracesData } from '../../pdata/traces.ts';
+import { walkTraceRequest } from '../../pdata/wire.ts';
+import { encodeStringKeyValue, filterSpans, lenFieldHeader } from '../../pdata/splice.ts';
+import { appendToSpans } from '../../pdata/span-append.ts';
+import {
+  isUsableStartTime,
+  isValidTraceId,
+  isXRayValidTraceId,
+  readUnixNanosAsEpochSeconds,
+  rewriteTraceIdAtReceiveTime,
+  rewriteTraceIdIfInvalid,
+  traceIdToHex,
+  traceIdsEqual,
+} from '../../tracecontext/index.ts';
+import type { BoundCounter } from '../../telemetry/metrics.ts';
+import type { TracecontextConfig } from './config.ts';
+
+const SPAN_ATTRIBUTES_FIELD = 9;
+
+export class TracecontextProcessor implements Processor {
+  readonly mutatesData: boolean;
+  private readonly cfg: TracecontextConfig;
+  private readonly next: TracesConsumer;
+  private readonly windowSeconds: number;
+  private readonly rewritten: BoundCounter;
+  private readonly nondeterministic: BoundCounter;
+  private readonly dropped: BoundCounter;
+  private readonly linksRewritten: BoundCounter;
+  /** Scratch copy of the ID being rewritten (one per processor: consumeTraces is synchronous up to the hand-off). */
+  private readonly original = new Uint8Array(16);
+
+  constructor(settings: CreateSettings, cfg: TracecontextConfig, next: TracesConsumer) {
+    this.cfg = cfg;
+    this.next = next;
+    this.windowSeconds = cfg.rewrite_window / 1000;
+    // Only rewrite edits bytes in place; drop builds new bytes.
+    this.mutatesData = cfg.on_invalid === 'rewrite';
+    const labels = { processor: settings.id, pipeline: settings.pipeline ?? '' };
+    const m = settings.metrics;
+    this.rewritten = m.counter('tracebridge_tracecontext_rewritten_spans_total', 'Spans whose trace ID was rewritten to a legacy-X-Ray-valid one.').bind(labels);
+    this.nondeterministic = m
+      .counter('tracebridge_tracecontext_nondeterministic_rewrites_total', 'Rewrites anchored at the receive time because the span had no usable start time.')
+      .bind(labels);
+    this.dropped = m.counter('tracebridge_tracecontext_dropped_spans_total', 'Spans dropped by on_invalid: drop.').bind(labels);
+    this.linksRewritten = m.counter('tracebridge_tracecontext_rewritten_links_total', "Links to the span's own original trace rewritten with it.").bind(labels);
+  }
+
+  consumeTraces(data: TracesData): Promise<void> {
+    switch (this.cfg.on_invalid) {
+      case 'keep':
+        return this.next.consumeTraces(data);
+      case 'drop':
+        return this.next.consumeTraces(this.drop(data));
+      case 'rewrite':
+        return this.next.consumeTraces(this.rewrite(data));
+    }
+  }
+
+  private drop(data: TracesData): TracesData {
+    const buf = data.bytes;
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const invalid = new Set<number>();
+    walkTraceRequest(buf, {
+      span: (loc) => {
+        const off = loc.traceIdOffset;
+        if (off < 0 || !isValidTraceId(buf, off)) {
+          invalid.add(loc.start);
+          return;
+        }
+        const start = loc.startTimeOffset >= 0 ? readUnixNanosAsEpochSeconds(buf, loc.startTimeOffset) : 0;
+        const reference = isUsableStartTime(start) ? start : nowSeconds;
+        if (!isXRayValidTraceId(buf, reference, off)) invalid.add(loc.start);
+      },
+    });
+    if (invalid.size === 0) return data;
+    const kept = filterSpans(buf, (spanStart) => invalid.has(spanStart));
+    if (kept === undefined) return data;
+    this.dropped.add(kept.dropped);
+    return TracesData.trusted(kept.bytes, data.spanCount - kept.dropped);
+  }
+
+  private rewrite(data: TracesData): TracesData {
+    const buf = data.bytes;
+    const attr = this.cfg.original_id_attribute;
+    const appends = attr === '' ? undefined : new Map<number, Uint8Array>();
+    const original = this.original;
+    let receiveSeconds = 0;
+    walkTraceRequest(buf, {
+      span: (loc) => {
+        const off = loc.traceIdOffset;
+        if (off < 0) return;
+        const start = loc.startTimeOffset >= 0 ? readUnixNanosAsEpochSeconds(buf, loc.startTimeOffset) : 0;
+        original.set(buf.subarray(off, off + 16));
+        let outcome = rewriteTraceIdIfInvalid(buf, off, start, this.windowSeconds);
+        if (outcome === 'no-start-time') {
+          receiveSeconds ||= Math.floor(Date.now() / 1000);
+          outcome = rewriteTraceIdAtReceiveTime(buf, off, receiveSeconds, this.windowSeconds);
+          if (outcome === 'rewritten') this.nondeterministic.add(1);
+        }
+        if (outcome !== 'rewritten') return;
+        this.rewritten.add(1);
+        for (const linkOff of loc.linkTraceIdOffsets) {
+          if (traceIdsEqual(buf, linkOff, original, 0)) {
+            buf.copyWithin(linkOff, off, off + 4);
+            this.linksRewritten.add(1);
+          }
+        }
+        if (appends !== undefined) {
+          const kv = encodeStringKeyValue(attr, traceIdToHex(original));
+          appends.set(loc.start, Buffer.concat([lenFieldHeader(SPAN_ATTRIBUTES_FIELD, kv.length), kv]));
+        }
+      },
+    });
+    if (appends === undefined || appends.size === 0) return data;
+    return TracesData.trusted(appendToSpans(buf, appends), data.spanCount);
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}

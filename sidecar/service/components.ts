@@ -8,6 +8,7 @@ import { debugExporterFactory } from '../exporters/debug/factory.ts';
 import { batchProcessorFactory } from '../processors/batch/factory.ts';
 import { tracecontextProcessorFactory } from '../processors/tracecontext/factory.ts';
 import { healthCheckFactory } from '../extensions/health_check/factory.ts';
+import { awsXrayReceiverFactory } from '../receivers/awsxray/factory.ts';
 
 export interface ComponentRegistry {
   receiver: ReadonlyMap<string, ReceiverFactory>;
@@ -21,7 +22,7 @@ function byType<F extends { type: string }>(list: F[]): ReadonlyMap<string, F> {
 }
 
 export const components: ComponentRegistry = {
-  receiver: byType<ReceiverFactory>([otlpReceiverFactory, zipkinReceiverFactory]),
+  receiver: byType<ReceiverFactory>([otlpReceiverFactory, zipkinReceiverFactory, awsXrayReceiverFactory]),
   processor: byType<ProcessorFactory>([tracecontextProcessorFactory, batchProcessorFactory]),
   exporter: byType<ExporterFactory>([debugExporterFactory]),
   extension: byType<ExtensionFactory>([healthCheckFactory]),

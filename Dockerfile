@@ -1,0 +1,59 @@
+# syntax=docker/dockerfile:1
+# tracebridge: one image, two binaries.
+#   docker build -t ghcr.io/example/tracebridge:0.1.0 .
+#   docker buildx build --platform linux/amd64,linux/arm64 -t ghcr.io/example/tracebridge:0.1.0 --push .
+# Entrypoint: the sidecar (what the injector injects, with no args). The injector runs the other
+# binary through a command override: command: [node, /app/injector/main.ts] (see
+# mesh-configs/kubernetes/deployment.yaml).
+#
+# Source, not a build: Node 24 strips TypeScript types itself, and package.json's `bin` and
+# `npm start` run sidecar/main.ts and injector/main.ts as they are, so the image runs exactly the
+# files the tests ran. Node refuses type stripping only under node_modules; /app is not. No
+# compiler in the image, no dist/ that could drift from the sources.
+#
+# Base: Debian 12 slim with Node 24, multi-arch (amd64, arm64), pinned by tag. For reproducible
+# release builds pin the digest too, e.g. node:24-bookworm-slim@sha256:<digest>, from
+# `docker buildx imagetools inspect node:24-bookworm-slim`, and let a bot (Renovate, Dependabot)
+# bump it.
+
+# Dependencies. Every production dependency is plain JavaScript (a test checks: no native
+# addons), so this stage runs on the build machine's own platform and its node_modules serve
+# every target platform: no emulation in multi-arch builds.
+FROM --platform=$BUILDPLATFORM node:24-bookworm-slim AS deps
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+# Exactly the lockfile, production only (the devDependency `node` and the test tools stay out).
+# --ignore-scripts: no dependency's install script runs (the only one, a nested protobufjs,
+# merely checks its optional CLI's versions).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+    && npm cache clean --force
+
+FROM node:24-bookworm-slim AS runtime
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="tracebridge" \
+      org.opencontainers.image.description="Per-pod telemetry sidecar for service meshes (OTLP, Zipkin, X-Ray in; W3C/B3/X-Ray trace context bridged; OTLP and X-Ray out) and the admission webhook that injects it" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="https://github.com/example/tracebridge" \
+      org.opencontainers.image.vendor="tracebridge"
+ENV NODE_ENV=production
+WORKDIR /app
+# npm and corepack are not needed at run time: fewer files, fewer CVE reports to triage.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+    /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
+# Owned by root and read-only to the runtime user: the process never writes to its filesystem
+# (logs go to stdout/stderr, no caches), so readOnlyRootFilesystem: true holds.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY sidecar ./sidecar
+COPY injector ./injector
+# Numeric, non-root (runAsNonRoot can verify a number, not a name); no home directory needed.
+USER 65532:65532
+# Sidecar: OTLP gRPC/HTTP, Zipkin, X-Ray daemon (UDP segments, TCP sampling), health, metrics.
+# Injector: the webhook (HTTPS). Receivers bind 127.0.0.1 inside the pod; EXPOSE only documents.
+EXPOSE 4317/tcp 4318/tcp 9411/tcp 2000/udp 2000/tcp 13133/tcp 8888/tcp 8443/tcp
+# Exec form, so node is PID 1 and receives SIGTERM itself: both binaries drain and exit on it.
+ENTRYPOINT ["node", "/app/sidecar/main.ts"]

@@ -1,0 +1,207 @@
+// The Dockerfile, parsed with dockerfile-ast, follows the rules of issue 11 (multi-stage, Node 24
+// everywhere, production dependencies only, numeric non-root user, OCI labels, no secrets, no
+// URL downloads, arch-independent), and agrees with package.json and the code it packages: every
+// module the binaries load at run time is in the image.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { DockerfileParser, type From, type Instruction } from 'dockerfile-ast';
+import { parse as parseYaml } from 'yaml';
+import { ROOT } from '../support/process.ts';
+
+const dockerfileText = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const dockerfile = DockerfileParser.parse(dockerfileText);
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  type: string;
+  bin: Record<string, string>;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+};
+
+const froms = dockerfile.getFROMs();
+const instructions = dockerfile.getInstructions();
+const finalFrom = froms[froms.length - 1]!;
+/** Instructions of the last stage (after its FROM). */
+const finalStage = instructions.filter((i) => i.getRange().start.line > finalFrom.getRange().start.line);
+const keyword = (k: string, list: Instruction[] = instructions) => list.filter((i) => i.getKeyword() === k);
+const args = (i: Instruction) => i.getArgumentsContent() ?? '';
+const runs = keyword('RUN').map(args);
+
+describe('Dockerfile', () => {
+  it('is multi-stage, every stage named and built FROM a Node 24 image pinned by tag', () => {
+    assert.ok(froms.length >= 2, 'multi-stage');
+    for (const f of froms) {
+      assert.ok(f.getBuildStage(), `${f.getImage() ?? ''}: named stage`);
+      assert.ok(isNode24(f), `${f.getImage() ?? ''}: Node 24 base`);
+      assert.notEqual(f.getImageTag(), 'latest');
+    }
+  });
+
+  it('the Node 24 check rejects other bases', () => {
+    const other = DockerfileParser.parse('FROM node:22-bookworm-slim AS a\nFROM node AS b\nFROM gcr.io/distroless/nodejs24-debian12 AS c\n').getFROMs();
+    assert.deepEqual(other.map(isNode24), [false, false, true]);
+  });
+
+  it('is platform-agnostic: only the pure-JavaScript dependency stage runs on $BUILDPLATFORM, no arch-specific steps', () => {
+    for (const f of froms) {
+      const platform = f.getPlatformFlag()?.getValue();
+      if (platform !== undefined) {
+        assert.equal(platform, '$BUILDPLATFORM');
+        assert.notEqual(f, finalFrom, 'the runtime stage is the target platform');
+      }
+    }
+    for (const r of runs) {
+      assert.doesNotMatch(r, /amd64|arm64|x86_64|aarch64|uname -m|--print-architecture|apt-get install|apk add/, r);
+    }
+  });
+
+  it('installs with npm ci from the lockfile, production dependencies only; never npm install', () => {
+    assert.ok(runs.some((r) => /\bnpm ci\b/.test(r) && /--omit=dev\b/.test(r)), 'npm ci --omit=dev');
+    for (const r of runs) assert.doesNotMatch(r, /\bnpm (install|i|add)\b/, r);
+    const copies = keyword('COPY').map(args);
+    assert.ok(copies.some((c) => /package-lock\.json/.test(c)), 'the lockfile is in the build');
+  });
+
+  it('runs the final stage as a numeric non-root user, NODE_ENV=production, no writable copies', () => {
+    const users = keyword('USER', finalStage).map(args);
+    assert.equal(users.length, 1);
+    const m = /^(\d+)(?::(\d+))?$/.exec(users[0]!);
+    assert.ok(m !== null, `numeric USER, got ${users[0]!}`);
+    assert.notEqual(Number(m[1]), 0);
+    if (m[2] !== undefined) assert.notEqual(Number(m[2]), 0);
+    assert.ok(keyword('ENV', finalStage).map(args).some((e) => /^NODE_ENV=production$/.test(e)));
+    for (const c of keyword('COPY', finalStage)) assert.doesNotMatch(args(c), /--chown|--chmod/, 'files stay root-owned and read-only to the runtime user');
+    assert.equal(keyword('VOLUME').length, 0, 'nothing written at run time');
+  });
+
+  it('carries the OCI labels', () => {
+    const labels = keyword('LABEL').map(args).join(' ');
+    for (const l of ['title', 'description', 'version', 'revision', 'licenses', 'source']) {
+      assert.match(labels, new RegExp(`org\\.opencontainers\\.image\\.${l}=`), l);
+    }
+    assert.match(dockerfileText, new RegExp(`ARG VERSION=${pkg.version.replace(/\./g, '\\.')}\\b`), 'VERSION defaults to package.json version');
+  });
+
+  it('holds no secrets and downloads nothing by URL', () => {
+    for (const i of [...keyword('ARG'), ...keyword('ENV')]) assert.doesNotMatch(args(i), /(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|ACCESS_KEY)/i, args(i));
+    for (const a of keyword('ADD')) assert.doesNotMatch(args(a), /(https?|git):\/\//, 'ADD of a URL');
+    for (const r of runs) assert.doesNotMatch(r, /\b(curl|wget)\b/, r);
+    for (const c of keyword('COPY')) assert.doesNotMatch(args(c), /\.npmrc|\.env\b|\.pem|\.key\b/, args(c));
+  });
+
+  it('exposes the sidecar ports and the webhook port the manifests use', () => {
+    const exposed = keyword('EXPOSE').flatMap((e) => args(e).split(/\s+/));
+    const sidecar = parseYaml(
+      (parseYaml(readFileSync(join(ROOT, 'mesh-configs/kubernetes/sidecar-configmap.yaml'), 'utf8')) as { data: Record<string, string> }).data['config.yaml']!,
+    ) as { receivers: Record<string, Record<string, unknown>>; extensions: { health_check: { endpoint: string } } };
+    const portOf = (ep: unknown) => String(ep).split(':').pop()!;
+    const expected = [
+      `${portOf((sidecar.receivers.otlp!.protocols as Record<string, { endpoint: string }>).grpc!.endpoint)}/tcp`,
+      `${portOf((sidecar.receivers.otlp!.protocols as Record<string, { endpoint: string }>).http!.endpoint)}/tcp`,
+      `${portOf(sidecar.receivers.zipkin!.endpoint)}/tcp`,
+      `${portOf(sidecar.receivers.awsxray!.endpoint)}/udp`,
+      `${portOf(sidecar.extensions.health_check.endpoint)}/tcp`,
+      '8888/tcp',
+      '8443/tcp',
+    ];
+    for (const p of expected) assert.ok(exposed.includes(p), `${p} (exposed: ${exposed.join(' ')})`);
+  });
+
+  it('runs the sidecar by default and ships both binaries where package.json and the injector Deployment expect them', () => {
+    const workdir = keyword('WORKDIR', finalStage).map(args).pop();
+    assert.equal(workdir, '/app');
+    const entrypoint = JSON.parse(args(keyword('ENTRYPOINT', finalStage)[0]!)) as string[];
+    assert.deepEqual(entrypoint, ['node', `${workdir}/${pkg.bin['tracebridge-sidecar']!}`], 'exec form, the sidecar bin');
+    assert.match(pkg.scripts.start!, new RegExp(`node ${pkg.bin['tracebridge-sidecar']!.replace(/\./g, '\\.')}$`));
+    const copied = keyword('COPY', finalStage).map(args);
+    for (const bin of Object.values(pkg.bin)) {
+      const top = bin.split('/')[0]!;
+      assert.ok(copied.some((c) => c === `${top} ./${top}`), `COPY ${top}`);
+    }
+    assert.ok(copied.some((c) => c === 'package.json ./'), 'package.json: "type": "module" and the version the binaries print');
+    assert.equal(pkg.type, 'module');
+    const deployment = readFileSync(join(ROOT, 'mesh-configs/kubernetes/deployment.yaml'), 'utf8');
+    assert.ok(deployment.includes(`command: [node, ${workdir}/${pkg.bin['tracebridge-injector']!}]`), 'the injector command override');
+  });
+
+  it('the .dockerignore keeps node_modules, tests, bench results and .git out of the build context', () => {
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    for (const p of ['node_modules', 'test', '.git']) assert.ok(ignored.includes(p), p);
+    assert.ok(ignored.includes('bench/results') || ignored.includes('bench'), 'bench results');
+  });
+});
+
+describe('Dockerfile: the packaged code runs on production dependencies alone', () => {
+  const sources = Object.values(pkg.bin)
+    .map((bin) => join(ROOT, bin.split('/')[0]!))
+    .filter((dir) => existsSync(dir))
+    .flatMap(tsFiles);
+
+  it('every package a binary imports at run time is a production dependency (npm ci --omit=dev installs it)', () => {
+    const missing: string[] = [];
+    for (const file of sources) {
+      for (const spec of runtimeImports(readFileSync(file, 'utf8'))) {
+        if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+        if (pkg.dependencies[name] === undefined) missing.push(`${relative(ROOT, file)}: ${spec}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  it('every relative import stays inside the directories the image copies', () => {
+    const outside: string[] = [];
+    for (const file of sources) {
+      for (const spec of runtimeImports(readFileSync(file, 'utf8')).filter((s) => s.startsWith('.'))) {
+        const target = relative(ROOT, normalize(join(dirname(file), spec)));
+        if (!/^(sidecar|injector)\//.test(target) && target !== 'package.json') outside.push(`${relative(ROOT, file)}: ${spec}`);
+      }
+    }
+    assert.deepEqual(outside, []);
+  });
+
+  it('the import scan sees static, dynamic and re-exports, and skips type-only imports', () => {
+    const code = "import { a } from 'x';\nimport type { T } from 'types-only';\nexport { b } from './y.ts';\nconst m = await import('z');\nexport type { U } from 'also-types';\n";
+    assert.deepEqual(runtimeImports(code), ['x', './y.ts', 'z']);
+  });
+
+  it('no production dependency needs an install script or a native build (one lockfile serves every platform)', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; hasInstallScript?: boolean; os?: string[]; cpu?: string[] }> };
+    // The nested protobufjs 7 postinstall only checks its optional CLI's dependency versions.
+    const allowed = new Set(['node_modules/@grpc/proto-loader/node_modules/protobufjs']);
+    for (const [path, p] of Object.entries(lock.packages)) {
+      if (path === '' || p.dev === true) continue;
+      if (p.hasInstallScript === true) assert.ok(allowed.has(path), `${path} has an install script`);
+      assert.equal(p.cpu, undefined, `${path} is CPU-specific`);
+    }
+  });
+});
+
+function isNode24(f: From): boolean {
+  const name = f.getImageName() ?? '';
+  const tag = f.getImageTag() ?? '';
+  return (/(^|\/)node$/.test(name) && /^24(?:$|[.-])/.test(tag)) || /(^|\/)nodejs24(-|$)/.test(name);
+}
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return tsFiles(p);
+    return e.name.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Module specifiers loaded at run time: static imports, re-exports and import() (type-only erased). */
+function runtimeImports(code: string): string[] {
+  const out: string[] = [];
+  for (const m of code.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?\sfrom\s+['"]([^'"]+)['"]/gm)) {
+    if (m[2] === undefined) out.push(m[3]!);
+  }
+  for (const m of code.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) out.push(m[1]!);
+  for (const m of code.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1]!);
+  return out;
+}

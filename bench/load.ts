@@ -2,11 +2,12 @@
 // would slow down with the target and hide its limits). Latency is measured per request.
 import * as grpc from '@grpc/grpc-js';
 import { Agent, request } from 'node:http';
+import { createSocket } from 'node:dgram';
 import { gzipSync } from 'node:zlib';
 import { TRACE_EXPORT } from '../sidecar/receivers/otlp/grpc.ts';
 import type { Shape } from './shapes.ts';
 
-export type Transport = 'grpc' | 'http' | 'http-gzip';
+export type Transport = 'grpc' | 'http' | 'http-gzip' | 'zipkin' | 'xray-udp';
 
 export interface LoadResult {
   targetSpansPerSec: number;
@@ -36,6 +37,36 @@ export function grpcSender(port: number): Sender {
       client.makeUnaryRequest(TRACE_EXPORT, raw, raw, body, { deadline: Date.now() + 10_000 }, (err) => done(err === null));
     },
     close: () => client.close(),
+  };
+}
+
+/** Zipkin v2 JSON over HTTP, as Envoy posts it (202 on success). */
+export function zipkinSender(port: number): Sender {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  return {
+    send(body, done) {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/api/v2/spans', method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': String(body.length) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => done(res.statusCode === 202));
+        },
+      );
+      req.on('error', () => done(false));
+      req.end(body);
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+/** X-Ray daemon protocol: fire-and-forget UDP datagrams (delivery is checked at the sink). */
+export function xrayUdpSender(port: number): Sender {
+  const socket = createSocket('udp4');
+  return {
+    send(body, done) {
+      socket.send(body, port, '127.0.0.1', (err) => done(err === null));
+    },
+    close: () => socket.close(),
   };
 }
 

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { components } from '../sidecar/service/components.ts';
-import { grpcSender, httpSender, runLoad, type LoadResult, type Sender, type Transport } from './load.ts';
+import { grpcSender, httpSender, runLoad, xrayUdpSender, zipkinSender, type LoadResult, type Sender, type Transport } from './load.ts';
 import { cpuSeconds, pin, rssBytes } from './proc.ts';
-import { makeShape, type Shape, type ShapeName } from './shapes.ts';
+import { makeShape, makeXRayShape, makeZipkinShape, type Shape, type ShapeName } from './shapes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -62,6 +62,8 @@ interface Target {
   proc: ChildProcess;
   grpcPort: number;
   httpPort: number;
+  zipkinPort: number;
+  xrayPort: number;
   coldStartMs: number;
   stop(): Promise<void>;
 }
@@ -86,8 +88,14 @@ async function stopProc(proc: ChildProcess): Promise<void> {
   await Promise.race([done, sleep(30_000)]);
 }
 
-async function startSidecar(sinkPort: number): Promise<Target> {
-  const [grpcPort, httpPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+/** Processor lists the bench compares: the default hot path, and with the ID rewrite. */
+const PROCESSORS: Record<string, string> = {
+  batch: 'batch',
+  'tracecontext-rewrite': 'tracecontext, batch',
+};
+
+async function startSidecar(sinkPort: number, processors: string): Promise<Target> {
+  const [grpcPort, httpPort, healthPort, metricsPort, zipkinPort, xrayPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'tb-bench-'));
   const cfg = join(dir, 'sidecar.yaml');
   writeFileSync(
@@ -97,8 +105,11 @@ async function startSidecar(sinkPort: number): Promise<Target> {
     protocols:
       grpc: { endpoint: 127.0.0.1:${grpcPort}, max_recv_msg_size_mib: 16 }
       http: { endpoint: 127.0.0.1:${httpPort} }
+  zipkin: { endpoint: 127.0.0.1:${zipkinPort} }
+  awsxray: { endpoint: 127.0.0.1:${xrayPort}, transport: udp, proxy_server: { endpoint: 127.0.0.1:${xrayPort}, local_mode: true } }
 processors:
   batch: { send_batch_size: 8192, timeout: 200ms }
+  tracecontext: { on_invalid: rewrite }
 exporters:
   otlp: { endpoint: 127.0.0.1:${sinkPort}, tls: { insecure: true }, compression: none }
 extensions:
@@ -106,7 +117,7 @@ extensions:
 service:
   extensions: [health_check]
   pipelines:
-    traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
+    traces: { receivers: [otlp, zipkin, awsxray], processors: [${processors}], exporters: [otlp] }
   telemetry: { logs: { level: warn }, metrics: { address: 127.0.0.1:${metricsPort} } }
 `,
   );
@@ -114,7 +125,7 @@ service:
   const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'sidecar/main.ts'), '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${healthPort}/`, 20_000);
   const coldStartMs = Math.round(performance.now() - t0);
-  return { name: 'tracebridge', proc, grpcPort, httpPort, coldStartMs, stop: () => stopProc(proc) };
+  return { name: 'tracebridge', proc, grpcPort, httpPort, zipkinPort, xrayPort, coldStartMs, stop: () => stopProc(proc) };
 }
 
 async function startRelay(sinkPort: number): Promise<Target> {
@@ -123,12 +134,13 @@ async function startRelay(sinkPort: number): Promise<Target> {
   const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'bench/relay-process.ts'), String(grpcPort), String(sinkPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
   const coldStartMs = Math.round(performance.now() - t0);
-  return { name: 'raw relay', proc, grpcPort, httpPort: 0, coldStartMs, stop: () => stopProc(proc) };
+  return { name: 'raw relay', proc, grpcPort, httpPort: 0, zipkinPort: 0, xrayPort: 0, coldStartMs, stop: () => stopProc(proc) };
 }
 
 interface ScenarioResult {
   target: string;
   transport: Transport;
+  processors: string;
   shape: ShapeName;
   coldStartMs: number;
   idleRssMiB: number;
@@ -150,12 +162,26 @@ async function measureStep(sender: Sender, target: Target, sink: Sink, shape: Sh
   return { ...res, delivered: after.spans - before.spans, cpu: cpu1 - cpu0, rss: rssBytes(target.proc.pid!) };
 }
 
-async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, shapeName: ShapeName): Promise<ScenarioResult> {
-  const shape = makeShape(shapeName);
+function senderFor(transport: Transport, target: Target): Sender {
+  switch (transport) {
+    case 'grpc':
+      return grpcSender(target.grpcPort);
+    case 'http':
+    case 'http-gzip':
+      return httpSender(target.httpPort, transport === 'http-gzip');
+    case 'zipkin':
+      return zipkinSender(target.zipkinPort);
+    case 'xray-udp':
+      return xrayUdpSender(target.xrayPort);
+  }
+}
+
+async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, shapeName: ShapeName, processors = 'batch'): Promise<ScenarioResult> {
+  const shape = transport === 'zipkin' ? makeZipkinShape() : transport === 'xray-udp' ? makeXRayShape() : makeShape(shapeName);
   const sink = await startSink();
-  const target = kind === 'tracebridge' ? await startSidecar(sink.port) : await startRelay(sink.port);
+  const target = kind === 'tracebridge' ? await startSidecar(sink.port, PROCESSORS[processors]!) : await startRelay(sink.port);
   pin(target.proc.pid!, 0);
-  const sender = transport === 'grpc' ? grpcSender(target.grpcPort) : httpSender(target.httpPort, transport === 'http-gzip');
+  const sender = senderFor(transport, target);
   try {
     await sleep(1500);
     const idleRss = rssBytes(target.proc.pid!);
@@ -170,8 +196,11 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
       const step = await measureStep(sender, target, sink, shape, rate, STEP_MS);
       const { cpu: _c, rss: _r, ...rest } = step;
       ladder.push(rest);
+      // UDP has no answer: what counts is what reached the sink.
       const sustained =
-        step.refusedRequests === 0 && step.skippedRequests === 0 && step.p99Ms <= P99_BOUND_MS && step.achievedSpansPerSec >= rate * 0.97 && step.delivered >= step.okSpans;
+        transport === 'xray-udp'
+          ? step.delivered >= step.sentSpans * 0.97
+          : step.refusedRequests === 0 && step.skippedRequests === 0 && step.p99Ms <= P99_BOUND_MS && step.achievedSpansPerSec >= rate * 0.97 && step.delivered >= step.okSpans;
       log(`  ${target.name} ${transport} ${shapeName} @${rate}/s: ok=${step.okSpans} delivered=${step.delivered} p99=${step.p99Ms}ms refused=${step.refusedRequests} skipped=${step.skippedRequests} ${sustained ? 'sustained' : 'NOT sustained'}`);
       if (!sustained) break;
       maxSustained = rate;
@@ -189,6 +218,7 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
     return {
       target: target.name,
       transport,
+      processors,
       shape: shapeName,
       coldStartMs: target.coldStartMs,
       idleRssMiB: MiB(idleRss),
@@ -211,12 +241,12 @@ function markdown(results: ScenarioResult[]): string {
     `Run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.versions.node}, ${quick ? 'quick mode' : 'full mode'}.`,
     'Target pinned to CPU 0; load generator and sink on CPU 1. Sustained = no refusals, p99 ≤ 100 ms, ≥ 97% of the offered rate delivered.',
     '',
-    '| target | load | shape | max sustained spans/s | CPU-s per M spans @100/s | @1k/s | @10k/s | RSS idle MiB | RSS @10k/s MiB | cold start ms |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| target | load | processors | shape | max sustained spans/s | CPU-s per M spans @100/s | @1k/s | @10k/s | RSS idle MiB | RSS @10k/s MiB | cold start ms |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.target} | OTLP ${r.transport} | ${r.shape} | ${r.maxSustainedSpansPerSec} | ${r.cpuSecondsPerMillion['100']} | ${r.cpuSecondsPerMillion['1000']} | ${r.cpuSecondsPerMillion['10000']} | ${r.idleRssMiB} | ${r.rssAt10kMiB} | ${r.coldStartMs} |`,
+      `| ${r.target} | ${r.transport} | ${r.target === 'raw relay' ? '-' : r.processors} | ${r.shape} | ${r.maxSustainedSpansPerSec} | ${r.cpuSecondsPerMillion['100']} | ${r.cpuSecondsPerMillion['1000']} | ${r.cpuSecondsPerMillion['10000']} | ${r.idleRssMiB} | ${r.rssAt10kMiB} | ${r.coldStartMs} |`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -224,24 +254,27 @@ function markdown(results: ScenarioResult[]): string {
 
 async function main(): Promise<void> {
   pin(process.pid, 1);
-  const plan: ['tracebridge' | 'relay', Transport, ShapeName][] = [
-    ['relay', 'grpc', 'testbed'],
-    ['tracebridge', 'grpc', 'testbed'],
-    ['tracebridge', 'http', 'testbed'],
-    ['tracebridge', 'http-gzip', 'testbed'],
-    ['relay', 'grpc', 'realistic'],
-    ['tracebridge', 'grpc', 'realistic'],
+  const plan: ['tracebridge' | 'relay', Transport, ShapeName, string][] = [
+    ['relay', 'grpc', 'testbed', '-'],
+    ['tracebridge', 'grpc', 'testbed', 'batch'],
+    ['tracebridge', 'grpc', 'testbed', 'tracecontext-rewrite'],
+    ['tracebridge', 'http', 'testbed', 'batch'],
+    ['tracebridge', 'http-gzip', 'testbed', 'batch'],
+    ['relay', 'grpc', 'realistic', '-'],
+    ['tracebridge', 'grpc', 'realistic', 'batch'],
+    ['tracebridge', 'zipkin', 'realistic', 'batch'],
+    ['tracebridge', 'xray-udp', 'realistic', 'batch'],
   ];
   if (!components.exporter.has('otlp')) {
     log('the otlp exporter is not in this build: only the relay baseline runs');
   }
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const results: ScenarioResult[] = [];
-  for (const [kind, transport, shape] of plan) {
+  for (const [kind, transport, shape, processors] of plan) {
     if (kind === 'tracebridge' && !components.exporter.has('otlp')) continue;
-    if (only !== undefined && !`${kind}-${transport}-${shape}`.includes(only)) continue;
-    log(`scenario: ${kind} OTLP/${transport} ${shape}`);
-    results.push(await scenario(kind, transport, shape));
+    if (only !== undefined && !`${kind}-${transport}-${shape}-${processors}`.includes(only)) continue;
+    log(`scenario: ${kind} ${transport} ${shape} ${processors}`);
+    results.push(await scenario(kind, transport, shape, processors === '-' ? 'batch' : processors));
   }
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });

@@ -75,3 +75,71 @@ export function makeShape(name: ShapeName, variants = 8): Shape {
   }
   return { name, spansPerRequest, requests };
 }
+
+/** Envoy-style Zipkin v2 JSON: 20 spans per POST, 128-bit IDs, Istio tags (~1 KB per span). */
+export function makeZipkinShape(variants = 8): Shape {
+  const hex = (n: number) => randomBytes(n).toString('hex');
+  const nowUs = Date.now() * 1000;
+  const requests: Buffer[] = [];
+  for (let v = 0; v < variants; v++) {
+    const spans = Array.from({ length: 20 }, (_, i) => ({
+      traceId: hex(16),
+      id: hex(8),
+      parentId: hex(8),
+      kind: i % 2 === 0 ? 'SERVER' : 'CLIENT',
+      name: 'orders.shop.svc.cluster.local:8080/api/v1/orders/*',
+      timestamp: nowUs,
+      duration: 12345,
+      shared: i % 2 === 0,
+      localEndpoint: { serviceName: 'orders.shop', ipv4: '10.42.17.203' },
+      remoteEndpoint: { serviceName: 'payments.shop', ipv4: '10.42.9.12', port: 8080 },
+      tags: {
+        'http.method': 'GET',
+        'http.url': `http://orders.shop.svc.cluster.local:8080/api/v1/orders/${100000 + i}?expand=items,customer`,
+        'http.status_code': '200',
+        'http.protocol': 'HTTP/1.1',
+        user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+        'istio.canonical_service': 'orders',
+        'istio.canonical_revision': 'v2',
+        'istio.mesh_id': 'cluster.local',
+        'istio.namespace': 'shop',
+        node_id: 'sidecar~10.42.17.203~orders-v2-7d9c8b6f5-x2x9k.shop~shop.svc.cluster.local',
+        'guid:x-request-id': '6c1c6f0e-3f5b-4b8f-9f7a-2f1d7d9e3c11',
+        upstream_cluster: 'outbound|8080||payments.shop.svc.cluster.local',
+        'upstream_cluster.name': 'outbound|8080||payments.shop.svc.cluster.local',
+        response_flags: '-',
+        response_size: '1843',
+        request_size: '0',
+        component: 'proxy',
+      },
+    }));
+    requests.push(Buffer.from(JSON.stringify(spans)));
+  }
+  return { name: 'realistic', spansPerRequest: 20, requests };
+}
+
+/** X-Ray SDK-style UDP datagrams: a segment with two embedded subsegments (3 spans) each. */
+export function makeXRayShape(variants = 8): Shape {
+  const hex = (n: number) => randomBytes(n).toString('hex');
+  const now = Date.now() / 1000;
+  const requests: Buffer[] = [];
+  for (let v = 0; v < variants; v++) {
+    const segment = {
+      name: 'orders',
+      id: hex(8),
+      trace_id: `1-${Math.floor(now).toString(16)}-${hex(12)}`,
+      start_time: now,
+      end_time: now + 0.012,
+      origin: 'AWS::EKS::Container',
+      http: { request: { method: 'GET', url: 'http://orders.shop/api/v1/orders/123', client_ip: '10.42.9.12', user_agent: 'curl/8.5.0' }, response: { status: 200, content_length: 1843 } },
+      annotations: { tenant: 'acme', order_id: 123 },
+      metadata: { default: { debug: { cart: ['a', 'b'] } } },
+      subsegments: [
+        { name: 'DynamoDB', id: hex(8), start_time: now + 0.001, end_time: now + 0.004, namespace: 'aws', aws: { operation: 'GetItem', region: 'us-east-1', table_name: 'orders', request_id: 'R1' }, http: { response: { status: 200 } } },
+        { name: 'payments.shop', id: hex(8), start_time: now + 0.005, end_time: now + 0.011, namespace: 'remote', http: { request: { method: 'POST', url: 'http://payments.shop/charge' }, response: { status: 201 } } },
+      ],
+    };
+    requests.push(Buffer.from(`{"format":"json","version":1}\n${JSON.stringify(segment)}`));
+  }
+  return { name: 'realistic', spansPerRequest: 3, requests };
+}

@@ -52,6 +52,7 @@ export function loadSidecarConfig(files: readonly string[], env: Env): Loaded {
     receiver: new Set(components.receiver.keys()),
     processor: new Set(components.processor.keys()),
     exporter: new Set(components.exporter.keys()),
+    extension: new Set(components.extension.keys()),
   };
   const def = embeddedDefault(env, avail);
   return { config: decodeSidecarConfig(def.config), source: `embedded default (${def.exporterReason})` };

@@ -41,7 +41,10 @@ function pickExporter(env: Env): { id: string; config: Record<string, unknown>; 
  * @param available component types compiled into this build, so the default only names what
  * exists (`receivers`, `processors`, `exporters` by type).
  */
-export function embeddedDefault(env: Env, available: { receiver: ReadonlySet<string>; processor: ReadonlySet<string>; exporter: ReadonlySet<string> }): EmbeddedDefault {
+export function embeddedDefault(
+  env: Env,
+  available: { receiver: ReadonlySet<string>; processor: ReadonlySet<string>; exporter: ReadonlySet<string>; extension?: ReadonlySet<string> },
+): EmbeddedDefault {
   let exporter = pickExporter(env);
   if (!available.exporter.has(exporter.id)) {
     exporter = { id: 'debug', config: { verbosity: 'normal' }, reason: `exporter ${exporter.id} is not available in this build; printing spans` };
@@ -68,15 +71,20 @@ export function embeddedDefault(env: Env, available: { receiver: ReadonlySet<str
     pipelines.metrics = { receivers: ['otlp'], exporters: [exporter.id] };
     pipelines.logs = { receivers: ['otlp'], exporters: [exporter.id] };
   }
+  const extensions: Record<string, unknown> = { health_check: { endpoint: '0.0.0.0:13133' } };
+  // The injector sets TRACEBRIDGE_HEADER_BRIDGE=true for pods annotated tracebridge.io/header-bridge.
+  if (env.TRACEBRIDGE_HEADER_BRIDGE?.trim() === 'true' && available.extension?.has('header_bridge') === true) {
+    extensions.header_bridge = { endpoint: '127.0.0.1:13128' };
+  }
   return {
     exporterReason: exporter.reason,
     config: {
       receivers,
       processors,
       exporters: { [exporter.id]: exporter.config },
-      extensions: { health_check: { endpoint: '0.0.0.0:13133' } },
+      extensions,
       service: {
-        extensions: ['health_check'],
+        extensions: Object.keys(extensions),
         pipelines,
         telemetry: { logs: { level: env.TRACEBRIDGE_LOG_LEVEL?.trim() || 'info' }, metrics: { address: metricsAddress } },
       },

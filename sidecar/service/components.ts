@@ -9,6 +9,7 @@ import { batchProcessorFactory } from '../processors/batch/factory.ts';
 import { tracecontextProcessorFactory } from '../processors/tracecontext/factory.ts';
 import { healthCheckFactory } from '../extensions/health_check/factory.ts';
 import { awsXrayReceiverFactory } from '../receivers/awsxray/factory.ts';
+import { headerBridgeFactory } from '../extensions/header_bridge/factory.ts';
 
 export interface ComponentRegistry {
   receiver: ReadonlyMap<string, ReceiverFactory>;
@@ -25,7 +26,7 @@ export const components: ComponentRegistry = {
   receiver: byType<ReceiverFactory>([otlpReceiverFactory, zipkinReceiverFactory, awsXrayReceiverFactory]),
   processor: byType<ProcessorFactory>([tracecontextProcessorFactory, batchProcessorFactory]),
   exporter: byType<ExporterFactory>([debugExporterFactory]),
-  extension: byType<ExtensionFactory>([healthCheckFactory]),
+  extension: byType<ExtensionFactory>([healthCheckFactory, headerBridgeFactory]),
 };
 
 export const SECTION: Record<Kind, 'receivers' | 'processors' | 'exporters' | 'extensions'> = {

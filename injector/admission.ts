@@ -1,0 +1,150 @@
+// AdmissionReview handling (DESIGN §4 "AdmissionReview"), following the OpenTelemetry
+// Operator's webhook: decode → look up the namespace → decide → mutate a copy → JSON Patch
+// against the original. Fail open: an internal error answers `allowed: true` without a patch,
+// because `failurePolicy: Ignore` covers neither `allowed: false` nor a patch the API server
+// cannot apply. Malformed requests answer 400.
+import { sidecarSettings, type InjectorConfig, type SidecarSettings } from './config.ts';
+import { decide, decisionPolicy, type Decision, type DecisionPolicy } from './decision.ts';
+import { diff } from './json-patch.ts';
+import type { Logger } from './logger.ts';
+import type { InjectorMetrics } from './metrics.ts';
+import type { ModeChoice } from './mode.ts';
+import { injectSidecar, type PodStep } from './mutation.ts';
+import { displayName, isRecord, type NamespaceInfo, type Pod } from './pod.ts';
+
+export interface AdmissionDeps {
+  config: InjectorConfig;
+  version: string;
+  logger: Logger;
+  metrics: InjectorMetrics;
+  namespace(name: string): Promise<NamespaceInfo>;
+  mode(): Promise<ModeChoice>;
+  /** Extra pod steps for this namespace (mesh wiring). */
+  steps?(ns: NamespaceInfo): readonly PodStep[];
+}
+
+export interface AdmissionAnswer {
+  status: number;
+  body: unknown;
+}
+
+interface AdmissionRequest {
+  uid: string;
+  kind?: { group?: string; version?: string; kind?: string };
+  operation?: string;
+  namespace?: string;
+  name?: string;
+  dryRun?: boolean;
+  object?: unknown;
+}
+
+class MalformedReview extends Error {}
+
+function parseReview(body: Buffer): AdmissionRequest {
+  let review: unknown;
+  try {
+    review = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new MalformedReview('body is not JSON');
+  }
+  if (!isRecord(review)) throw new MalformedReview('body is not a JSON object');
+  if (review.kind !== 'AdmissionReview') throw new MalformedReview('kind must be AdmissionReview');
+  if (review.apiVersion !== 'admission.k8s.io/v1') {
+    throw new MalformedReview(`apiVersion must be admission.k8s.io/v1 (got ${JSON.stringify(review.apiVersion)}); set admissionReviewVersions: [v1]`);
+  }
+  const req = review.request;
+  if (!isRecord(req)) throw new MalformedReview('request is missing');
+  if (typeof req.uid !== 'string' || req.uid === '') throw new MalformedReview('request.uid is missing');
+  return req as unknown as AdmissionRequest;
+}
+
+function answer(uid: string, patch?: readonly unknown[]): AdmissionAnswer {
+  const response: Record<string, unknown> = { uid, allowed: true };
+  if (patch !== undefined && patch.length > 0) {
+    response.patchType = 'JSONPatch';
+    response.patch = Buffer.from(JSON.stringify(patch)).toString('base64');
+  }
+  return { status: 200, body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response } };
+}
+
+export class AdmissionHandler {
+  private readonly deps: AdmissionDeps;
+  private readonly policy: DecisionPolicy;
+  private readonly settings: SidecarSettings;
+
+  constructor(deps: AdmissionDeps) {
+    this.deps = deps;
+    this.policy = decisionPolicy(deps.config);
+    this.settings = sidecarSettings(deps.config);
+  }
+
+  async review(body: Buffer): Promise<AdmissionAnswer> {
+    const { metrics, logger } = this.deps;
+    let req: AdmissionRequest;
+    try {
+      req = parseReview(body);
+    } catch (err) {
+      if (!(err instanceof MalformedReview)) throw err;
+      metrics.errors.inc({ kind: 'malformed' });
+      metrics.admissionReviews.inc({ outcome: 'malformed', dry_run: 'false' });
+      logger.warn({ err: err.message }, 'malformed AdmissionReview');
+      return { status: 400, body: { error: err.message } };
+    }
+    const dryRun = req.dryRun === true;
+    try {
+      const { patch, log } = await this.mutate(req);
+      metrics.admissionReviews.inc({ outcome: patch.length > 0 ? 'patched' : 'allowed', dry_run: String(dryRun) });
+      logger.info({ uid: req.uid, dryRun, ...log }, patch.length > 0 ? 'sidecar injected' : 'sidecar not injected');
+      return answer(req.uid, patch);
+    } catch (err) {
+      metrics.errors.inc({ kind: 'internal' });
+      metrics.failOpen.inc();
+      metrics.admissionReviews.inc({ outcome: 'fail_open', dry_run: String(dryRun) });
+      // The error message only: a stack or the object could carry pod env values.
+      logger.error({ uid: req.uid, namespace: req.namespace, err: (err as Error).message }, 'internal error: admitted without a patch (fail open)');
+      return answer(req.uid);
+    }
+  }
+
+  private async mutate(req: AdmissionRequest): Promise<{ patch: unknown[]; log: Record<string, unknown> }> {
+    const pod = req.object;
+    const meta = isRecord(pod) && isRecord(pod.metadata) ? (pod.metadata as Pod['metadata']) : undefined;
+    const nsName = typeof req.namespace === 'string' && req.namespace !== '' ? req.namespace : (meta?.namespace ?? '');
+    const log: Record<string, unknown> = { namespace: nsName, name: typeof req.name === 'string' && req.name !== '' ? req.name : displayName(meta) };
+
+    if (req.operation !== undefined && req.operation !== 'CREATE') {
+      // Pod specs are immutable after creation: a patch on UPDATE would fail the request.
+      return this.record({ inject: false, reason: 'not-create', message: `operation ${req.operation}` }, log);
+    }
+    if (req.kind?.kind !== undefined && (req.kind.kind !== 'Pod' || (req.kind.group ?? '') !== '')) {
+      return this.record({ inject: false, reason: 'not-a-pod', message: 'not a Pod' }, log);
+    }
+    const ns = await this.deps.namespace(nsName);
+    const decision = decide(pod, ns, this.policy);
+    if (!decision.inject) return this.record(decision, log);
+    const mode = await this.deps.mode();
+    const { pod: mutated } = injectSidecar(
+      pod as Pod,
+      { settings: this.settings, mode, decision, version: this.deps.version },
+      this.deps.steps?.(ns) ?? [],
+    );
+    const patch = diff(pod, mutated);
+    const recorded = this.record(decision, { ...log, mode: mode.mode });
+    return { ...recorded, patch };
+  }
+
+  private record(decision: Decision, log: Record<string, unknown>): { patch: unknown[]; log: Record<string, unknown> } {
+    this.deps.metrics.decisions.inc({ inject: String(decision.inject), reason: decision.reason });
+    if (decision.namespaceUnknown !== undefined) this.deps.metrics.namespaceUnknown.inc();
+    return {
+      patch: [],
+      log: {
+        ...log,
+        inject: decision.inject,
+        reason: decision.reason,
+        detail: decision.message,
+        ...(decision.namespaceUnknown !== undefined ? { namespaceUnknown: decision.namespaceUnknown } : {}),
+      },
+    };
+  }
+}

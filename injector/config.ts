@@ -1,0 +1,225 @@
+// Injector configuration (DESIGN §1 "Injector configuration"), decoded with the shared
+// schema so errors carry YAML paths, unknown keys are rejected and `${env:NAME}` expands.
+// Every option, its default and why it exists: injector/README.md.
+import {
+  bool,
+  ConfigError,
+  ConfigErrors,
+  duration,
+  endpoint,
+  int,
+  join,
+  list,
+  number,
+  object,
+  oneOf,
+  record,
+  string,
+  url,
+  withDefault,
+  type Schema,
+} from '../sidecar/config/schema.ts';
+import { loadConfigFiles, type Env } from '../sidecar/config/load.ts';
+
+export type NativeSetting = 'auto' | 'true' | 'false';
+
+/** `native: auto | true | false`: YAML gives booleans for the last two, a string for the first. */
+function nativeSetting(): Schema<NativeSetting> {
+  const expected = 'auto, true or false';
+  return {
+    expected,
+    decode(value, path, errors) {
+      if (value === undefined || value === null) return undefined;
+      if (value === true || value === 'true') return 'true';
+      if (value === false || value === 'false') return 'false';
+      if (value === 'auto') return 'auto';
+      errors.add(path, `expected ${expected}, got ${JSON.stringify(value)}`);
+      return undefined;
+    },
+  };
+}
+
+// Kubernetes resource quantity (`10m`, `96Mi`, `1.5`, `1e3`).
+const QUANTITY = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
+const quantity = (): Schema<string> => string({ pattern: QUANTITY, patternHint: 'a Kubernetes quantity such as 10m, 96Mi or 1' });
+const resourceList = () => object({ cpu: quantity(), memory: quantity(), 'ephemeral-storage': quantity() });
+
+// An env var name as Kubernetes accepts it (C identifier rules are the portable subset).
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const port = () => int({ min: 1, max: 65535 });
+
+/** Ports a mesh proxy owns: a sidecar port there would break the pod (DESIGN §1 "Ports"). */
+export function meshReservedRange(p: number): string | undefined {
+  if (p >= 15000 && p <= 15090) return 'Istio 15000-15090';
+  if (p >= 4140 && p <= 4191) return 'Linkerd 4140-4191';
+  return undefined;
+}
+
+const sidecarPorts = object(
+  {
+    otlp_grpc: withDefault(port(), 4317),
+    otlp_http: withDefault(port(), 4318),
+    zipkin: withDefault(port(), 9411),
+    xray: withDefault(port(), 2000),
+    health: withDefault(port(), 13133),
+    metrics: withDefault(port(), 8888),
+  },
+  {
+    check(ports, path, errors) {
+      const seen = new Map<number, string>();
+      for (const [name, p] of Object.entries(ports)) {
+        const reserved = meshReservedRange(p);
+        if (reserved !== undefined) errors.add(join(path, name), `port ${p} is in the mesh proxy range ${reserved}`);
+        const other = seen.get(p);
+        if (other !== undefined) errors.add(join(path, name), `port ${p} is also used by ${other}`);
+        seen.set(p, name);
+      }
+    },
+  },
+);
+
+const exporter = object(
+  {
+    // Becomes the sidecar's OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as is: include /v1/traces for HTTP).
+    traces_endpoint: url(),
+    // Becomes OTEL_EXPORTER_OTLP_ENDPOINT (base URL; the sidecar appends /v1/traces for HTTP).
+    endpoint: url(),
+    protocol: withDefault(oneOf(['http/protobuf', 'grpc']), 'http/protobuf'),
+    region: string({ pattern: /^[a-z]{2}(?:-[a-z]+)+-\d+$/, patternHint: 'an AWS region such as us-east-1' }),
+  },
+  {
+    check(e, path, errors) {
+      for (const [key, value] of [['traces_endpoint', e.traces_endpoint], ['endpoint', e.endpoint]] as const) {
+        if (value === undefined) continue;
+        const host = new URL(value).hostname;
+        if (host === 'localhost' || host === '127.0.0.1' || host === '[::1]') {
+          errors.add(join(path, key), 'must not point at the pod itself (the sidecar would export to itself)');
+        }
+      }
+    },
+  },
+);
+
+const sidecar = object(
+  {
+    image: string({ nonEmpty: true }),
+    image_pull_policy: withDefault(oneOf(['Always', 'IfNotPresent', 'Never']), 'IfNotPresent'),
+    container_name: withDefault(string({ pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, patternHint: 'a DNS-1123 label' }), 'tracebridge'),
+    native: withDefault(nativeSetting(), 'auto'),
+    config_map: string({ pattern: /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, patternHint: 'a ConfigMap name (DNS-1123 subdomain)' }),
+    exporter,
+    resources: withDefault(object({ requests: resourceList(), limits: resourceList() }), {
+      requests: { cpu: '10m', memory: '96Mi' },
+      limits: { memory: '192Mi' },
+    }),
+    ports: sidecarPorts,
+    run_as_user: withDefault(int({ min: 1, max: 2147483647 }), 65532),
+    env: withDefault(record(string()), {}),
+    app_env: withDefault(bool(), true),
+  },
+  {
+    check(s, path, errors) {
+      if (s.image === undefined) errors.add(join(path, 'image'), 'required (the sidecar image to inject)');
+      for (const name of Object.keys(s.env)) {
+        if (!ENV_NAME.test(name)) errors.add(join(join(path, 'env'), name), 'not a valid environment variable name');
+      }
+    },
+  },
+);
+
+const policy = object({
+  auto: withDefault(bool(), true),
+  skip_namespaces: withDefault(list(string({ nonEmpty: true })), ['kube-system', 'kube-public', 'kube-node-lease']),
+  // The injector's own pods never get a sidecar (a rollout of the injector would otherwise wait on itself).
+  injector_labels: withDefault(record(string()), { 'app.kubernetes.io/name': 'tracebridge-injector' }),
+});
+
+const kubernetes = object({
+  // Default: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT when both are set; else no API.
+  api_server: url(),
+  token_file: withDefault(string(), '/var/run/secrets/kubernetes.io/serviceaccount/token'),
+  ca_file: withDefault(string(), '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt'),
+  timeout: withDefault(duration({ min: 100, max: 10_000 }), 2000),
+  namespace_cache_ttl: withDefault(duration({ min: 0, max: 3_600_000 }), 30_000),
+  namespace_cache_max_stale: withDefault(duration({ min: 0, max: 86_400_000 }), 600_000),
+  retry_after_failure: withDefault(duration({ min: 0, max: 600_000 }), 5000),
+  version_refresh_interval: withDefault(duration({ min: 1000, max: 86_400_000 }), 600_000),
+});
+
+const tls = object({
+  cert_file: string({ nonEmpty: true }),
+  key_file: string({ nonEmpty: true }),
+  min_version: withDefault(oneOf(['TLSv1.2', 'TLSv1.3']), 'TLSv1.2'),
+  // The files are polled (and compared by content) at this interval; cert-manager swaps them in place.
+  reload_interval: withDefault(duration({ min: 10, max: 3_600_000 }), 10_000),
+});
+
+const istio = object({
+  enabled: withDefault(bool(), true),
+  // Percent of requests Envoy samples (Istio's `tracing.sampling`, 0.0-100.0).
+  sampling: withDefault(number({ min: 0, max: 100 }), 1),
+  max_path_tag_length: withDefault(int({ min: 1, max: 65535 }), 256),
+  // Istio `tracing.custom_tags`: name → literal value (environment and header tags: use a Telemetry resource).
+  custom_tags: withDefault(record(string()), {}),
+});
+
+const mesh = object({
+  istio,
+  linkerd: object({ enabled: withDefault(bool(), true) }),
+  // Name of this injector's MutatingWebhookConfiguration, for the start-up order check.
+  webhook_configuration: withDefault(string({ nonEmpty: true }), '0-tracebridge-injector'),
+  check_webhook_order: withDefault(bool(), true),
+});
+
+export const injectorConfigSchema = object({
+  endpoint: withDefault(endpoint(), '0.0.0.0:8443'),
+  tls,
+  max_request_body: withDefault(int({ min: 64 * 1024, max: 64 * 1024 * 1024 }), 3 * 1024 * 1024),
+  request_timeout: withDefault(duration({ min: 1000, max: 60_000 }), 10_000),
+  logs: object({ level: withDefault(oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info') }),
+  sidecar,
+  policy,
+  kubernetes,
+  mesh,
+});
+
+type Decoded<S> = S extends Schema<infer T> ? T : never;
+export type InjectorConfig = Decoded<typeof injectorConfigSchema>;
+export type SidecarSettings = InjectorConfig['sidecar'] & { image: string };
+export type SidecarPorts = InjectorConfig['sidecar']['ports'];
+
+/** Decodes an already-parsed config tree; throws ConfigError listing every problem. */
+export function decodeInjectorConfig(raw: unknown, opts: { requireTls: boolean }): InjectorConfig {
+  const errors = new ConfigErrors();
+  const cfg = injectorConfigSchema.decode(raw, '', errors);
+  // The offline `inject` command needs no key pair; the webhook does. Checked here so that the
+  // user still sees every error in one round.
+  if (opts.requireTls && cfg !== undefined) {
+    if (cfg.tls.cert_file === undefined && rawHas(raw, 'tls', 'cert_file') === false) errors.add('tls.cert_file', 'required to serve the webhook');
+    if (cfg.tls.key_file === undefined && rawHas(raw, 'tls', 'key_file') === false) errors.add('tls.key_file', 'required to serve the webhook');
+  }
+  if (errors.any() || cfg === undefined) throw new ConfigError(errors.any() ? errors.list() : ['configuration: missing']);
+  return cfg;
+}
+
+/** Whether the raw tree holds a value at a.b (a present but invalid value already has its own error). */
+function rawHas(raw: unknown, a: string, b: string): boolean {
+  const outer = isMap(raw) ? raw[a] : undefined;
+  return isMap(outer) && outer[b] !== undefined && outer[b] !== null;
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+export function loadInjectorConfig(file: string, opts: { requireTls: boolean }, env: Env = process.env): InjectorConfig {
+  return decodeInjectorConfig(loadConfigFiles([file], env), opts);
+}
+
+/** The sidecar settings with the image checked present (decoding reports it missing otherwise). */
+export function sidecarSettings(cfg: InjectorConfig): SidecarSettings {
+  const { image } = cfg.sidecar;
+  if (image === undefined) throw new ConfigError(['sidecar.image: required (the sidecar image to inject)']);
+  return { ...cfg.sidecar, image };
+}

@@ -1,0 +1,221 @@
+// Whether a pod gets the sidecar, and why (DESIGN §4 "Decision"). A pure function of the pod,
+// its namespace's metadata (or why that is unknown) and the policy, so every rule is a row in
+// a table test. The reason code is low-cardinality (a metric label); the message is for humans.
+import * as keys from './annotations.ts';
+import type { InjectorConfig } from './config.ts';
+import {
+  allContainers,
+  appContainers,
+  envList,
+  isRecord,
+  portList,
+  stringMap,
+  type Container,
+  type NamespaceInfo,
+  type Pod,
+} from './pod.ts';
+import { sidecarPortList } from './sidecar-ports.ts';
+
+export type ReasonCode =
+  | 'not-a-pod'
+  | 'not-create'
+  | 'already-injected'
+  | 'opt-out'
+  | 'namespace-skipped'
+  | 'injector-pod'
+  | 'host-network'
+  | 'windows'
+  | 'port-conflict'
+  | 'opt-in-pod'
+  | 'opt-out-namespace'
+  | 'opt-in-namespace'
+  | 'auto-disabled'
+  | 'auto-otel-env'
+  | 'auto-xray-env'
+  | 'auto-otel-operator'
+  | 'auto-istio'
+  | 'auto-linkerd'
+  | 'no-span-signal';
+
+export interface Decision {
+  inject: boolean;
+  reason: ReasonCode;
+  message: string;
+  /** Set when namespace metadata was not available and the pod alone decided: why. */
+  namespaceUnknown?: string;
+}
+
+/** One line for people: the reason, and the namespace caveat when there is one. */
+export function describeDecision(d: Decision): string {
+  const caveat = d.namespaceUnknown === undefined ? '' : `; namespace metadata unknown (${d.namespaceUnknown}), decided on the pod alone`;
+  return `${d.reason}: ${d.message}${caveat}`;
+}
+
+export interface DecisionPolicy {
+  auto: boolean;
+  skipNamespaces: readonly string[];
+  injectorLabels: Readonly<Record<string, string>>;
+  containerName: string;
+  ports: InjectorConfig['sidecar']['ports'];
+}
+
+export function decisionPolicy(cfg: InjectorConfig): DecisionPolicy {
+  return {
+    auto: cfg.policy.auto,
+    skipNamespaces: cfg.policy.skip_namespaces,
+    injectorLabels: cfg.policy.injector_labels,
+    containerName: cfg.sidecar.container_name,
+    ports: cfg.sidecar.ports,
+  };
+}
+
+// Images that bind the sidecar's ports themselves: an X-Ray daemon or a collector already in
+// the pod (their port declarations are often missing, so the image is checked too).
+const SPAN_DAEMON_IMAGES = /(?:^|\/)(?:aws-xray-daemon|xray-daemon|aws-otel-collector|opentelemetry-collector(?:-contrib|-k8s)?|otelcol(?:-contrib|-k8s)?)(?:[:@]|$)/;
+
+export function decide(pod: unknown, ns: NamespaceInfo, policy: DecisionPolicy): Decision {
+  if (!isPod(pod)) return no('not-a-pod', 'not a Pod');
+  const labels = stringMap(pod.metadata?.labels);
+  const annotations = stringMap(pod.metadata?.annotations);
+  const podOpt = annotations[keys.INJECT] ?? labels[keys.INJECT];
+
+  const sidecar = allContainers(pod).find((c) => c.name === policy.containerName);
+  if (sidecar !== undefined || annotations[keys.STATUS] !== undefined) {
+    return no('already-injected', `the pod already carries the ${policy.containerName} sidecar`);
+  }
+  if (podOpt === 'false') return no('opt-out', `${keys.INJECT}: "false" on the pod`);
+  if (policy.skipNamespaces.includes(ns.name)) return no('namespace-skipped', `namespace ${ns.name} is in policy.skip_namespaces`);
+  const selector = Object.entries(policy.injectorLabels);
+  if (selector.length > 0 && selector.every(([k, v]) => labels[k] === v)) {
+    return no('injector-pod', "the injector's own pod (policy.injector_labels)");
+  }
+  if (pod.spec?.hostNetwork === true) return no('host-network', 'hostNetwork: the sidecar ports would collide on the node');
+  if (isWindows(pod)) return no('windows', 'Windows pod: the sidecar image is Linux only');
+  const conflict = portConflict(allContainers(pod), policy);
+  if (conflict !== undefined) return no('port-conflict', conflict);
+
+  const unknown = ns.known ? undefined : ns.why;
+  const decided = (d: Decision): Decision => (unknown === undefined ? d : { ...d, namespaceUnknown: unknown });
+  if (podOpt === 'true') return decided(yes('opt-in-pod', `${keys.INJECT}: "true" on the pod`));
+  if (ns.known) {
+    const nsOpt = ns.labels[keys.INJECT] ?? ns.annotations[keys.INJECT];
+    if (nsOpt === 'false') return no('opt-out-namespace', `${keys.INJECT}: "false" on namespace ${ns.name}`);
+    if (nsOpt === 'true') return yes('opt-in-namespace', `${keys.INJECT}: "true" on namespace ${ns.name}`);
+  }
+  if (!policy.auto) return decided(no('auto-disabled', `no ${keys.INJECT} opt-in and policy.auto is false`));
+  const signal = spanSignal(pod, labels, annotations, ns);
+  if (signal !== undefined) return decided(yes(signal.reason, signal.message));
+  return decided(no('no-span-signal', 'no sign that the pod produces spans'));
+}
+
+function yes(reason: ReasonCode, message: string): Decision {
+  return { inject: true, reason, message };
+}
+
+function no(reason: ReasonCode, message: string): Decision {
+  return { inject: false, reason, message };
+}
+
+function isPod(value: unknown): value is Pod {
+  if (!isRecord(value)) return false;
+  if (value.kind !== undefined && value.kind !== 'Pod') return false;
+  return isRecord(value.spec) && Array.isArray(value.spec.containers);
+}
+
+function isWindows(pod: Pod): boolean {
+  if (pod.spec?.os?.name === 'windows') return true;
+  if (stringMap(pod.spec?.nodeSelector)['kubernetes.io/os'] === 'windows') return true;
+  // Required node affinity that admits only Windows nodes.
+  const terms = (pod.spec?.affinity as { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: unknown } } } | undefined)
+    ?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (!Array.isArray(terms) || terms.length === 0) return false;
+  return terms.every((t) => {
+    const exprs = isRecord(t) && Array.isArray(t.matchExpressions) ? (t.matchExpressions as unknown[]) : [];
+    return exprs.some(
+      (e) =>
+        isRecord(e) &&
+        e.key === 'kubernetes.io/os' &&
+        e.operator === 'In' &&
+        Array.isArray(e.values) &&
+        e.values.length > 0 &&
+        e.values.every((v) => v === 'windows'),
+    );
+  });
+}
+
+function portConflict(containers: Container[], policy: DecisionPolicy): string | undefined {
+  const wanted = sidecarPortList(policy.ports);
+  for (const c of containers) {
+    for (const p of portList(c)) {
+      const protocol = typeof p.protocol === 'string' ? p.protocol : 'TCP';
+      const hit = wanted.find((w) => w.port === p.containerPort && w.protocol === protocol);
+      if (hit !== undefined) return `container "${c.name}" already binds ${protocol} port ${p.containerPort} (${hit.name})`;
+    }
+    if (typeof c.image === 'string' && SPAN_DAEMON_IMAGES.test(c.image)) {
+      return `container "${c.name}" runs ${c.image}, an X-Ray daemon or collector that binds the same ports`;
+    }
+  }
+  return undefined;
+}
+
+const OTEL_ENDPOINT_VARS = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+
+function spanSignal(
+  pod: Pod,
+  labels: Record<string, string>,
+  annotations: Record<string, string>,
+  ns: NamespaceInfo,
+): { reason: ReasonCode; message: string } | undefined {
+  for (const c of appContainers(pod)) {
+    for (const e of envList(c)) {
+      if (OTEL_ENDPOINT_VARS.includes(e.name)) return { reason: 'auto-otel-env', message: `container "${c.name}" sets ${e.name}` };
+      // A value from a Secret or ConfigMap cannot be read here: its presence is the signal.
+      if (e.name === 'OTEL_TRACES_EXPORTER' && (typeof e.value !== 'string' || e.value.trim() !== 'none')) {
+        return { reason: 'auto-otel-env', message: `container "${c.name}" sets OTEL_TRACES_EXPORTER` };
+      }
+      if (e.name === 'AWS_XRAY_DAEMON_ADDRESS') return { reason: 'auto-xray-env', message: `container "${c.name}" sets AWS_XRAY_DAEMON_ADDRESS` };
+    }
+  }
+  const operator = (m: Record<string, string>) =>
+    Object.entries(m).find(([k, v]) => k.startsWith(keys.OTEL_OPERATOR_INJECT_PREFIX) && v !== 'false');
+  const podOperator = operator(annotations);
+  if (podOperator !== undefined) return { reason: 'auto-otel-operator', message: `OpenTelemetry Operator annotation ${podOperator[0]}` };
+  if (ns.known) {
+    const nsOperator = operator(ns.annotations);
+    if (nsOperator !== undefined) {
+      return { reason: 'auto-otel-operator', message: `OpenTelemetry Operator annotation ${nsOperator[0]} on namespace ${ns.name}` };
+    }
+  }
+  const istio = istioMeshed(pod, labels, annotations, ns);
+  if (istio !== undefined) return { reason: 'auto-istio', message: istio };
+  const linkerd = linkerdMeshed(pod, annotations, ns);
+  if (linkerd !== undefined) return { reason: 'auto-linkerd', message: linkerd };
+  return undefined;
+}
+
+/** Why the pod is (or will be) in an Istio sidecar mesh, or undefined. */
+export function istioMeshed(pod: Pod, labels: Record<string, string>, annotations: Record<string, string>, ns: NamespaceInfo): string | undefined {
+  if (allContainers(pod).some((c) => c.name === keys.ISTIO_PROXY_CONTAINER)) return 'the pod already holds istio-proxy';
+  const podInject = labels[keys.ISTIO_INJECT] ?? annotations[keys.ISTIO_INJECT];
+  if (podInject === 'false') return undefined;
+  if (podInject === 'true') return `label ${keys.ISTIO_INJECT}: "true"`;
+  if (labels[keys.ISTIO_REV] !== undefined) return `label ${keys.ISTIO_REV} on the pod`;
+  if (!ns.known) return undefined;
+  if (ns.labels[keys.ISTIO_NAMESPACE_INJECTION] === 'enabled') return `namespace ${ns.name} has ${keys.ISTIO_NAMESPACE_INJECTION}=enabled`;
+  if (ns.labels[keys.ISTIO_NAMESPACE_INJECTION] === undefined && ns.labels[keys.ISTIO_REV] !== undefined) {
+    return `namespace ${ns.name} has ${keys.ISTIO_REV}=${ns.labels[keys.ISTIO_REV]}`;
+  }
+  return undefined;
+}
+
+/** Why the pod is (or will be) in the Linkerd mesh, or undefined. */
+export function linkerdMeshed(pod: Pod, annotations: Record<string, string>, ns: NamespaceInfo): string | undefined {
+  if (allContainers(pod).some((c) => c.name === keys.LINKERD_PROXY_CONTAINER)) return 'the pod already holds linkerd-proxy';
+  const podInject = annotations[keys.LINKERD_INJECT];
+  if (podInject === 'disabled') return undefined;
+  if (podInject === 'enabled' || podInject === 'ingress') return `annotation ${keys.LINKERD_INJECT}: ${podInject}`;
+  if (!ns.known) return undefined;
+  const nsInject = ns.annotations[keys.LINKERD_INJECT] ?? ns.labels[keys.LINKERD_INJECT];
+  if (nsInject === 'enabled' || nsInject === 'ingress') return `namespace ${ns.name} has ${keys.LINKERD_INJECT}: ${nsInject}`;
+  return undefined;
+}

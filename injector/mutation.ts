@@ -1,0 +1,102 @@
+// Injection as a pure function: a deep copy of the pod goes in, the injected copy and a
+// status record come out; the JSON Patch is computed afterwards by diffing the two
+// (json-patch.ts), so nothing here deals in patch paths.
+import * as keys from './annotations.ts';
+import { isAppContainer, setAppEnv, type AppEnvOutcome } from './app-env.ts';
+import type { SidecarSettings } from './config.ts';
+import type { Decision, ReasonCode } from './decision.ts';
+import type { ModeChoice, SidecarMode } from './mode.ts';
+import { allContainers, appContainers, isRecord, portList, type Pod } from './pod.ts';
+import { configVolume, sidecarContainer } from './sidecar-container.ts';
+import { sidecarPortList, type SidecarPort } from './sidecar-ports.ts';
+
+export interface InjectionContext {
+  settings: SidecarSettings;
+  mode: ModeChoice;
+  decision: Decision;
+  version: string;
+}
+
+/** What `tracebridge.io/status` records: enough to explain the pod without the injector's logs. */
+export interface InjectionStatus {
+  version: string;
+  reason: ReasonCode;
+  message: string;
+  mode: SidecarMode;
+  modeReason: string;
+  namespace?: string;
+  appEnv: Record<string, AppEnvOutcome>;
+  mesh?: unknown;
+}
+
+export interface Injected {
+  pod: Pod;
+  status: InjectionStatus;
+}
+
+/** Pod-level extra steps (mesh wiring) run on the copy before the status is written. */
+export type PodStep = (pod: Pod, status: InjectionStatus) => void;
+
+export function injectSidecar(original: Pod, ctx: InjectionContext, steps: readonly PodStep[] = []): Injected {
+  const pod = structuredClone(original);
+  const spec = (pod.spec ??= {});
+  const { settings } = ctx;
+
+  const takenPorts = new Set(allContainers(pod).flatMap((c) => portList(c).map((p) => p.name).filter((n) => typeof n === 'string')));
+  const ports: SidecarPort[] = sidecarPortList(settings.ports).map((p) => {
+    const name = uniqueName(p.name, takenPorts, 15);
+    takenPorts.add(name);
+    return { ...p, name };
+  });
+
+  let volumeName: string | undefined;
+  if (settings.config_map !== undefined) {
+    const volumes = Array.isArray(spec.volumes) ? spec.volumes : [];
+    volumeName = uniqueName('tracebridge-config', new Set(volumes.filter(isRecord).map((v) => String(v.name))), 63);
+    spec.volumes = [...volumes, configVolume(volumeName, settings.config_map)];
+  }
+
+  const status: InjectionStatus = {
+    version: ctx.version,
+    reason: ctx.decision.reason,
+    message: ctx.decision.message,
+    mode: ctx.mode.mode,
+    modeReason: ctx.mode.reason,
+    ...(ctx.decision.namespaceUnknown !== undefined ? { namespace: `unknown: ${ctx.decision.namespaceUnknown}` } : {}),
+    appEnv: {},
+  };
+  for (const c of appContainers(pod)) {
+    if (isAppContainer(c, settings.container_name)) status.appEnv[c.name] = setAppEnv(c, settings);
+  }
+
+  const container = sidecarContainer({ settings, mode: ctx.mode.mode, ports, configVolume: volumeName });
+  if (ctx.mode.mode === 'native') {
+    // Appended: after a native mesh proxy already present, so it starts after the proxy and
+    // stops before it, flushing while the proxy still routes its export.
+    spec.initContainers = [...(Array.isArray(spec.initContainers) ? spec.initContainers : []), container];
+  } else {
+    spec.containers = [...(Array.isArray(spec.containers) ? spec.containers : []), container];
+  }
+
+  for (const step of steps) step(pod, status);
+
+  const meta = (pod.metadata ??= {});
+  meta.labels = { ...(isRecord(meta.labels) ? meta.labels : {}), [keys.INJECTED_LABEL]: 'true' };
+  meta.annotations = { ...(isRecord(meta.annotations) ? meta.annotations : {}), [keys.STATUS]: JSON.stringify(status) };
+  return { pod, status };
+}
+
+/**
+ * `base`, or `base-2`, `base-3`, ... cut to `max` characters, not in `taken`. Port names
+ * (IANA_SVC_NAME) allow at most 15 characters and no hyphen at either end.
+ */
+export function uniqueName(base: string, taken: ReadonlySet<string>, max: number): string {
+  if (!taken.has(base) && base.length <= max) return base;
+  for (let i = 2; i < 1000; i++) {
+    const suffix = `-${i}`;
+    const candidate = base.slice(0, max - suffix.length).replace(/-+$/, '') + suffix;
+    if (!taken.has(candidate)) return candidate;
+  }
+  throw new Error(`no free name for ${base}`);
+}
+

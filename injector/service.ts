@@ -1,0 +1,93 @@
+// Wires the webhook from a decoded config: Kubernetes API client (optional), namespace cache,
+// version source, key pair, admission handler and HTTPS server. main.ts handles argv and
+// signals; tests start this in-process (with nock standing in for the API server).
+import { AdmissionHandler } from './admission.ts';
+import type { InjectorConfig } from './config.ts';
+import { KubeClient, resolveApiServer } from './kube-client.ts';
+import { KubeVersionSource } from './kube-version.ts';
+import type { Logger } from './logger.ts';
+import { InjectorMetrics } from './metrics.ts';
+import { chooseMode } from './mode.ts';
+import { NamespaceCache } from './namespace-cache.ts';
+import { WebhookServer } from './server.ts';
+import { KeyPairReloader, type KeyPairFiles } from './tls-reloader.ts';
+import { INJECTOR_VERSION } from './version.ts';
+
+export interface RunningInjector {
+  port: number;
+  metrics: InjectorMetrics;
+  keyPair: KeyPairReloader;
+  shutdown(): Promise<void>;
+}
+
+export async function startInjector(
+  cfg: InjectorConfig,
+  logger: Logger,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<RunningInjector> {
+  const metrics = new InjectorMetrics();
+  if (cfg.tls.cert_file === undefined || cfg.tls.key_file === undefined) throw new Error('tls.cert_file and tls.key_file are required');
+  const tlsFiles: KeyPairFiles = { certFile: cfg.tls.cert_file, keyFile: cfg.tls.key_file, minVersion: cfg.tls.min_version };
+  // Before anything listens: a missing or mismatched key pair is a start-up error.
+  const keyPair = new KeyPairReloader(tlsFiles, logger, metrics);
+
+  const api = resolveApiServer(cfg.kubernetes.api_server, env);
+  const client =
+    'url' in api
+      ? new KubeClient({ apiServer: api.url, tokenFile: cfg.kubernetes.token_file, caFile: cfg.kubernetes.ca_file, timeoutMs: cfg.kubernetes.timeout })
+      : undefined;
+  if (client === undefined) logger.warn({ reason: 'none' in api ? api.none : '' }, 'no Kubernetes API: decisions use the pod alone');
+
+  const namespaces = new NamespaceCache(
+    client !== undefined ? (name) => client.get(`/api/v1/namespaces/${encodeURIComponent(name)}`) : { none: 'none' in api ? api.none : '' },
+    {
+      ttlMs: cfg.kubernetes.namespace_cache_ttl,
+      maxStaleMs: cfg.kubernetes.namespace_cache_max_stale,
+      retryAfterFailureMs: cfg.kubernetes.retry_after_failure,
+    },
+    (result) => {
+      metrics.kubeRequests.inc({ op: 'get_namespace', result });
+      if (result === 'error') metrics.errors.inc({ kind: 'kubernetes_api' });
+    },
+  );
+  const versions = new KubeVersionSource(client ?? { none: 'none' in api ? api.none : '' }, {
+    refreshMs: cfg.kubernetes.version_refresh_interval,
+    retryAfterFailureMs: cfg.kubernetes.retry_after_failure,
+  });
+  const native = cfg.sidecar.native;
+  if (native === 'auto') {
+    const first = await versions.current();
+    logger.info({ sidecarMode: chooseMode(native, first) }, 'sidecar mode for native: auto');
+  }
+
+  const handler = new AdmissionHandler({
+    config: cfg,
+    version: INJECTOR_VERSION,
+    logger,
+    metrics,
+    namespace: (name) => namespaces.get(name),
+    mode: async () => chooseMode(native, native === 'auto' ? await versions.current() : { unknown: 'not needed' }),
+  });
+  const server = new WebhookServer({
+    endpoint: cfg.endpoint,
+    maxRequestBody: cfg.max_request_body,
+    requestTimeoutMs: cfg.request_timeout,
+    tlsReloadIntervalMs: cfg.tls.reload_interval,
+    tlsFiles,
+    keyPair,
+    handler,
+    metrics,
+    logger,
+  });
+  const address = await server.start();
+  let stopped: Promise<void> | undefined;
+  return {
+    port: address.port,
+    metrics,
+    keyPair,
+    shutdown() {
+      stopped ??= server.shutdown().then(() => client?.close());
+      return stopped;
+    },
+  };
+}

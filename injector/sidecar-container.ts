@@ -1,0 +1,98 @@
+// The container (and volume) the injector adds. Contract with the sidecar (injector/README.md
+// "Contract with the sidecar"): no args; the sidecar reads the env set here.
+import type { SidecarSettings } from './config.ts';
+import type { SidecarMode } from './mode.ts';
+import type { Container, ContainerPort, EnvVar, Volume } from './pod.ts';
+import type { SidecarPort } from './sidecar-ports.ts';
+
+export const CONFIG_DIR = '/etc/tracebridge';
+export const CONFIG_PATH = `${CONFIG_DIR}/config.yaml`;
+
+const fieldEnv = (name: string, fieldPath: string): EnvVar => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+
+export interface SidecarParts {
+  settings: SidecarSettings;
+  mode: SidecarMode;
+  /** Ports with their final (pod-unique) names. */
+  ports: readonly SidecarPort[];
+  /** Name of the ConfigMap volume, when sidecar.config_map is set. */
+  configVolume?: string;
+}
+
+export function sidecarEnv(settings: SidecarSettings): EnvVar[] {
+  const env: EnvVar[] = [
+    fieldEnv('POD_NAME', 'metadata.name'),
+    fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+    fieldEnv('POD_UID', 'metadata.uid'),
+    fieldEnv('NODE_NAME', 'spec.nodeName'),
+    // $(VAR) expands variables defined earlier in this list (kubelet dependent env vars).
+    {
+      name: 'OTEL_RESOURCE_ATTRIBUTES',
+      value: 'k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE),k8s.pod.uid=$(POD_UID),k8s.node.name=$(NODE_NAME)',
+    },
+    // Probes and Prometheus scrapes come from outside the pod; the embedded default binds loopback.
+    { name: 'TRACEBRIDGE_METRICS_ADDRESS', value: `0.0.0.0:${settings.ports.metrics}` },
+  ];
+  const e = settings.exporter;
+  if (e.traces_endpoint !== undefined) env.push({ name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: e.traces_endpoint });
+  if (e.endpoint !== undefined) env.push({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: e.endpoint });
+  if (e.traces_endpoint !== undefined || e.endpoint !== undefined) {
+    env.push({ name: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', value: e.protocol });
+  }
+  if (e.region !== undefined) env.push({ name: 'AWS_REGION', value: e.region });
+  if (settings.config_map !== undefined) env.push({ name: 'TRACEBRIDGE_CONFIG', value: CONFIG_PATH });
+  // Operator extras last; one of ours with the same name is replaced, never duplicated.
+  for (const [name, value] of Object.entries(settings.env)) {
+    const i = env.findIndex((v) => v.name === name);
+    if (i >= 0) env[i] = { name, value };
+    else env.push({ name, value });
+  }
+  return env;
+}
+
+export function sidecarContainer(parts: SidecarParts): Container {
+  const { settings, mode } = parts;
+  const health = settings.ports.health;
+  const probe = (periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path: '/', port: health, scheme: 'HTTP' },
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: 1,
+  });
+  const ports: ContainerPort[] = parts.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol }));
+  const container: Container = {
+    name: settings.container_name,
+    image: settings.image,
+    imagePullPolicy: settings.image_pull_policy,
+    // Native: an init container that keeps running; started before the app, stopped after it.
+    ...(mode === 'native' ? { restartPolicy: 'Always' } : {}),
+    env: sidecarEnv(settings),
+    ports,
+    // Startup: the sidecar is ready within about a second; a native sidecar holds the app's start
+    // until this passes, so it is short and frequent. No readiness probe on purpose: a sidecar
+    // that is not ready must never take the app out of its Service's endpoints.
+    startupProbe: probe(1, 30),
+    livenessProbe: probe(10, 3),
+    resources: settings.resources,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: settings.run_as_user,
+      runAsGroup: settings.run_as_user,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+  if (parts.configVolume !== undefined) {
+    container.volumeMounts = [{ name: parts.configVolume, mountPath: CONFIG_DIR, readOnly: true }];
+  }
+  return container;
+}
+
+/** The ConfigMap volume; `optional: true` so a missing ConfigMap leaves an empty directory. */
+export function configVolume(name: string, configMap: string): Volume {
+  return { name, configMap: { name: configMap, optional: true } };
+}

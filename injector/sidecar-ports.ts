@@ -1,0 +1,24 @@
+// The ports the injected sidecar binds (its embedded default, DESIGN §1), with the names the
+// injector gives them. Names carry the `tb-` prefix and fit IANA_SVC_NAME (≤ 15 characters).
+import type { SidecarPorts } from './config.ts';
+
+export interface SidecarPort {
+  /** Preferred port name; made unique in the pod by the mutation. */
+  name: string;
+  port: number;
+  protocol: 'TCP' | 'UDP';
+  /** Reachable from outside the pod (kubelet probes, Prometheus scrapes). */
+  external: boolean;
+}
+
+export function sidecarPortList(ports: SidecarPorts): SidecarPort[] {
+  return [
+    { name: 'tb-otlp-grpc', port: ports.otlp_grpc, protocol: 'TCP', external: false },
+    { name: 'tb-otlp-http', port: ports.otlp_http, protocol: 'TCP', external: false },
+    { name: 'tb-zipkin', port: ports.zipkin, protocol: 'TCP', external: false },
+    { name: 'tb-xray-udp', port: ports.xray, protocol: 'UDP', external: false },
+    { name: 'tb-xray-tcp', port: ports.xray, protocol: 'TCP', external: false },
+    { name: 'tb-health', port: ports.health, protocol: 'TCP', external: true },
+    { name: 'tb-metrics', port: ports.metrics, protocol: 'TCP', external: true },
+  ];
+}

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import jsonpatch from 'fast-json-patch';
+import { AdmissionHandler, type AdmissionDeps } from '../../injector/admission.ts';
+import { createLogger } from '../../injector/logger.ts';
+import { InjectorMetrics } from '../../injector/metrics.ts';
+import { chooseMode } from '../../injector/mode.ts';
+import type { NamespaceInfo, Pod } from '../../injector/pod.ts';
+import { podFixtures, ns } from './fixtures/pods.ts';
+import { assertValidPod, memoryLog, review, testConfig } from './support.ts';
+
+function handler(overrides: Partial<AdmissionDeps> = {}, nsInfo: NamespaceInfo = ns('shop')) {
+  const log = memoryLog();
+  const metrics = new InjectorMetrics();
+  const h = new AdmissionHandler({
+    config: testConfig(),
+    version: '0.1.0',
+    logger: createLogger('info', log.stream),
+    metrics,
+    namespace: () => Promise.resolve(nsInfo),
+    mode: () => Promise.resolve(chooseMode('true', { unknown: '' })),
+    ...overrides,
+  });
+  return { h, log, metrics };
+}
+
+const body = (v: unknown) => Buffer.from(JSON.stringify(v));
+const SECRET = 's3cr3t-token-value';
+const injectable = (): Pod => {
+  const p = structuredClone(podFixtures[0]!.pod) as Pod;
+  p.spec!.containers![0]!.env!.push({ name: 'DB_PASSWORD', value: SECRET });
+  return p;
+};
+
+describe('injector admission handler', () => {
+  it('echoes the uid and answers a base64 JSON Patch that yields a valid Pod', async () => {
+    const { h, metrics } = handler();
+    const pod = injectable();
+    const answer = await h.review(body(review(pod)));
+    assert.equal(answer.status, 200);
+    const res = (answer.body as { apiVersion: string; kind: string; response: Record<string, unknown> });
+    assert.equal(res.apiVersion, 'admission.k8s.io/v1');
+    assert.equal(res.kind, 'AdmissionReview');
+    assert.equal(res.response.uid, '705ab4f5-6393-11e8-b7cc-42010a800002');
+    assert.equal(res.response.allowed, true);
+    assert.equal(res.response.patchType, 'JSONPatch');
+    const patch = JSON.parse(Buffer.from(res.response.patch as string, 'base64').toString()) as jsonpatch.Operation[];
+    const patched = jsonpatch.applyPatch(structuredClone(pod), patch, true, false).newDocument;
+    assertValidPod(patched);
+    assert.equal(metrics.decisions.get({ inject: 'true', reason: 'auto-otel-env' }), 1);
+    assert.equal(metrics.admissionReviews.get({ outcome: 'patched', dry_run: 'false' }), 1);
+  });
+
+  it('uses request.namespace when the object has none and request.name may be empty', async () => {
+    let asked = '';
+    const { h, log } = handler({ namespace: (n) => ((asked = n), Promise.resolve(ns(n))) });
+    const pod = injectable();
+    delete pod.metadata!.name;
+    delete pod.metadata!.namespace;
+    pod.metadata!.generateName = 'checkout-5d9c-';
+    const answer = await h.review(body(review(pod, { name: '', namespace: 'payments' })));
+    assert.equal(asked, 'payments');
+    assert.ok((answer.body as { response: { patch?: string } }).response.patch !== undefined);
+    const line = log.lines().find((l) => l.msg === 'sidecar injected')!;
+    assert.equal(line.name, 'checkout-5d9c-*');
+    assert.equal(line.namespace, 'payments');
+  });
+
+  it('answers a dry-run request the same way (no side effects to skip)', async () => {
+    const { h, metrics } = handler();
+    const answer = await h.review(body(review(injectable(), { dryRun: true })));
+    assert.ok((answer.body as { response: { patch?: string } }).response.patch !== undefined);
+    assert.equal(metrics.admissionReviews.get({ outcome: 'patched', dry_run: 'true' }), 1);
+  });
+
+  it('allows without a patch when the decision is no', async () => {
+    const { h, metrics } = handler();
+    const nginx = podFixtures.find((f) => f.name.startsWith('plain nginx'))!.pod;
+    const res = (await h.review(body(review(nginx)))).body as { response: Record<string, unknown> };
+    assert.deepEqual(res.response, { uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true });
+    assert.equal(metrics.decisions.get({ inject: 'false', reason: 'no-span-signal' }), 1);
+  });
+
+  it('never patches UPDATE (pod specs are immutable)', async () => {
+    const { h } = handler();
+    const res = (await h.review(body(review(injectable(), { operation: 'UPDATE' })))).body as { response: Record<string, unknown> };
+    assert.equal(res.response.patch, undefined);
+    assert.equal(res.response.allowed, true);
+  });
+
+  for (const [name, raw] of [
+    ['not JSON', Buffer.from('{"apiVersion": ')],
+    ['a JSON array', body([1, 2])],
+    ['v1beta1', body({ ...review({}), apiVersion: 'admission.k8s.io/v1beta1' })],
+    ['wrong kind', body({ ...review({}), kind: 'Pod' })],
+    ['no request', body({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' })],
+    ['no uid', body({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { object: {} } })],
+  ] as const) {
+    it(`answers 400 to a malformed review: ${name}`, async () => {
+      const { h, metrics } = handler();
+      const answer = await h.review(raw);
+      assert.equal(answer.status, 400);
+      assert.equal(metrics.errors.get({ kind: 'malformed' }), 1);
+    });
+  }
+
+  it('fails open on an internal error: allowed, no patch, logged and counted, pod not logged', async () => {
+    const { h, metrics, log } = handler({ mode: () => Promise.reject(new Error('boom')) });
+    const answer = await h.review(body(review(injectable())));
+    assert.equal(answer.status, 200);
+    assert.deepEqual((answer.body as { response: unknown }).response, { uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true });
+    assert.equal(metrics.failOpen.get(), 1);
+    assert.equal(metrics.errors.get({ kind: 'internal' }), 1);
+    const lines = log.lines();
+    assert.ok(lines.some((l) => l.level === 'error' && l.err === 'boom'));
+    assert.ok(!JSON.stringify(lines).includes(SECRET), 'pod env never reaches the logs');
+  });
+
+  it('fails open when the namespace lookup throws', async () => {
+    const { h, metrics } = handler({ namespace: () => Promise.reject(new TypeError('cache bug')) });
+    const answer = await h.review(body(review(injectable())));
+    assert.equal(answer.status, 200);
+    assert.deepEqual((answer.body as { response: unknown }).response, { uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true });
+    assert.equal(metrics.failOpen.get(), 1);
+  });
+
+  it('logs decisions without the pod spec', async () => {
+    const { h, log } = handler();
+    await h.review(body(review(injectable())));
+    const text = JSON.stringify(log.lines());
+    assert.ok(!text.includes(SECRET));
+    assert.ok(!text.includes('registry.example.com'), 'no container images either');
+    assert.ok(text.includes('auto-otel-env'));
+  });
+});

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../sidecar/config/schema.ts';
+import { decodeInjectorConfig, loadInjectorConfig } from '../../injector/config.ts';
+
+function errorsOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.errors;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('injector config', () => {
+  it('decodes the DESIGN example with its defaults', () => {
+    const cfg = decodeInjectorConfig(
+      {
+        endpoint: '0.0.0.0:8443',
+        tls: { cert_file: '/tls/tls.crt', key_file: '/tls/tls.key', min_version: 'TLSv1.2' },
+        sidecar: {
+          image: 'ghcr.io/example/tracebridge:0.1.0',
+          native: 'auto',
+          config_map: 'tracebridge-sidecar',
+          exporter: { traces_endpoint: 'https://xray.us-east-1.amazonaws.com/v1/traces', region: 'us-east-1' },
+          resources: { requests: { cpu: '10m', memory: '96Mi' }, limits: { memory: '192Mi' } },
+        },
+        policy: { auto: true },
+      },
+      { requireTls: true },
+    );
+    assert.equal(cfg.sidecar.native, 'auto');
+    assert.deepEqual(cfg.sidecar.ports, { otlp_grpc: 4317, otlp_http: 4318, zipkin: 9411, xray: 2000, health: 13133, metrics: 8888 });
+    assert.equal(cfg.sidecar.exporter.protocol, 'http/protobuf');
+    assert.equal(cfg.tls.reload_interval, 10_000);
+    assert.equal(cfg.kubernetes.namespace_cache_ttl, 30_000);
+    assert.deepEqual(cfg.policy.skip_namespaces, ['kube-system', 'kube-public', 'kube-node-lease']);
+    assert.equal(cfg.max_request_body, 3 * 1024 * 1024);
+  });
+
+  it('accepts native: true/false as YAML booleans', () => {
+    assert.equal(decodeInjectorConfig({ sidecar: { image: 'i', native: true } }, { requireTls: false }).sidecar.native, 'true');
+    assert.equal(decodeInjectorConfig({ sidecar: { image: 'i', native: false } }, { requireTls: false }).sidecar.native, 'false');
+  });
+
+  it('lists every error with its YAML path in one round', () => {
+    const errors = errorsOf(() =>
+      decodeInjectorConfig(
+        {
+          endpoint: 'nope',
+          tls: { min_version: 'TLSv1.1' },
+          sidecar: {
+            imag: 'typo',
+            native: 'sometimes',
+            resources: { requests: { cpu: 'ten' } },
+            ports: { health: 15021, metrics: 4317 },
+            exporter: { traces_endpoint: 'http://127.0.0.1:4318/v1/traces' },
+            env: { 'BAD-NAME': 'x' },
+          },
+          policy: { auto: 'yes' },
+        },
+        { requireTls: true },
+      ),
+    );
+    const want = [
+      'endpoint:',
+      'tls.min_version:',
+      'sidecar.imag: unknown key',
+      'sidecar.image: required',
+      'sidecar.native:',
+      'sidecar.resources.requests.cpu:',
+      'sidecar.ports.health: port 15021 is in the mesh proxy range Istio',
+      'sidecar.ports.metrics: port 4317 is also used by otlp_grpc',
+      'sidecar.exporter.traces_endpoint: must not point at the pod itself',
+      'sidecar.env.BAD-NAME:',
+      'policy.auto:',
+      'tls.cert_file: required',
+      'tls.key_file: required',
+    ];
+    for (const w of want) assert.ok(errors.some((e) => e.startsWith(w)), `missing "${w}" in:\n${errors.join('\n')}`);
+  });
+
+  it('needs no key pair for the offline command', () => {
+    assert.doesNotThrow(() => decodeInjectorConfig({ sidecar: { image: 'i' } }, { requireTls: false }));
+  });
+
+  it('loads YAML with ${env:...} expansion', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-injector-config-'));
+    const file = join(dir, 'injector.yaml');
+    writeFileSync(
+      file,
+      'tls: { cert_file: /tls/tls.crt, key_file: /tls/tls.key }\nsidecar:\n  image: ${env:SIDECAR_IMAGE}\n  exporter: { region: "${env:AWS_REGION:-eu-west-1}" }\n',
+    );
+    const cfg = loadInjectorConfig(file, { requireTls: true }, { SIDECAR_IMAGE: 'ghcr.io/x/tb:1' });
+    assert.equal(cfg.sidecar.image, 'ghcr.io/x/tb:1');
+    assert.equal(cfg.sidecar.exporter.region, 'eu-west-1');
+    const errors = errorsOf(() => loadInjectorConfig(file, { requireTls: true }, {}));
+    assert.ok(errors.some((e) => e.includes('SIDECAR_IMAGE is not set')), errors.join('\n'));
+  });
+});

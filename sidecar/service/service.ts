@@ -18,6 +18,8 @@ import type { SidecarConfig } from '../config/service-config.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { MetricsRegistry } from '../telemetry/metrics.ts';
 import { components, type ComponentRegistry } from './components.ts';
+import { selfFilterFactory } from '../processors/tracebridge_selffilter/factory.ts';
+import { SELF_FILTER_TYPE } from '../processors/tracebridge_selffilter/config.ts';
 import { registerProcessMetrics, TelemetryServer } from './telemetry-server.ts';
 
 export class Service implements Host {
@@ -30,6 +32,8 @@ export class Service implements Host {
   /** Processors per pipeline, in pipeline order. */
   readonly processors = new Map<string, Processor[]>();
   telemetry: TelemetryServer | undefined;
+  /** Epoch ms by which shutdown must be done (service.shutdown_timeout); exporters stop draining then. */
+  drainDeadline: number | undefined;
   private readonly cfg: SidecarConfig;
   private readonly logger: Logger;
   private readonly registry: ComponentRegistry;
@@ -71,6 +75,13 @@ export class Service implements Host {
         for (const id of [...p.processors].reverse()) {
           const c = cfg.processors.get(id)!;
           const proc = await registry.processor.get(c.type)!.create(this.settings(id, 'processor', p.id), c.config, next);
+          procs.unshift(proc);
+          next = proc;
+        }
+        // The sidecar never traces itself (DESIGN §3): unless the pipeline lists the self filter,
+        // one with its defaults goes first.
+        if (!p.processors.some((id) => id.split('/')[0] === SELF_FILTER_TYPE)) {
+          const proc = await selfFilterFactory.create(this.settings(SELF_FILTER_TYPE, 'processor', p.id), selfFilterFactory.config.defaultValue, next);
           procs.unshift(proc);
           next = proc;
         }
@@ -130,6 +141,7 @@ export class Service implements Host {
 
   private async doShutdown(): Promise<void> {
     this.status = 'stopping';
+    this.drainDeadline = Date.now() + this.cfg.service.shutdownTimeoutMs;
     this.logger.info('shutting down: stopping intake, draining');
     await Promise.all([...this.receivers.values()].map((c) => c.shutdown()));
     for (const procs of this.processors.values()) for (const p of procs) await p.shutdown();

@@ -1,0 +1,84 @@
+// A FIFO bounded both in requests and in bytes. Consumers wait on `take()`; `close()` lets them
+// finish what is queued and then return. Array plus head index: O(1) offer and take without
+// Array.shift's copying; the array is compacted when the consumed prefix dominates.
+
+export interface Sized {
+  readonly bytes: number;
+}
+
+export class BoundedQueue<R extends Sized> {
+  readonly capacity: number;
+  readonly capacityBytes: number;
+  private items: (R | undefined)[] = [];
+  private head = 0;
+  private heldBytes = 0;
+  private closed = false;
+  private readonly waiters: ((r: R | undefined) => void)[] = [];
+
+  constructor(capacity: number, capacityBytes: number) {
+    this.capacity = capacity;
+    this.capacityBytes = capacityBytes;
+  }
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Adds a request, or returns false when it does not fit. A request larger than the byte bound
+   * fits only into an empty queue (otherwise it could never be accepted and its sender would
+   * retry forever).
+   */
+  offer(r: R): boolean {
+    if (this.closed) return false;
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) {
+      // A consumer is idle: hand over directly; the queue stays empty.
+      waiter(r);
+      return true;
+    }
+    if (this.size >= this.capacity) return false;
+    if (this.size > 0 && this.heldBytes + r.bytes > this.capacityBytes) return false;
+    this.items.push(r);
+    this.heldBytes += r.bytes;
+    return true;
+  }
+
+  /** The oldest request; waits when empty; undefined once closed and empty. */
+  take(): Promise<R | undefined> {
+    const r = this.poll();
+    if (r !== undefined || this.closed) return Promise.resolve(r);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The oldest request or undefined, without waiting. */
+  poll(): R | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const r = this.items[this.head]!;
+    this.items[this.head] = undefined;
+    this.head++;
+    this.heldBytes -= r.bytes;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return r;
+  }
+
+  /** No more offers; idle consumers are released, busy ones drain what is left. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w(undefined);
+  }
+}

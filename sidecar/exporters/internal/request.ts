@@ -1,0 +1,28 @@
+// What flows through an exporter's queue: one request for the backend, with the figures the queue
+// bounds (bytes) and the metrics count (items). Exporters extend it with their payload.
+export type SignalName = 'traces' | 'metrics' | 'logs';
+
+export interface ExportRequest {
+  readonly signal: SignalName;
+  /** Spans for traces; 1 for metrics and logs, which pass through unread and are counted in requests. */
+  readonly items: number;
+  /** Memory held while queued (encoded size before compression); what `sending_queue.max_bytes` bounds. */
+  readonly bytes: number;
+}
+
+/** A delivered request may still have had items refused for good (OTLP partial_success): not retried. */
+export interface SendOutcome {
+  rejected: number;
+  message: string;
+}
+
+/**
+ * One delivery attempt, implemented by each exporter. Resolve when the backend accepted the
+ * request (optionally with a partial rejection). Throw PermanentError when retrying cannot help,
+ * RetryableError (with retryAfterMs for a server hint) or any other error to be retried, or
+ * RetryRemainder to retry only part of it. `abort` fires at the attempt's timeout or the drain
+ * deadline; the attempt must then stop promptly.
+ */
+export interface ExportSender<R extends ExportRequest> {
+  send(req: R, abort: AbortSignal): Promise<SendOutcome | void>;
+}

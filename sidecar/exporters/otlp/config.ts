@@ -1,0 +1,42 @@
+// Config of the `otlp` exporter (OTLP/gRPC), with the collector's otlpexporter field names and
+// defaults: gzip compression, 5s timeout, exporterhelper queue and retry.
+import { object, oneOf, record, string, withDefault } from '../../config/schema.ts';
+import { retryOnFailureConfig, sendingQueueConfig, timeoutConfig } from '../internal/config.ts';
+import { clientTlsConfig } from '../internal/tls.ts';
+
+const ENDPOINT = /^(?:(https?):\/\/)?([^/\s]+?)(\/?)$/;
+
+export const otlpExporterConfig = object(
+  {
+    /** host:port of the OTLP/gRPC server; `http://` or `https://` prefixes are accepted (OTLP spec). */
+    endpoint: string({ nonEmpty: true, pattern: /^(?:https?:\/\/)?[^/\s]+\/?$|^(?:dns|ipv4|ipv6|unix):/, patternHint: 'host:port (optionally http:// or https://)' }),
+    tls: clientTlsConfig,
+    /** Extra request metadata (e.g. an API key header). */
+    headers: withDefault(record(string()), {}),
+    compression: withDefault(oneOf(['gzip', 'none', '']), 'gzip'),
+    timeout: timeoutConfig(5_000),
+    sending_queue: sendingQueueConfig,
+    retry_on_failure: retryOnFailureConfig,
+  },
+  {
+    check(cfg, p, errors) {
+      if (cfg.endpoint === undefined) {
+        errors.add(`${p}.endpoint`, 'required: the OTLP/gRPC server as host:port, e.g. gateway.observability:4317');
+        return;
+      }
+      const scheme = ENDPOINT.exec(cfg.endpoint)?.[1];
+      if (scheme === 'https' && cfg.tls.insecure) errors.add(`${p}.tls.insecure`, 'contradicts the https:// endpoint');
+    },
+  },
+);
+
+export type OtlpExporterConfig = typeof otlpExporterConfig.defaultValue;
+
+/** The gRPC target and whether it is plaintext, from `endpoint` and `tls.insecure`. */
+export function grpcTarget(cfg: OtlpExporterConfig): { target: string; insecure: boolean } {
+  const endpoint = cfg.endpoint!;
+  const m = ENDPOINT.exec(endpoint);
+  if (m === null) return { target: endpoint, insecure: cfg.tls.insecure };
+  const scheme = m[1];
+  return { target: m[2]!, insecure: scheme === 'http' ? true : scheme === 'https' ? false : cfg.tls.insecure };
+}

@@ -1,0 +1,166 @@
+// The `otlphttp` exporter: OTLP/HTTP POSTs over node:http(s) with keep-alive connections. Traces
+// go as the pipeline's encoded bytes (encoding proto: lossless, no re-encode) or as OTLP/JSON;
+// metrics and logs pass through as protobuf bytes. The body is encoded and compressed once per
+// request (not per attempt); an authenticator extension (sigv4auth) signs every attempt.
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { promisify } from 'node:util';
+import { deflate, gzip, zstdCompress } from 'node:zlib';
+import type { CreateSettings, Exporter, Host, OpaqueConsumer, TracesConsumer } from '../../component/component.ts';
+import { PermanentError } from '../../component/errors.ts';
+import { traceRequestProtoToJson } from '../../pdata/otlp-json-encode.ts';
+import type { OpaqueData, TracesData } from '../../pdata/traces.ts';
+import { findAuthenticator, type HttpRequestAuthenticator } from '../internal/auth.ts';
+import { readPartialSuccess, readPartialSuccessJson } from '../internal/otlp-response.ts';
+import { QueuedSender } from '../internal/queued-sender.ts';
+import type { ExportRequest, ExportSender, SendOutcome, SignalName } from '../internal/request.ts';
+import { readTlsMaterial } from '../internal/tls.ts';
+import { userAgent } from '../internal/user-agent.ts';
+import { signalUrl, type OtlphttpExporterConfig } from './config.ts';
+import { classifyHttpFailure } from './http-errors.ts';
+
+const PROTOBUF = 'application/x-protobuf';
+const JSON_TYPE = 'application/json';
+/** Responses are small (empty or a partial-success message); anything larger is cut off. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+const COMPRESS: Record<string, ((b: Uint8Array) => Promise<Buffer>) | undefined> = {
+  gzip: promisify(gzip),
+  zstd: promisify(zstdCompress),
+  deflate: promisify(deflate),
+};
+
+interface HttpExportRequest extends ExportRequest {
+  readonly payload: Uint8Array;
+  /** The body as sent (encoded, compressed), made on the first attempt and reused by retries. */
+  body?: Buffer;
+}
+
+interface Target {
+  url: URL;
+  href: string;
+}
+
+export class OtlphttpExporter implements Exporter, ExportSender<HttpExportRequest> {
+  readonly traces: TracesConsumer;
+  readonly metrics: OpaqueConsumer;
+  readonly logs: OpaqueConsumer;
+  private readonly cfg: OtlphttpExporterConfig;
+  private readonly settings: CreateSettings;
+  private readonly queue: QueuedSender<HttpExportRequest>;
+  private readonly targets: Partial<Record<SignalName, Target>> = {};
+  private readonly baseHeaders: Record<string, string>;
+  private agent: HttpAgent | undefined;
+  private auth: HttpRequestAuthenticator | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(settings: CreateSettings, cfg: OtlphttpExporterConfig) {
+    this.settings = settings;
+    this.cfg = cfg;
+    this.queue = new QueuedSender(settings, cfg, this);
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      const href = signalUrl(cfg, signal);
+      if (href !== undefined) this.targets[signal] = { url: new URL(href), href };
+    }
+    const compression = COMPRESS[cfg.compression] === undefined ? undefined : cfg.compression;
+    // Configured headers first; the exporter's own (content negotiation, User-Agent) win.
+    this.baseHeaders = { ...lowerKeys(cfg.headers), 'user-agent': userAgent('otlphttp') };
+    if (compression !== undefined) this.baseHeaders['content-encoding'] = compression;
+    this.traces = {
+      mutatesData: false,
+      consumeTraces: (d: TracesData) => this.enqueue({ signal: 'traces', items: d.spanCount, bytes: d.byteLength, payload: d.bytes }),
+    };
+    const opaque: OpaqueConsumer = {
+      consumeOpaque: (d: OpaqueData) => this.enqueue({ signal: d.signal, items: 1, bytes: d.bytes.length, payload: d.bytes }),
+    };
+    this.metrics = opaque;
+    this.logs = opaque;
+  }
+
+  private enqueue(req: HttpExportRequest): Promise<void> {
+    if (this.targets[req.signal] === undefined) {
+      return Promise.reject(new PermanentError(`exporter ${this.settings.id} has no URL for ${req.signal}: set endpoint or ${req.signal}_endpoint`));
+    }
+    return this.queue.enqueue(req);
+  }
+
+  start(host: Host): Promise<void> {
+    const https = Object.values(this.targets).some((t) => t.url.protocol === 'https:');
+    const sockets = this.cfg.sending_queue.enabled ? this.cfg.sending_queue.num_consumers : 16;
+    // Keep-alive: an export every few hundred milliseconds must not pay a TCP and TLS handshake.
+    if (https) {
+      const pem = readTlsMaterial(this.cfg.tls);
+      this.agent = new HttpsAgent({
+        keepAlive: true,
+        maxSockets: sockets,
+        ca: pem.ca,
+        cert: pem.cert,
+        key: pem.key,
+        rejectUnauthorized: !this.cfg.tls.insecure_skip_verify,
+        servername: this.cfg.tls.server_name_override,
+      });
+    } else {
+      this.agent = new HttpAgent({ keepAlive: true, maxSockets: sockets });
+    }
+    if (this.cfg.auth?.authenticator !== undefined) this.auth = findAuthenticator(host, this.cfg.auth.authenticator, this.settings.id);
+    this.queue.start(host);
+    this.settings.logger.info(
+      { endpoints: Object.fromEntries(Object.entries(this.targets).map(([s, t]) => [s, t.href])), encoding: this.cfg.encoding, compression: this.cfg.compression || 'none', auth: this.cfg.auth?.authenticator },
+      'OTLP HTTP exporter started',
+    );
+    return Promise.resolve();
+  }
+
+  private async body(req: HttpExportRequest): Promise<{ body: Buffer; contentType: string }> {
+    const json = req.signal === 'traces' && this.cfg.encoding === 'json';
+    const contentType = json ? JSON_TYPE : PROTOBUF;
+    if (req.body === undefined) {
+      const encoded = json ? Buffer.from(traceRequestProtoToJson(req.payload), 'utf8') : req.payload;
+      const compress = COMPRESS[this.cfg.compression];
+      req.body = compress ? await compress(encoded) : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    }
+    return { body: req.body, contentType };
+  }
+
+  async send(req: HttpExportRequest, abort: AbortSignal): Promise<SendOutcome | void> {
+    const target = this.targets[req.signal]!;
+    const { body, contentType } = await this.body(req);
+    let headers: Record<string, string> = { ...this.baseHeaders, 'content-type': contentType, 'content-length': String(body.length) };
+    if (this.auth !== undefined) headers = await this.auth.authenticateHttpRequest({ method: 'POST', url: target.url, headers, body });
+    const res = await this.post(target.url, headers, body, abort);
+    if (res.status >= 200 && res.status < 300) {
+      if (res.body.length === 0) return undefined;
+      return (res.headers['content-type'] ?? '').startsWith(JSON_TYPE) ? readPartialSuccessJson(res.body.toString('utf8')) : readPartialSuccess(res.body);
+    }
+    throw classifyHttpFailure(target.href, res.status, res.headers, res.body);
+  }
+
+  private post(url: URL, headers: Record<string, string>, body: Buffer, abort: AbortSignal): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, { method: 'POST', headers, agent: this.agent, signal: abort }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          if (size < MAX_RESPONSE_BYTES) chunks.push(c);
+          size += c.length;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES) }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    this.stopped ??= this.queue.shutdown().finally(() => this.agent?.destroy());
+    return this.stopped;
+  }
+}
+
+function lowerKeys(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v;
+  return out;
+}

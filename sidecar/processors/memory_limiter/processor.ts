@@ -1,0 +1,90 @@
+// Measures the process's resident memory every check_interval; while it is above the soft limit,
+// consumeTraces refuses with RetryableError, so receivers answer UNAVAILABLE / 503 with
+// Retry-After and senders keep the data. RSS is what the cgroup's OOM killer counts (the
+// collector measures Go heap; V8 heap alone would miss buffers, which hold our spans).
+// Node cannot force a garbage collection without --expose-gc, so above the hard limit the
+// processor only refuses, as above the soft one; the refusal lets queues drain and memory fall.
+import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
+import { RetryableError } from '../../component/errors.ts';
+import type { TracesData } from '../../pdata/traces.ts';
+import { OnceWarning } from '../../telemetry/logger.ts';
+import type { BoundCounter } from '../../telemetry/metrics.ts';
+import type { MemoryLimiterConfig } from './config.ts';
+import type { Limits } from './memory.ts';
+
+export type ReadUsage = () => number;
+
+export class MemoryLimiterProcessor implements Processor {
+  readonly mutatesData = false;
+  private readonly next: TracesConsumer;
+  private readonly cfg: MemoryLimiterConfig;
+  private readonly limits: Limits;
+  private readonly readUsage: ReadUsage;
+  private readonly accepted: BoundCounter;
+  private readonly refused: BoundCounter;
+  private readonly warning: OnceWarning;
+  private readonly settings: CreateSettings;
+  private timer: NodeJS.Timeout | undefined;
+  private limited = false;
+  private usage = 0;
+
+  constructor(settings: CreateSettings, cfg: MemoryLimiterConfig, next: TracesConsumer, limits: Limits, readUsage: ReadUsage = () => process.memoryUsage.rss()) {
+    this.settings = settings;
+    this.cfg = cfg;
+    this.next = next;
+    this.limits = limits;
+    this.readUsage = readUsage;
+    const labels = { processor: settings.id, pipeline: settings.pipeline ?? '' };
+    this.accepted = settings.metrics.counter('otelcol_processor_accepted_spans_total', 'Number of spans passed to the next component.').bind(labels);
+    this.refused = settings.metrics
+      .counter('otelcol_processor_refused_spans_total', 'Number of spans refused (memory_limiter: memory above the soft limit).')
+      .bind(labels);
+    settings.metrics.gauge('tracebridge_memory_limiter_usage_bytes', 'Resident memory at the last check.').collect(labels, () => this.usage);
+    settings.metrics.gauge('tracebridge_memory_limiter_soft_limit_bytes', 'Memory above which data is refused.').collect(labels, () => this.limits.soft);
+    this.warning = new OnceWarning(settings.logger, 'memory above the soft limit: refusing data with a retryable error');
+  }
+
+  get isLimited(): boolean {
+    return this.limited;
+  }
+
+  /** Measures once and updates the state. */
+  check(): void {
+    this.usage = this.readUsage();
+    const wasLimited = this.limited;
+    this.limited = this.usage >= this.limits.soft;
+    if (this.limited) {
+      this.warning.warn({ usage_mib: mib(this.usage), soft_limit_mib: mib(this.limits.soft), hard_limit_mib: mib(this.limits.hard) });
+    } else if (wasLimited) {
+      this.warning.reset();
+      this.settings.logger.info({ usage_mib: mib(this.usage), soft_limit_mib: mib(this.limits.soft) }, 'memory below the soft limit again: accepting data');
+    }
+  }
+
+  consumeTraces(data: TracesData): Promise<void> {
+    if (this.limited) {
+      this.refused.add(data.spanCount);
+      return Promise.reject(new RetryableError('data refused due to high memory usage', { retryAfterMs: Math.max(1000, this.cfg.check_interval) }));
+    }
+    this.accepted.add(data.spanCount);
+    return this.next.consumeTraces(data);
+  }
+
+  start(): Promise<void> {
+    this.check();
+    this.timer = setInterval(() => this.check(), this.cfg.check_interval);
+    this.timer.unref();
+    this.settings.logger.info({ soft_limit_mib: mib(this.limits.soft), hard_limit_mib: mib(this.limits.hard), check_interval_ms: this.cfg.check_interval }, 'memory limiter started');
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    return Promise.resolve();
+  }
+}
+
+function mib(bytes: number): number {
+  return Math.round((bytes / 1024 / 1024) * 10) / 10;
+}

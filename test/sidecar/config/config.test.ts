@@ -141,6 +141,13 @@ service: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }
     assert.equal(health.endpoint, '0.0.0.0:13133');
   });
 
+  it('embedded default: the header bridge runs only when TRACEBRIDGE_HEADER_BRIDGE=true', () => {
+    assert.equal(loadSidecarConfig([], {}).config.extensions.has('header_bridge'), false);
+    const on = loadSidecarConfig([], { TRACEBRIDGE_HEADER_BRIDGE: 'true' }).config;
+    assert.equal((on.extensions.get('header_bridge')!.config as { endpoint: string }).endpoint, '127.0.0.1:13128');
+    assert.ok(on.service.extensions.includes('header_bridge'));
+  });
+
   it('embedded default: uses a mounted TRACEBRIDGE_CONFIG only when the file exists', () => {
     const p = file('mounted.yaml', 'receivers: { otlp: { protocols: { http: {} } } }\nexporters: { debug: { verbosity: detailed } }\nservice: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }\n');
     assert.equal(loadSidecarConfig([], { TRACEBRIDGE_CONFIG: p }).source, p);

@@ -4,12 +4,18 @@
 import type { ExporterFactory, ExtensionFactory, Kind, ProcessorFactory, ReceiverFactory } from '../component/component.ts';
 import { otlpReceiverFactory } from '../receivers/otlp/factory.ts';
 import { zipkinReceiverFactory } from '../receivers/zipkin/factory.ts';
+import { awsXrayReceiverFactory } from '../receivers/awsxray/factory.ts';
 import { debugExporterFactory } from '../exporters/debug/factory.ts';
 import { batchProcessorFactory } from '../processors/batch/factory.ts';
 import { tracecontextProcessorFactory } from '../processors/tracecontext/factory.ts';
 import { healthCheckFactory } from '../extensions/health_check/factory.ts';
-import { awsXrayReceiverFactory } from '../receivers/awsxray/factory.ts';
+import { otlpExporterFactory } from '../exporters/otlp/factory.ts';
+import { otlphttpExporterFactory } from '../exporters/otlphttp/factory.ts';
+import { sigv4authFactory } from '../extensions/sigv4auth/factory.ts';
 import { headerBridgeFactory } from '../extensions/header_bridge/factory.ts';
+import { memoryLimiterFactory } from '../processors/memory_limiter/factory.ts';
+import { resourceDetectionFactory } from '../processors/resourcedetection/factory.ts';
+import { selfFilterFactory } from '../processors/tracebridge_selffilter/factory.ts';
 
 export interface ComponentRegistry {
   receiver: ReadonlyMap<string, ReceiverFactory>;
@@ -24,9 +30,9 @@ function byType<F extends { type: string }>(list: F[]): ReadonlyMap<string, F> {
 
 export const components: ComponentRegistry = {
   receiver: byType<ReceiverFactory>([otlpReceiverFactory, zipkinReceiverFactory, awsXrayReceiverFactory]),
-  processor: byType<ProcessorFactory>([tracecontextProcessorFactory, batchProcessorFactory]),
-  exporter: byType<ExporterFactory>([debugExporterFactory]),
-  extension: byType<ExtensionFactory>([healthCheckFactory, headerBridgeFactory]),
+  processor: byType<ProcessorFactory>([memoryLimiterFactory, resourceDetectionFactory, selfFilterFactory, tracecontextProcessorFactory, batchProcessorFactory]),
+  exporter: byType<ExporterFactory>([debugExporterFactory, otlpExporterFactory, otlphttpExporterFactory]),
+  extension: byType<ExtensionFactory>([healthCheckFactory, sigv4authFactory, headerBridgeFactory]),
 };
 
 export const SECTION: Record<Kind, 'receivers' | 'processors' | 'exporters' | 'extensions'> = {

@@ -1,7 +1,8 @@
 // Real OTLP backends for exporter tests: a gRPC server and an HTTP server on 127.0.0.1 that record
 // every request (bytes, headers, arrival time) and answer from a script: success, partial
 // success, any gRPC status (with RetryInfo) or HTTP status (with Retry-After), after a delay.
-import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
@@ -20,6 +21,13 @@ export interface Received {
   method?: string;
   url?: string;
   at: number;
+}
+
+/** Server TLS for a sink; with `ca`, clients must present a certificate signed by it (mTLS). */
+export interface SinkTls {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
 }
 
 export type Reply =
@@ -183,7 +191,7 @@ export class GrpcSink extends Sink {
   private server: grpc.Server | undefined;
   port = 0;
 
-  async start(port = 0): Promise<this> {
+  async start(port = 0, tls?: SinkTls): Promise<this> {
     const server = new grpc.Server();
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       server.addService({ Export: method(PATHS[signal]) }, {
@@ -207,7 +215,11 @@ export class GrpcSink extends Sink {
       });
     }
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(
+        `127.0.0.1:${port}`,
+        tls ? grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.ca !== undefined) : grpc.ServerCredentials.createInsecure(),
+        (err, p) => (err ? reject(err) : resolve(p)),
+      ),
     );
     this.server = server;
     return this;
@@ -231,8 +243,10 @@ export class HttpSink extends Sink {
   /** TCP connections accepted (keep-alive reuses one). */
   connections = 0;
 
-  async start(port = 0): Promise<this> {
-    const server = createHttpServer((req, res) => {
+  private scheme = 'http';
+
+  async start(port = 0, tls?: SinkTls): Promise<this> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -257,7 +271,9 @@ export class HttpSink extends Sink {
           }
         });
       });
-    });
+    };
+    this.scheme = tls ? 'https' : 'http';
+    const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: true }, handler) : createHttpServer(handler);
     server.on('connection', () => this.connections++);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -269,7 +285,7 @@ export class HttpSink extends Sink {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
   }
 
   stop(): Promise<void> {

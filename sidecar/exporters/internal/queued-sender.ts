@@ -121,7 +121,7 @@ export class QueuedSender<R extends ExportRequest> {
       if (this.stop.signal.aborted) return this.giveUp(req, new RetryableError('drain deadline passed before the data could be sent'));
       let err: unknown;
       try {
-        const out = await this.sender.send(req, AbortSignal.any([this.stop.signal, AbortSignal.timeout(this.cfg.timeout)]));
+        const out = await this.attempt(req);
         this.delivered(req, out);
         return undefined;
       } catch (e) {
@@ -147,6 +147,25 @@ export class QueuedSender<R extends ExportRequest> {
       this.failing.warn({ err: cause.message, retry_in_ms: delay });
       this.obs.retries.add(1);
       await sleep(delay, this.stop.signal);
+    }
+  }
+
+  /**
+   * One send with its own abort signal: fired at `timeout` or by the drain deadline. (A controller
+   * per attempt rather than AbortSignal.any over the long-lived stop signal, whose dependants are
+   * only released by garbage collection.)
+   */
+  private async attempt(req: R): Promise<SendOutcome | void> {
+    const ac = new AbortController();
+    const abort = () => ac.abort();
+    const timer = setTimeout(() => ac.abort(new RetryableError(`send timed out after ${this.cfg.timeout}ms`)), this.cfg.timeout);
+    timer.unref();
+    this.stop.signal.addEventListener('abort', abort, { once: true });
+    try {
+      return await this.sender.send(req, ac.signal);
+    } finally {
+      clearTimeout(timer);
+      this.stop.signal.removeEventListener('abort', abort);
     }
   }
 

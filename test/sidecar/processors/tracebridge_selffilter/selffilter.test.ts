@@ -7,6 +7,8 @@ import type { OtlpReceiver } from '../../../../sidecar/receivers/otlp/receiver.t
 import type { Service } from '../../../../sidecar/service/service.ts';
 import { deliveryRegistry, metricValue, post, withRealNetwork } from '../../../support/delivery.ts';
 import { sinks, startService } from '../../../support/sink.ts';
+import { readFileSync } from 'node:fs';
+import type { ZipkinReceiver } from '../../../../sidecar/receivers/zipkin/receiver.ts';
 
 const tags = (t: Record<string, string>): KeyValue[] => Object.entries(t).map(([key, v]) => ({ key, value: { stringValue: v } }));
 let n = 0;
@@ -106,6 +108,31 @@ describe('tracebridge_selffilter (no self-tracing)', () => {
     assert.equal(sink.spanCount(), 3);
     const dropped = metricValue(svc!.metrics.render(), 'tracebridge_selffilter_dropped_spans_total', { pipeline: 'traces', processor: 'tracebridge_selffilter' });
     assert.equal(dropped, 3);
+  });
+
+  it('drops the span Istio recorded for an export to X-Ray, received by the zipkin receiver from a fixture', async () => {
+    svc = await startService(
+      `
+receivers:
+  zipkin: { endpoint: 127.0.0.1:0 }
+exporters:
+  sink: {}
+service:
+  pipelines:
+    traces: { receivers: [zipkin], exporters: [sink] }
+  telemetry: { metrics: { level: none } }
+`,
+      {},
+      deliveryRegistry,
+    );
+    const port = (svc.receivers.get('zipkin') as ZipkinReceiver).port;
+    const body = readFileSync(new URL('../../testdata/zipkin/istio-128bit.json', import.meta.url));
+    const res = await post(port, '/api/v2/spans', body, { 'Content-Type': 'application/json' });
+    assert.ok(res.status === 202 || res.status === 200, String(res.status));
+    const spans = sinks.get('sink')!.spans();
+    assert.equal(spans.length, 2);
+    assert.ok(spans.every((s) => !s.span.attributes?.some((a) => a.value?.stringValue?.startsWith('tracebridge/'))));
+    assert.equal(metricValue(svc.metrics.render(), 'tracebridge_selffilter_dropped_spans_total', { pipeline: 'traces', processor: 'tracebridge_selffilter' }), 1);
   });
 
   it('can be placed, tuned or turned off by listing it', async () => {

@@ -33,6 +33,8 @@ export class QueuedSender<R extends ExportRequest> {
   /** Aborts every attempt and backoff wait: fired at the drain deadline. */
   private readonly stop = new AbortController();
   private consumers: Promise<void>[] = [];
+  /** Sends made in the caller when the queue is disabled; shutdown waits for them too. */
+  private readonly inline = new Set<Promise<Error | undefined>>();
   private host: (Host & DrainingHost) | undefined;
   private deadline: number | undefined;
   private stopping: Promise<void> | undefined;
@@ -68,8 +70,14 @@ export class QueuedSender<R extends ExportRequest> {
   async enqueue(req: R): Promise<void> {
     if (!this.cfg.sending_queue.enabled) {
       if (this.stopping !== undefined) throw new RetryableError('exporter is shutting down');
-      const err = await this.deliver(req);
-      if (err !== undefined) throw err;
+      const sending = this.deliver(req);
+      this.inline.add(sending);
+      try {
+        const err = await sending;
+        if (err !== undefined) throw err;
+      } finally {
+        this.inline.delete(sending);
+      }
       return;
     }
     if (this.queue.offer(req)) {
@@ -97,7 +105,7 @@ export class QueuedSender<R extends ExportRequest> {
     // This timer is deliberately not unref'd: it keeps the process alive until the drain ends.
     const timer = setTimeout(() => this.stop.abort(), Math.max(0, this.deadline - Date.now()));
     try {
-      await Promise.all(this.consumers);
+      await Promise.all([...this.consumers, ...this.inline]);
     } finally {
       clearTimeout(timer);
     }

@@ -1,0 +1,226 @@
+// transport `api`: PutTraceSegments through @aws-sdk/client-xray (SigV4, the default credential
+// chain or an assumed `role_arn`, `region`, `endpoint`, `proxy_address`, `no_verify_ssl`).
+//
+// One queued request is one batch of documents, sent as calls of at most 50 documents (the API's
+// limit) one after the other. Outcomes:
+// - accepted documents are done; `UnprocessedTraceSegments` with a retryable code (throttling,
+//   internal errors) go back for another attempt, the others are counted as failed;
+// - a throttling (HTTP 429, ThrottledException) or 5xx answer, a timeout or a network error:
+//   the documents not yet accepted are retried by the shared retry machinery (RetryRemainder);
+// - any other 4xx (bad request, access denied): the documents not yet accepted fail for good.
+// The SDK's own retries are off (`max_retries`, default 0) so that `retry_on_failure` is the one
+// retry policy, with its backoff, elapsed-time limit and drain deadline.
+import { Agent as HttpsAgent } from 'node:https';
+import type { PutTraceSegmentsCommand as PutTraceSegmentsCommandType, XRayClient as XRayClientType } from '@aws-sdk/client-xray';
+import type { CreateSettings } from '../../component/component.ts';
+import { PermanentError, RetryableError } from '../../component/errors.ts';
+import { RetryRemainder } from '../internal/retry.ts';
+import type { SendOutcome } from '../internal/request.ts';
+import { userAgent } from '../internal/user-agent.ts';
+import type { AwsxrayExporterConfig } from './config.ts';
+import type { XRayObs } from './obs.ts';
+import { TelemetrySender, type TelemetryMetadata, type TelemetryRecorder } from './telemetry.ts';
+import { segmentRequest, type SegmentRequest, type SegmentTransport } from './request.ts';
+
+/** PutTraceSegments takes at most 50 documents per call. */
+export const MAX_DOCUMENTS_PER_CALL = 50;
+
+const RETRYABLE_CODE = /throttl|^(?:internalfailure|internalerror|internalservererror|internalserviceerror|serviceunavailable(?:exception)?|requesttimeout(?:exception)?|toomanyrequests(?:exception)?|slowdown|429|5\d\d)$/i;
+
+/** Whether X-Ray may accept an unprocessed segment later (throttling, server-side trouble). */
+export function isRetryableSegmentError(code: string | undefined): boolean {
+  return code !== undefined && RETRYABLE_CODE.test(code);
+}
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: { throttling?: boolean };
+}
+
+/** An SDK failure as the retry machinery's error classes. */
+export function classifySdkError(err: unknown): Error {
+  const e = (err ?? {}) as SdkError;
+  const message = e.message ?? String(err);
+  const status = e.$metadata?.httpStatusCode;
+  const name = e.name ?? '';
+  const throttle = status === 429 || /throttl|toomanyrequests/i.test(name) || e.$retryable?.throttling === true;
+  if (throttle) return new RetryableError(`X-Ray throttled PutTraceSegments: ${message}`, { throttle: true, cause: err });
+  if (status === undefined || status >= 500 || e.$fault === 'server') return new RetryableError(`PutTraceSegments failed: ${message}`, { cause: err });
+  // Expired credentials or signature: the credential provider refreshes on the next attempt.
+  if (/expired|requesttimetooskewed|requestexpired/i.test(name)) return new RetryableError(`PutTraceSegments refused (${name}): ${message}`, { cause: err });
+  return new PermanentError(`PutTraceSegments refused with HTTP ${status} ${name}: ${message}`, { cause: err });
+}
+
+export interface TelemetryOptions {
+  metadata: TelemetryMetadata;
+  intervalMs?: number;
+}
+
+export interface ApiEnv {
+  /** HTTPS_PROXY / NO_PROXY of the environment, used when `proxy_address` is not set. */
+  proxyEnv?: NodeJS.ProcessEnv;
+  telemetry?: TelemetryOptions;
+}
+
+export class ApiTransport implements SegmentTransport {
+  private readonly settings: CreateSettings;
+  private readonly cfg: AwsxrayExporterConfig;
+  private readonly obs: XRayObs;
+  private readonly telemetryOptions: TelemetryOptions;
+  private readonly proxyEnv: NodeJS.ProcessEnv;
+  private telemetry: TelemetrySender | undefined;
+  private client: XRayClientType | undefined;
+  private PutTraceSegmentsCommand: typeof PutTraceSegmentsCommandType | undefined;
+  private agent: HttpsAgent | undefined;
+  private region = '';
+
+  constructor(settings: CreateSettings, cfg: AwsxrayExporterConfig, obs: XRayObs, env: ApiEnv = {}) {
+    this.settings = settings;
+    this.cfg = cfg;
+    this.obs = obs;
+    this.telemetryOptions = env.telemetry ?? { metadata: {} };
+    this.proxyEnv = env.proxyEnv ?? {};
+  }
+
+  /** X-Ray telemetry records (`telemetry.enabled`), else undefined. */
+  get recorder(): TelemetryRecorder | undefined {
+    return this.telemetry?.recorder;
+  }
+
+  async start(): Promise<void> {
+    const sdk = await import('@aws-sdk/client-xray');
+    this.PutTraceSegmentsCommand = sdk.PutTraceSegmentsCommand;
+    const cfg = this.cfg;
+    this.agent = new HttpsAgent({
+      keepAlive: true,
+      maxSockets: cfg.sending_queue.enabled ? cfg.sending_queue.num_consumers : 16,
+      rejectUnauthorized: !cfg.no_verify_ssl,
+      // Node's own proxy support: the configured proxy, else HTTPS_PROXY / NO_PROXY.
+      proxyEnv: cfg.proxy_address !== undefined ? { HTTPS_PROXY: cfg.proxy_address, HTTP_PROXY: cfg.proxy_address } : this.proxyEnv,
+    });
+    let credentials;
+    if (cfg.role_arn !== undefined) {
+      const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
+      credentials = fromTemporaryCredentials({
+        params: { RoleArn: cfg.role_arn, RoleSessionName: 'tracebridge' },
+        clientConfig: cfg.region === undefined ? {} : { region: cfg.region },
+      });
+    }
+    const ua = userAgent('awsxray');
+    const client = new sdk.XRayClient({
+      region: cfg.region,
+      endpoint: cfg.endpoint,
+      credentials,
+      maxAttempts: cfg.max_retries + 1,
+      customUserAgent: ua,
+      requestHandler: { httpsAgent: this.agent, requestTimeout: cfg.timeout },
+    });
+    // The SDK writes its own product first in User-Agent; the mesh-proxy self-filter recognises the
+    // sidecar's export calls by a User-Agent that *starts* with tracebridge/ (not signed by SigV4).
+    client.middlewareStack.add(
+      (next) => (args) => {
+        const req = args.request as { headers?: Record<string, string> };
+        if (req.headers !== undefined) {
+          const sdkUa = req.headers['user-agent'];
+          req.headers['user-agent'] = sdkUa === undefined ? ua : `${ua} ${sdkUa}`;
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'tracebridgeUserAgent', priority: 'low' },
+    );
+    // Fail at start-up, before data is accepted, when no region can be found.
+    try {
+      this.region = await client.config.region();
+    } catch (err) {
+      client.destroy();
+      this.agent.destroy();
+      throw new Error(`exporter ${this.settings.id}: no AWS region: set region (or AWS_REGION): ${(err as Error).message}`, { cause: err });
+    }
+    this.client = client;
+    if (cfg.telemetry.enabled) {
+      const meta = cfg.telemetry.include_metadata ? this.telemetryOptions.metadata : {};
+      this.telemetry = new TelemetrySender(client, sdk.PutTelemetryRecordsCommand, meta, this.settings.logger, this.telemetryOptions.intervalMs);
+      this.telemetry.start();
+    }
+  }
+
+  describe(): Record<string, unknown> {
+    return { region: this.region, endpoint: this.cfg.endpoint, role_arn: this.cfg.role_arn, proxy: this.cfg.proxy_address };
+  }
+
+  async send(req: SegmentRequest, abort: AbortSignal): Promise<SendOutcome | void> {
+    const client = this.client!;
+    const Command = this.PutTraceSegmentsCommand!;
+    const retryDocs: string[] = [];
+    const retryIds: string[] = [];
+    let rejected = req.rejected;
+    let lastMessage = '';
+    let throttled = false;
+
+    for (let start = 0; start < req.docs.length; start += MAX_DOCUMENTS_PER_CALL) {
+      const docs = req.docs.slice(start, start + MAX_DOCUMENTS_PER_CALL);
+      let out;
+      this.recorder?.received(docs.length);
+      try {
+        out = await client.send(new Command({ TraceSegmentDocuments: docs }), { abortSignal: abort });
+      } catch (err) {
+        this.recorder?.connectionError(err);
+        const failure = classifySdkError(err);
+        const restDocs = req.docs.slice(start);
+        const restIds = req.ids.slice(start);
+        if (failure instanceof PermanentError) {
+          rejected += restDocs.length;
+          if (retryDocs.length === 0) return { rejected, message: failure.message };
+          throw new RetryRemainder(segmentRequest(retryDocs, retryIds, rejected), failure.message, { cause: err });
+        }
+        // Nothing accepted yet: the request goes back whole.
+        if (start === 0) throw failure;
+        const remaining = segmentRequest([...retryDocs, ...restDocs], [...retryIds, ...restIds], rejected);
+        throw new RetryRemainder(remaining, failure.message, { cause: err, retryAfterMs: (failure as RetryableError).retryAfterMs });
+      }
+      const unprocessed = out.UnprocessedTraceSegments ?? [];
+      this.recorder?.sent(docs.length - Math.min(docs.length, unprocessed.length));
+      this.recorder?.rejected(unprocessed.length);
+      if (unprocessed.length === 0) continue;
+      const byId = new Map<string, number[]>();
+      for (let i = start; i < start + docs.length; i++) {
+        const list = byId.get(req.ids[i]!);
+        if (list === undefined) byId.set(req.ids[i]!, [i]);
+        else list.push(i);
+      }
+      for (const u of unprocessed) {
+        const code = u.ErrorCode ?? 'Unknown';
+        const retry = isRetryableSegmentError(u.ErrorCode);
+        const indexes = (u.Id === undefined ? undefined : byId.get(u.Id)) ?? [];
+        // An entry that names no document of this call cannot be retried; count it as one failure.
+        const n = Math.max(1, indexes.length);
+        for (let k = 0; k < n; k++) this.obs.unprocessed(code, retry && indexes.length > 0);
+        if (retry && indexes.length > 0) {
+          throttled ||= /throttl/i.test(code);
+          for (const i of indexes) {
+            retryDocs.push(req.docs[i]!);
+            retryIds.push(req.ids[i]!);
+          }
+        } else {
+          rejected += n;
+          lastMessage = `X-Ray did not process segment ${u.Id ?? '?'}: ${code} ${u.Message ?? ''}`.trim();
+        }
+        if (u.Id !== undefined) byId.delete(u.Id);
+      }
+    }
+    if (retryDocs.length > 0) {
+      throw new RetryRemainder(segmentRequest(retryDocs, retryIds, rejected), `X-Ray left ${retryDocs.length} segments unprocessed with retryable errors${throttled ? ' (throttled)' : ''}`);
+    }
+    return rejected > 0 ? { rejected, message: lastMessage || 'segment documents over 64 kB after trimming' } : undefined;
+  }
+
+  close(): Promise<void> {
+    this.telemetry?.stop();
+    this.client?.destroy();
+    this.agent?.destroy();
+    return Promise.resolve();
+  }
+}

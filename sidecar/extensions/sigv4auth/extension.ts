@@ -5,6 +5,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createAwsSigner, type AwsSigner } from '../../aws/sigv4.ts';
 import type { Component, CreateSettings } from '../../component/component.ts';
+import { PermanentError } from '../../component/errors.ts';
 import type { HttpRequestAuthenticator, HttpRequestToSign } from '../../exporters/internal/auth.ts';
 import type { Sigv4authConfig } from './config.ts';
 
@@ -43,7 +44,8 @@ export class Sigv4authExtension implements Component, HttpRequestAuthenticator {
     const region = this.cfg.region ?? inferred?.region;
     const service = this.cfg.service ?? inferred?.service;
     if (region === undefined || service === undefined) {
-      throw new Error(`sigv4auth: cannot tell the ${region === undefined ? 'region' : 'service'} for ${url.host}; set it in the extension's config`);
+      // A config gap, not a transient failure: retrying cannot help.
+      throw new PermanentError(`sigv4auth: cannot tell the ${region === undefined ? 'region' : 'service'} for ${url.host}; set it in the extension's config`);
     }
     const key = `${service}/${region}`;
     let signer = this.signers.get(key);

@@ -2,7 +2,7 @@
 //   tracebridge-sidecar [--config FILE]...          run (embedded default without --config)
 //   tracebridge-sidecar validate --config FILE...   check a config, list every error, exit 0 or 1
 //   tracebridge-sidecar convert VALUE               print a trace ID / header in every format
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/schema.ts';
 import { loadConfigFiles, type Env } from './config/load.ts';
@@ -11,6 +11,7 @@ import { embeddedDefault } from './config/embedded-default.ts';
 import { components } from './service/components.ts';
 import { Service } from './service/service.ts';
 import { createLogger } from './telemetry/logger.ts';
+import { VERSION } from './version.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -32,8 +33,7 @@ const USAGE = `usage:
 `;
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return VERSION;
 }
 
 interface Loaded {

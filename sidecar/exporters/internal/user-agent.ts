@@ -1,12 +1,10 @@
 // Every exporter identifies itself as `tracebridge/<version> (<exporter type>)`. Besides being
 // polite, this is how spans that a mesh proxy records for the sidecar's own export calls are
 // recognised and dropped (processors/tracebridge_selffilter): the sidecar must not trace itself.
-import { readFileSync } from 'node:fs';
+import { VERSION } from '../../version.ts';
 
 export const USER_AGENT_PRODUCT = 'tracebridge/';
 
-const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
 export function userAgent(exporterType: string): string {
-  return `${USER_AGENT_PRODUCT}${version} (${exporterType})`;
+  return `${USER_AGENT_PRODUCT}${VERSION} (${exporterType})`;
 }

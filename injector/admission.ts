@@ -9,6 +9,7 @@ import { diff } from './json-patch.ts';
 import type { Logger } from './logger.ts';
 import type { InjectorMetrics } from './metrics.ts';
 import type { ModeChoice } from './mode.ts';
+import { meshEntries } from './mesh-wiring.ts';
 import { injectSidecar, type PodStep } from './mutation.ts';
 import { displayName, isRecord, type NamespaceInfo, type Pod } from './pod.ts';
 
@@ -123,13 +124,21 @@ export class AdmissionHandler {
     const decision = decide(pod, ns, this.policy);
     if (!decision.inject) return this.record(decision, log);
     const mode = await this.deps.mode();
-    const { pod: mutated } = injectSidecar(
+    const { pod: mutated, status } = injectSidecar(
       pod as Pod,
       { settings: this.settings, mode, decision, version: this.deps.version },
       this.deps.steps?.(ns) ?? [],
     );
     const patch = diff(pod, mutated);
-    const recorded = this.record(decision, { ...log, mode: mode.mode });
+    const mesh: Record<string, string> = {};
+    for (const [name, entry] of meshEntries(status)) {
+      this.deps.metrics.meshWiring.inc({ mesh: name, result: entry.result });
+      mesh[name] = entry.result;
+      if (entry.result === 'skipped_late') {
+        this.deps.logger.warn({ uid: req.uid, namespace: nsName, name: log.name, mesh: name }, 'mesh proxy injected before tracebridge: mesh wiring not applied (webhook order)');
+      }
+    }
+    const recorded = this.record(decision, { ...log, mode: mode.mode, ...(Object.keys(mesh).length > 0 ? { mesh } : {}) });
     return { ...recorded, patch };
   }
 

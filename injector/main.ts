@@ -9,6 +9,7 @@ import { loadInjectorConfig, sidecarSettings } from './config.ts';
 import { decisionPolicy } from './decision.ts';
 import { createLogger } from './logger.ts';
 import { injectManifest } from './manifest.ts';
+import { meshWiringStep } from './mesh-wiring.ts';
 import { chooseMode, parseKubeVersionText } from './mode.ts';
 import { startInjector } from './service.ts';
 import { INJECTOR_VERSION } from './version.ts';
@@ -65,6 +66,7 @@ function runInject(args: string[]): void {
       mode: chooseMode(cfg.sidecar.native, version),
       version: INJECTOR_VERSION,
       defaultNamespace: values.namespace ?? 'default',
+      steps: (ns) => [meshWiringStep(cfg, ns)],
     });
     process.stdout.write(result.output);
     for (const line of result.reports) process.stderr.write(`${line}\n`);

@@ -6,6 +6,7 @@ import { Document, parseAllDocuments } from 'yaml';
 import { decide, describeDecision, type DecisionPolicy } from './decision.ts';
 import type { SidecarSettings } from './config.ts';
 import type { ModeChoice } from './mode.ts';
+import { meshEntries } from './mesh-wiring.ts';
 import { injectSidecar, type PodStep } from './mutation.ts';
 import { isRecord, stringMap, type NamespaceInfo, type Pod } from './pod.ts';
 
@@ -110,8 +111,9 @@ function processObject(obj: unknown, namespaces: Map<string, Obj>, opts: Manifes
     reports.push(`${label}: unchanged (${describeDecision(decision)})`);
     return false;
   }
-  const { pod: injected } = injectSidecar(pod, { settings: opts.settings, mode: opts.mode, decision, version: opts.version }, opts.steps?.(ns) ?? []);
-  reports.push(`${label}: injected (${describeDecision(decision)}); ${opts.mode.mode} sidecar (${opts.mode.reason})`);
+  const { pod: injected, status } = injectSidecar(pod, { settings: opts.settings, mode: opts.mode, decision, version: opts.version }, opts.steps?.(ns) ?? []);
+  const mesh = meshEntries(status).map(([name, e]) => `; ${name} wiring ${e.result}: ${e.detail}`);
+  reports.push(`${label}: injected (${describeDecision(decision)}); ${opts.mode.mode} sidecar (${opts.mode.reason})${mesh.join('')}`);
   if (holder === undefined) {
     for (const key of Object.keys(obj)) delete obj[key];
     Object.assign(obj, injected);

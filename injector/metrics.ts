@@ -55,7 +55,8 @@ export class InjectorMetrics {
   readonly kubeRequests = new Series('tracebridge_injector_kubernetes_requests_total', 'Kubernetes API requests by operation and result.', 'counter');
   readonly tlsReloads = new Series('tracebridge_injector_tls_reloads_total', 'TLS key pair reloads by result (ok, error).', 'counter');
   readonly certNotAfter = new Series('tracebridge_injector_tls_certificate_not_after_seconds', 'Expiry of the serving certificate (Unix seconds).', 'gauge');
-  readonly meshWiring = new Series('tracebridge_injector_mesh_wiring_total', 'Mesh wiring outcomes by mesh and result (applied, skipped_late, malformed, disabled).', 'counter');
+  readonly meshWiring = new Series('tracebridge_injector_mesh_wiring_total', 'Mesh wiring outcomes by mesh and result (applied, partial, skipped_late, disabled).', 'counter');
+  readonly webhookOrderProblems = new Series('tracebridge_injector_webhook_order_problems', 'Webhook configurations found at start-up that run before this injector but must run after it (-1: not checked).', 'gauge');
 
   render(): string {
     return [
@@ -69,6 +70,7 @@ export class InjectorMetrics {
       this.tlsReloads,
       this.certNotAfter,
       this.meshWiring,
+      this.webhookOrderProblems,
     ]
       .map((s) => s.render())
       .join('');

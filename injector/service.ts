@@ -5,12 +5,14 @@ import { AdmissionHandler } from './admission.ts';
 import type { InjectorConfig } from './config.ts';
 import { KubeClient, resolveApiServer } from './kube-client.ts';
 import { KubeVersionSource } from './kube-version.ts';
+import { meshWiringStep } from './mesh-wiring.ts';
 import type { Logger } from './logger.ts';
 import { InjectorMetrics } from './metrics.ts';
 import { chooseMode } from './mode.ts';
 import { NamespaceCache } from './namespace-cache.ts';
 import { WebhookServer } from './server.ts';
 import { KeyPairReloader, type KeyPairFiles } from './tls-reloader.ts';
+import { checkWebhookOrder } from './webhook-order.ts';
 import { INJECTOR_VERSION } from './version.ts';
 
 export interface RunningInjector {
@@ -60,6 +62,8 @@ export async function startInjector(
     logger.info({ sidecarMode: chooseMode(native, first) }, 'sidecar mode for native: auto');
   }
 
+  await checkOrder(cfg, client, logger, metrics);
+
   const handler = new AdmissionHandler({
     config: cfg,
     version: INJECTOR_VERSION,
@@ -67,6 +71,7 @@ export async function startInjector(
     metrics,
     namespace: (name) => namespaces.get(name),
     mode: async () => chooseMode(native, native === 'auto' ? await versions.current() : { unknown: 'not needed' }),
+    steps: (ns) => [meshWiringStep(cfg, ns)],
   });
   const server = new WebhookServer({
     endpoint: cfg.endpoint,
@@ -90,4 +95,23 @@ export async function startInjector(
       return stopped;
     },
   };
+}
+
+/** Warns about mesh and identity webhooks that run before this one; never fatal. */
+async function checkOrder(cfg: InjectorConfig, client: KubeClient | undefined, logger: Logger, metrics: InjectorMetrics): Promise<void> {
+  metrics.webhookOrderProblems.set(-1);
+  if (!cfg.mesh.check_webhook_order || client === undefined) return;
+  let list: unknown;
+  try {
+    list = await client.get('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations');
+    metrics.kubeRequests.inc({ op: 'list_mutatingwebhookconfigurations', result: 'ok' });
+  } catch (err) {
+    metrics.kubeRequests.inc({ op: 'list_mutatingwebhookconfigurations', result: 'error' });
+    logger.warn({ err: (err as Error).message }, 'webhook order not checked: cannot list mutating webhook configurations');
+    return;
+  }
+  const findings = checkWebhookOrder(list, cfg.mesh.webhook_configuration);
+  metrics.webhookOrderProblems.set(findings.length);
+  for (const f of findings) logger.warn({ configuration: f.configuration }, f.message);
+  if (findings.length === 0) logger.info({ configuration: cfg.mesh.webhook_configuration }, 'webhook order checked: runs before the mesh injectors and pod identity');
 }

@@ -5,6 +5,8 @@ import { createLogger } from '../../injector/logger.ts';
 import { InjectorMetrics } from '../../injector/metrics.ts';
 import { chooseMode } from '../../injector/mode.ts';
 import type { NamespaceInfo, Pod } from '../../injector/pod.ts';
+import { meshWiringStep } from '../../injector/mesh-wiring.ts';
+import { meshFixtures } from './fixtures/meshed-pods.ts';
 import { podFixtures, ns } from './fixtures/pods.ts';
 import { assertValidPod, memoryLog, review, testConfig } from './support.ts';
 
@@ -121,6 +123,25 @@ describe('injector admission handler', () => {
     assert.equal(answer.status, 200);
     assert.deepEqual((answer.body as { response: unknown }).response, { uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true });
     assert.equal(metrics.failOpen.get(), 1);
+  });
+
+  it('counts mesh wiring and warns about a late injection (mesh proxy already there)', async () => {
+    const late = meshFixtures.find((f) => f.name.startsWith('late: classic istio-proxy'))!;
+    const cfg = testConfig();
+    const { h, metrics, log } = handler({ steps: (n) => [meshWiringStep(cfg, n)] }, late.ns);
+    const res = (await h.review(body(review(late.pod)))).body as { response: { patch?: string } };
+    assert.ok(res.response.patch !== undefined, 'the sidecar is still injected');
+    assert.equal(metrics.meshWiring.get({ mesh: 'istio', result: 'skipped_late' }), 1);
+    const warn = log.lines().find((l) => l.level === 'warn')!;
+    assert.match(String(warn.msg), /mesh wiring not applied \(webhook order\)/);
+    assert.equal(warn.mesh, 'istio');
+    const info = log.lines().find((l) => l.msg === 'sidecar injected')!;
+    assert.deepEqual(info.mesh, { istio: 'skipped_late' });
+
+    const fresh = meshFixtures[0]!;
+    const { h: h2, metrics: m2 } = handler({ steps: (n) => [meshWiringStep(cfg, n)] }, fresh.ns);
+    await h2.review(body(review(fresh.pod)));
+    assert.equal(m2.meshWiring.get({ mesh: 'istio', result: 'applied' }), 1);
   });
 
   it('logs decisions without the pod spec', async () => {

@@ -9,6 +9,7 @@ import { loadInjectorConfig, sidecarSettings } from '../../injector/config.ts';
 import { decide, decisionPolicy } from '../../injector/decision.ts';
 import { diff } from '../../injector/json-patch.ts';
 import { chooseMode, parseKubeVersionText } from '../../injector/mode.ts';
+import { meshWiringStep } from '../../injector/mesh-wiring.ts';
 import { injectSidecar } from '../../injector/mutation.ts';
 import type { Pod } from '../../injector/pod.ts';
 import { INJECTOR_VERSION } from '../../injector/version.ts';
@@ -191,11 +192,60 @@ describe('tracebridge-injector inject (child process)', () => {
     const ns = { known: false as const, name: 'shop', why: 'offline: namespace shop is not in the manifest' };
     const decision = decide(pod, ns, decisionPolicy(cfg));
     const mode = chooseMode('auto', parseKubeVersionText('v1.29.0')!);
-    const { pod: expected } = injectSidecar(pod, { settings: sidecarSettings(cfg), mode, decision, version: INJECTOR_VERSION });
+    const { pod: expected } = injectSidecar(pod, { settings: sidecarSettings(cfg), mode, decision, version: INJECTOR_VERSION }, [meshWiringStep(cfg, ns)]);
     // The webhook's JSON Patch applied to the pod lands on the same object.
     const patched = jsonpatch.applyPatch(structuredClone(pod), diff(pod, expected) as jsonpatch.Operation[], true, false).newDocument;
     assert.deepEqual(offline, patched);
     assertValidPod(offline);
+  });
+
+  it('shows the mesh wiring of meshed Deployments (Istio namespace, Linkerd annotation)', () => {
+    const meshed = `apiVersion: v1
+kind: Namespace
+metadata: { name: bookinfo, labels: { istio-injection: enabled } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews, namespace: bookinfo }
+spec:
+  selector: { matchLabels: { app: reviews } }
+  template:
+    metadata:
+      labels: { app: reviews }
+      annotations: { proxy.istio.io/config: '{"holdApplicationUntilProxyStarts":true}' }
+    spec:
+      containers: [{ name: reviews, image: bookinfo/reviews:1 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: emoji, namespace: emojivoto }
+spec:
+  selector: { matchLabels: { app: emoji } }
+  template:
+    metadata:
+      labels: { app: emoji }
+      annotations: { linkerd.io/inject: enabled }
+    spec:
+      containers: [{ name: emoji, image: emojivoto/emoji:1 }]
+`;
+    writeFileSync(join(dir, 'meshed.yaml'), meshed);
+    const r = run(['inject', '--config', join(dir, 'injector.yaml'), '-f', join(dir, 'meshed.yaml'), '--kube-version', '1.33']);
+    assert.equal(r.code, 0, r.stderr);
+    const [, reviews, emoji] = documents(r.stdout);
+    const ra = reviews!.spec.template!.metadata!.annotations!;
+    assert.deepEqual(JSON.parse(ra['proxy.istio.io/config']!), {
+      holdApplicationUntilProxyStarts: true,
+      tracing: { zipkin: { address: '127.0.0.1:9411' }, sampling: 1, max_path_tag_length: 256 },
+    });
+    assert.equal(ra['traffic.sidecar.istio.io/excludeInboundPorts'], '13133,8888');
+    const ea = emoji!.spec.template!.metadata!.annotations!;
+    assert.deepEqual(JSON.parse(ea['config.linkerd.io/proxy-additional-env']!), [
+      { name: 'LINKERD2_PROXY_TRACE_COLLECTOR_SVC_ADDR', value: '127.0.0.1:4317' },
+      { name: 'LINKERD2_PROXY_TRACE_PROTOCOL', value: 'opentelemetry' },
+    ]);
+    assert.equal(ea['config.linkerd.io/skip-inbound-ports'], '13133,8888');
+    assert.match(r.stderr, /deployment\/reviews \(bookinfo\): injected \(auto-istio: .*istio wiring applied: .*zipkin 127\.0\.0\.1:9411/);
+    assert.match(r.stderr, /deployment\/emoji \(emojivoto\): injected \(auto-linkerd: .*linkerd wiring applied: .*LINKERD2_PROXY_TRACE_COLLECTOR_SVC_ADDR=127\.0\.0\.1:4317/);
   });
 
   it('reports config errors with their paths and exits 1', () => {

@@ -78,6 +78,16 @@ describe('injector webhook over HTTPS (real TLS client, nock for the API server)
     nock.disableNetConnect();
     nock.enableNetConnect('127.0.0.1');
     nock(API).get('/version').reply(200, { major: '1', minor: '30', gitVersion: 'v1.30.4' });
+    nock(API)
+      .get('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations')
+      .reply(200, {
+        kind: 'MutatingWebhookConfigurationList',
+        items: [
+          { metadata: { name: '0-tracebridge-injector' }, webhooks: [{ name: 'inject.tracebridge.io' }] },
+          { metadata: { name: '0-istio-early' }, webhooks: [{ name: 'namespace.sidecar-injector.istio.io' }] },
+          { metadata: { name: 'pod-identity-webhook' }, webhooks: [{ name: 'iam-for-pods.amazonaws.com' }] },
+        ],
+      });
 
     const cfg = decodeInjectorConfig(
       mergeConfig(BASE_CONFIG, {
@@ -136,6 +146,13 @@ describe('injector webhook over HTTPS (real TLS client, nock for the API server)
     const line = log.lines().filter((l) => l.msg === 'sidecar injected').at(-1)!;
     assert.match(String(line.namespaceUnknown), /ECONNREFUSED/);
     assert.ok(injector.metrics.namespaceUnknown.get() >= 2);
+  });
+
+  it('checked the webhook order at start-up and warned about a mesh injector that runs first', () => {
+    assert.equal(injector.metrics.webhookOrderProblems.get(), 1);
+    const warn = log.lines().find((l) => l.configuration === '0-istio-early')!;
+    assert.equal(warn.level, 'warn');
+    assert.match(String(warn.msg), /sorts before 0-tracebridge-injector/);
   });
 
   it('dry-run requests are answered like any other', async () => {

@@ -1,0 +1,61 @@
+// Linkerd wiring (DESIGN §4 "Mesh wiring"): linkerd2-proxy exports its spans to the sidecar
+// over OTLP on loopback (no identity needed for a loopback collector), through
+// `config.linkerd.io/proxy-additional-env`, a JSON list of EnvVar that Linkerd's injector merges
+// by name into the proxy's env. LINKERD2_PROXY_TRACE_PROTOCOL is set too: proxies that support
+// both protocols have defaulted to OpenCensus, which the sidecar does not receive. The proxy
+// emits spans only for requests that arrive with a sampled trace context.
+import * as keys from './annotations.ts';
+import type { WiringResult } from './istio-wiring.ts';
+import { mergePortList } from './port-list.ts';
+import { isRecord, type StringMap } from './pod.ts';
+
+export const LINKERD_COLLECTOR_ENV = 'LINKERD2_PROXY_TRACE_COLLECTOR_SVC_ADDR';
+export const LINKERD_PROTOCOL_ENV = 'LINKERD2_PROXY_TRACE_PROTOCOL';
+
+type Merge = { value: string; note: string } | { malformed: string } | { kept: string };
+
+export function mergeAdditionalEnv(existing: string | undefined, otlpGrpcPort: number): Merge {
+  let list: unknown[] = [];
+  if (existing !== undefined && existing.trim() !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(existing);
+    } catch {
+      return { malformed: `${keys.LINKERD_PROXY_ENV} is not JSON` };
+    }
+    if (!Array.isArray(parsed) || !parsed.every((e) => isRecord(e) && typeof e.name === 'string')) {
+      return { malformed: `${keys.LINKERD_PROXY_ENV} is not a JSON list of env vars` };
+    }
+    list = parsed;
+  }
+  const names = new Set(list.map((e) => (e as { name: string }).name));
+  if (names.has(LINKERD_COLLECTOR_ENV)) return { kept: `${keys.LINKERD_PROXY_ENV} already sets ${LINKERD_COLLECTOR_ENV}: kept as is` };
+  const added = [{ name: LINKERD_COLLECTOR_ENV, value: `127.0.0.1:${otlpGrpcPort}` }];
+  if (!names.has(LINKERD_PROTOCOL_ENV)) added.push({ name: LINKERD_PROTOCOL_ENV, value: 'opentelemetry' });
+  return {
+    value: JSON.stringify([...list, ...added]),
+    note: `${keys.LINKERD_PROXY_ENV} ${added.map((e) => `${e.name}=${e.value}`).join(', ')}${list.length > 0 ? ' (existing entries kept)' : ''}`,
+  };
+}
+
+export function wireLinkerd(annotations: StringMap, ports: { otlpGrpc: number; skipped: number[] }): WiringResult {
+  const detail: string[] = [];
+  let partial = false;
+  const env = mergeAdditionalEnv(annotations[keys.LINKERD_PROXY_ENV], ports.otlpGrpc);
+  if ('value' in env) {
+    annotations[keys.LINKERD_PROXY_ENV] = env.value;
+    detail.push(env.note);
+  } else {
+    partial = true;
+    detail.push('malformed' in env ? `${env.malformed}: left untouched` : env.kept);
+  }
+  const skipped = mergePortList(annotations[keys.LINKERD_SKIP_INBOUND_PORTS], ports.skipped, true);
+  if ('value' in skipped) {
+    annotations[keys.LINKERD_SKIP_INBOUND_PORTS] = skipped.value;
+    detail.push(`skip-inbound-ports ${skipped.value}`);
+  } else {
+    partial = true;
+    detail.push(`${keys.LINKERD_SKIP_INBOUND_PORTS} malformed (${skipped.malformed}): left untouched`);
+  }
+  return { result: partial ? 'partial' : 'applied', detail };
+}

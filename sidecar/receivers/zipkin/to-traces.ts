@@ -288,6 +288,10 @@ function toSpan(z: ZipkinSpan, opts: MappingOptions): Span {
   span.startTimeUnixNano = start;
   span.endTimeUnixNano = start + microsToNanos(z.durationUs);
   if (absentStart) attrs.push({ key: START_TIME_ABSENT, value: { boolValue: true } });
+  // tracebridge addition (the collector records nothing for `shared`): Envoy's SERVER half shares
+  // the CLIENT half's span ID, usually in another pod's sidecar. The X-Ray exporter needs to know,
+  // to give the SERVER segment its own ID (exporters/awsxray README). Fluent Bit uses this key too.
+  if (z.shared) attrs.push({ key: 'zipkin.shared', value: { boolValue: true } });
   span.attributes = attrs;
 
   const n = z.annotations.length;

@@ -73,6 +73,9 @@ describe('zipkin → OTLP mapping', () => {
     ]);
     const spans = req.resourceSpans!.flatMap((rs) => rs.scopeSpans!.flatMap((ss) => ss.spans!));
     assert.deepEqual(spans.map((s) => [hex(s.spanId), s.kind]), [[BASE.id, 3], [BASE.id, 2]]);
+    // The SERVER half says it is shared, so the X-Ray exporter can keep segment IDs unique.
+    const shared = (s: (typeof spans)[number]) => s.attributes?.find((a) => a.key === 'zipkin.shared')?.value?.boolValue;
+    assert.deepEqual(spans.map(shared), [undefined, true]);
   });
 
   it('maps endpoints to net.host.*, peer.service and net.peer.*; endpoint values win over tags', () => {

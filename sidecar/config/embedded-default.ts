@@ -11,7 +11,7 @@ export interface EmbeddedDefault {
 
 const SELF = /^(?:https?:\/\/)?(?:127\.\d+\.\d+\.\d+|localhost|\[?::1\]?|0\.0\.0\.0)(?::(4317|4318))?(?:\/|$)/i;
 
-function pickExporter(env: Env): { id: string; config: Record<string, unknown>; reason: string } {
+function pickExporter(env: Env): { id: string; config: Record<string, unknown>; reason: string; sigv4Region?: string } {
   const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   const chosen = tracesEndpoint || endpoint;
@@ -33,9 +33,18 @@ function pickExporter(env: Env): { id: string; config: Record<string, unknown>; 
     };
   }
   // The signal-specific variable is a full URL; the generic one gets /v1/traces appended (OTel spec).
-  const config = tracesEndpoint ? { traces_endpoint: chosen } : { endpoint: chosen };
+  const config: Record<string, unknown> = tracesEndpoint ? { traces_endpoint: chosen } : { endpoint: chosen };
+  // X-Ray's OTLP endpoint only takes SigV4-signed requests (DESIGN §5): sign with the pod's AWS
+  // credentials (EKS Pod Identity, IRSA), region and service read from the host.
+  const xray = XRAY_OTLP_HOST.exec(chosen);
+  if (xray !== null) {
+    config.auth = { authenticator: 'sigv4auth' };
+    return { id: 'otlphttp', config, sigv4Region: xray[1], reason: `exporting OTLP/HTTP to ${chosen}, SigV4-signed for X-Ray in ${xray[1]}` };
+  }
   return { id: 'otlphttp', config, reason: `exporting OTLP/HTTP to ${chosen}` };
 }
+
+const XRAY_OTLP_HOST = /^https:\/\/xray\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:[:/]|$)/;
 
 /**
  * @param available component types compiled into this build, so the default only names what
@@ -72,6 +81,7 @@ export function embeddedDefault(
     pipelines.logs = { receivers: ['otlp'], exporters: [exporter.id] };
   }
   const extensions: Record<string, unknown> = { health_check: { endpoint: '0.0.0.0:13133' } };
+  if (exporter.sigv4Region !== undefined) extensions.sigv4auth = { region: exporter.sigv4Region, service: 'xray' };
   // The injector sets TRACEBRIDGE_HEADER_BRIDGE=true for pods annotated tracebridge.io/header-bridge.
   if (env.TRACEBRIDGE_HEADER_BRIDGE?.trim() === 'true' && available.extension?.has('header_bridge') === true) {
     extensions.header_bridge = { endpoint: '127.0.0.1:13128' };

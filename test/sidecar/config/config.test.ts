@@ -141,6 +141,21 @@ service: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }
     assert.equal(health.endpoint, '0.0.0.0:13133');
   });
 
+  it('embedded default: exports to an OTLP endpoint from the env, SigV4-signed when it is X-Ray', () => {
+    const gw = loadSidecarConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://gateway.observability:4318' }).config;
+    assert.deepEqual([...gw.exporters.keys()], ['otlphttp']);
+    assert.equal(gw.extensions.has('sigv4auth'), false);
+    assert.ok(gw.service.pipelines.some((p) => p.id === 'metrics'), 'metrics and logs pass through');
+    const grpc = loadSidecarConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://gateway:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).config;
+    assert.deepEqual([...grpc.exporters.keys()], ['otlp']);
+    const xray = loadSidecarConfig([], { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://xray.eu-west-1.amazonaws.com/v1/traces' });
+    assert.match(xray.source, /SigV4-signed for X-Ray in eu-west-1/);
+    const sig = xray.config.extensions.get('sigv4auth')!.config as { region: string; service: string };
+    assert.deepEqual([sig.region, sig.service], ['eu-west-1', 'xray']);
+    assert.deepEqual((xray.config.exporters.get('otlphttp')!.config as { auth: unknown }).auth, { authenticator: 'sigv4auth' });
+    assert.ok(xray.config.service.extensions.includes('sigv4auth'));
+  });
+
   it('embedded default: the header bridge runs only when TRACEBRIDGE_HEADER_BRIDGE=true', () => {
     assert.equal(loadSidecarConfig([], {}).config.extensions.has('header_bridge'), false);
     const on = loadSidecarConfig([], { TRACEBRIDGE_HEADER_BRIDGE: 'true' }).config;

@@ -3,18 +3,31 @@
 #   docker build -t ghcr.io/example/tracebridge:0.1.0 .
 #   docker buildx build --platform linux/amd64,linux/arm64 -t ghcr.io/example/tracebridge:0.1.0 --push .
 # Entrypoint: the sidecar (what the injector injects, with no args). The injector runs the other
-# binary through a command override: command: [node, /app/injector/main.ts] (see
+# binary through a command override: command: [node, /app/dist/injector/main.js] (see
 # mesh-configs/kubernetes/deployment.yaml).
 #
-# Source, not a build: Node 24 strips TypeScript types itself, and package.json's `bin` and
-# `npm start` run sidecar/main.ts and injector/main.ts as they are, so the image runs exactly the
-# files the tests ran. Node refuses type stripping only under node_modules; /app is not. No
-# compiler in the image, no dist/ that could drift from the sources.
+# Compiled, not run from source: Node 24 can strip TypeScript types itself (that is how npm start
+# and the tests run), but loading the stripper costs ~17 MiB RSS at start and ~30 MiB idle with the
+# whole sidecar loaded (measured: 115 MiB vs 85 MiB idle RSS), in every injected pod. The build
+# stage runs `tsc -p tsconfig.build.json`, which only erases types (erasableSyntaxOnly) and
+# rewrites `.ts` import specifiers to `.js`: the image runs the same code the tests ran.
 #
 # Base: Debian 12 slim with Node 24, multi-arch (amd64, arm64), pinned by tag. For reproducible
 # release builds pin the digest too, e.g. node:24-bookworm-slim@sha256:<digest>, from
 # `docker buildx imagetools inspect node:24-bookworm-slim`, and let a bot (Renovate, Dependabot)
 # bump it.
+
+# Compile. Types are erased the same way on every platform, so this runs on the build machine.
+FROM --platform=$BUILDPLATFORM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# All dependencies (TypeScript is a devDependency); --ignore-scripts keeps the `node` devDependency
+# from fetching its own runtime: the base image's Node 24 compiles.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY sidecar ./sidecar
+COPY injector ./injector
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
 
 # Dependencies. Every production dependency is plain JavaScript (a test checks: no native
 # addons), so this stage runs on the build machine's own platform and its node_modules serve
@@ -48,12 +61,11 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
 # (logs go to stdout/stderr, no caches), so readOnlyRootFilesystem: true holds.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
-COPY sidecar ./sidecar
-COPY injector ./injector
+COPY --from=build /app/dist ./dist
 # Numeric, non-root (runAsNonRoot can verify a number, not a name); no home directory needed.
 USER 65532:65532
 # Sidecar: OTLP gRPC/HTTP, Zipkin, X-Ray daemon (UDP segments, TCP sampling), health, metrics.
 # Injector: the webhook (HTTPS). Receivers bind 127.0.0.1 inside the pod; EXPOSE only documents.
 EXPOSE 4317/tcp 4318/tcp 9411/tcp 2000/udp 2000/tcp 13133/tcp 8888/tcp 8443/tcp
 # Exec form, so node is PID 1 and receives SIGTERM itself: both binaries drain and exit on it.
-ENTRYPOINT ["node", "/app/sidecar/main.ts"]
+ENTRYPOINT ["node", "/app/dist/sidecar/main.js"]

@@ -108,21 +108,30 @@ describe('Dockerfile', () => {
     for (const p of expected) assert.ok(exposed.includes(p), `${p} (exposed: ${exposed.join(' ')})`);
   });
 
-  it('runs the sidecar by default and ships both binaries where package.json and the injector Deployment expect them', () => {
+  // The image runs what `tsc -p tsconfig.build.json` makes of each bin: dist/<bin with .js>.
+  const compiled = (bin: string) => `dist/${bin.replace(/\.ts$/, '.js')}`;
+
+  it('compiles the sources in a build stage with the build tsconfig, and copies only dist/ to the runtime', () => {
+    const build = keyword('RUN').map(args).find((r) => /tsc\b.*-p tsconfig\.build\.json/.test(r));
+    assert.ok(build !== undefined, 'a RUN compiles with tsconfig.build.json');
+    const buildCfg = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { outDir: string } };
+    assert.equal(buildCfg.compilerOptions.outDir, 'dist');
+    const copied = keyword('COPY', finalStage).map(args);
+    assert.ok(copied.includes('/app/dist ./dist'), `COPY --from=<build> /app/dist ./dist in ${copied.join(' | ')}`);
+    for (const top of ['sidecar', 'injector']) assert.ok(!copied.some((c) => c === `${top} ./${top}`), `no TypeScript sources (${top}) in the runtime stage`);
+  });
+
+  it('runs the sidecar by default and ships both binaries where the injector Deployment expects them', () => {
     const workdir = keyword('WORKDIR', finalStage).map(args).pop();
     assert.equal(workdir, '/app');
     const entrypoint = JSON.parse(args(keyword('ENTRYPOINT', finalStage)[0]!)) as string[];
-    assert.deepEqual(entrypoint, ['node', `${workdir}/${pkg.bin['tracebridge-sidecar']!}`], 'exec form, the sidecar bin');
+    assert.deepEqual(entrypoint, ['node', `${workdir}/${compiled(pkg.bin['tracebridge-sidecar']!)}`], 'exec form, the compiled sidecar bin');
     assert.match(pkg.scripts.start!, new RegExp(`node ${pkg.bin['tracebridge-sidecar']!.replace(/\./g, '\\.')}$`));
     const copied = keyword('COPY', finalStage).map(args);
-    for (const bin of Object.values(pkg.bin)) {
-      const top = bin.split('/')[0]!;
-      assert.ok(copied.some((c) => c === `${top} ./${top}`), `COPY ${top}`);
-    }
     assert.ok(copied.some((c) => c === 'package.json ./'), 'package.json: "type": "module" and the version the binaries print');
     assert.equal(pkg.type, 'module');
     const deployment = readFileSync(join(ROOT, 'mesh-configs/kubernetes/deployment.yaml'), 'utf8');
-    assert.ok(deployment.includes(`command: [node, ${workdir}/${pkg.bin['tracebridge-injector']!}]`), 'the injector command override');
+    assert.ok(deployment.includes(`command: [node, ${workdir}/${compiled(pkg.bin['tracebridge-injector']!)}]`), 'the injector command override');
   });
 
   it('the .dockerignore keeps node_modules, tests, bench results and .git out of the build context', () => {

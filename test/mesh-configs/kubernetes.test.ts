@@ -60,7 +60,7 @@ describe('mesh-configs/kubernetes: injector config', () => {
     const vol = (at(podSpec, 'volumes') as Obj[]).find((v) => isObj(v.configMap) && v.configMap.name === 'tracebridge-injector');
     assert.ok(vol !== undefined, 'volume of the injector ConfigMap');
     assert.equal(configPath, posix.join(mountPath(vol.name as string), 'config.yaml'));
-    assert.deepEqual(container.command, ['node', '/app/injector/main.ts']);
+    assert.deepEqual(container.command, ['node', '/app/dist/injector/main.js']);
   });
 
   it('runs the image the injector injects, tagged with the package version', () => {

@@ -3,7 +3,7 @@
 // Figures: max sustained spans/s, CPU-seconds per million spans at 100/1k/10k spans/s, RSS idle
 // and under load, cold start to ready. Writes bench/results/results.json and RESULTS.md.
 //   npm run bench -- --quick      shorter steps (a smoke run, figures are rougher)
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -122,7 +122,8 @@ service:
 `,
   );
   const t0 = performance.now();
-  const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'sidecar/main.ts'), '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // The compiled output, as the image runs it (no TypeScript stripper loaded).
+  const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'dist/sidecar/main.js'), '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${healthPort}/`, 20_000);
   const coldStartMs = Math.round(performance.now() - t0);
   return { name: 'tracebridge', proc, grpcPort, httpPort, zipkinPort, xrayPort, coldStartMs, stop: () => stopProc(proc) };
@@ -254,6 +255,8 @@ function markdown(results: ScenarioResult[]): string {
 
 async function main(): Promise<void> {
   pin(process.pid, 1);
+  log('building dist/ (tsc -p tsconfig.build.json), the form the image runs');
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   const plan: ['tracebridge' | 'relay', Transport, ShapeName, string][] = [
     ['relay', 'grpc', 'testbed', '-'],
     ['tracebridge', 'grpc', 'testbed', 'batch'],

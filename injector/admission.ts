@@ -138,7 +138,12 @@ export class AdmissionHandler {
         this.deps.logger.warn({ uid: req.uid, namespace: nsName, name: log.name, mesh: name }, 'mesh proxy injected before tracebridge: mesh wiring not applied (webhook order)');
       }
     }
-    const recorded = this.record(decision, { ...log, mode: mode.mode, ...(Object.keys(mesh).length > 0 ? { mesh } : {}) });
+    const recorded = this.record(decision, {
+      ...log,
+      mode: mode.mode,
+      ...(Object.keys(mesh).length > 0 ? { mesh } : {}),
+      ...(status.headerBridge?.enabled === true ? { headerBridge: true } : {}),
+    });
     return { ...recorded, patch };
   }
 

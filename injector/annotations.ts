@@ -4,6 +4,8 @@
 export const INJECT = 'tracebridge.io/inject';
 export const STATUS = 'tracebridge.io/status';
 export const INJECTED_LABEL = 'tracebridge.io/injected';
+// `"true"` on the pod: the sidecar runs the header bridge and app containers get HTTP_PROXY.
+export const HEADER_BRIDGE = 'tracebridge.io/header-bridge';
 
 // OpenTelemetry Operator auto-instrumentation (`instrumentation.opentelemetry.io/inject-java`, ...).
 export const OTEL_OPERATOR_INJECT_PREFIX = 'instrumentation.opentelemetry.io/inject-';

@@ -64,6 +64,9 @@ const sidecarPorts = object(
     xray: withDefault(port(), 2000),
     health: withDefault(port(), 13133),
     metrics: withDefault(port(), 8888),
+    // Bound only in pods annotated tracebridge.io/header-bridge: "true" (the embedded default's
+    // header_bridge endpoint is 127.0.0.1:13128).
+    header_bridge: withDefault(port(), 13128),
   },
   {
     check(ports, path, errors) {
@@ -101,6 +104,16 @@ const exporter = object(
   },
 );
 
+// A DNS-1123 subdomain, e.g. cluster.local.
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
+const headerBridge = object({
+  // The kubelet's clusterDomain: the API server's full name kubernetes.default.svc.<domain> is in NO_PROXY.
+  cluster_domain: withDefault(string({ pattern: DNS_SUBDOMAIN, patternHint: 'a DNS domain such as cluster.local' }), 'cluster.local'),
+  // Node reads HTTP_PROXY only with NODE_USE_ENV_PROXY=1 (Node >= 24.5, 22.21); harmless elsewhere.
+  node_use_env_proxy: withDefault(bool(), true),
+});
+
 const sidecar = object(
   {
     image: string({ nonEmpty: true }),
@@ -117,6 +130,7 @@ const sidecar = object(
     run_as_user: withDefault(int({ min: 1, max: 2147483647 }), 65532),
     env: withDefault(record(string()), {}),
     app_env: withDefault(bool(), true),
+    header_bridge: headerBridge,
   },
   {
     check(s, path, errors) {

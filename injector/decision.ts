@@ -14,6 +14,7 @@ import {
   type NamespaceInfo,
   type Pod,
 } from './pod.ts';
+import { headerBridgeRequest } from './header-bridge.ts';
 import { sidecarPortList } from './sidecar-ports.ts';
 
 export type ReasonCode =
@@ -91,7 +92,7 @@ export function decide(pod: unknown, ns: NamespaceInfo, policy: DecisionPolicy):
   }
   if (pod.spec?.hostNetwork === true) return no('host-network', 'hostNetwork: the sidecar ports would collide on the node');
   if (isWindows(pod)) return no('windows', 'Windows pod: the sidecar image is Linux only');
-  const conflict = portConflict(allContainers(pod), policy);
+  const conflict = portConflict(allContainers(pod), policy, headerBridgeRequest(pod).on);
   if (conflict !== undefined) return no('port-conflict', conflict);
 
   const unknown = ns.known ? undefined : ns.why;
@@ -143,8 +144,8 @@ function isWindows(pod: Pod): boolean {
   });
 }
 
-function portConflict(containers: Container[], policy: DecisionPolicy): string | undefined {
-  const wanted = sidecarPortList(policy.ports);
+function portConflict(containers: Container[], policy: DecisionPolicy, headerBridge: boolean): string | undefined {
+  const wanted = sidecarPortList(policy.ports, { headerBridge });
   for (const c of containers) {
     for (const p of portList(c)) {
       const protocol = typeof p.protocol === 'string' ? p.protocol : 'TCP';

@@ -6,6 +6,7 @@ import { Document, parseAllDocuments } from 'yaml';
 import { decide, describeDecision, type DecisionPolicy } from './decision.ts';
 import type { SidecarSettings } from './config.ts';
 import type { ModeChoice } from './mode.ts';
+import { describeBridge } from './header-bridge.ts';
 import { meshEntries } from './mesh-wiring.ts';
 import { injectSidecar, type PodStep } from './mutation.ts';
 import { isRecord, stringMap, type NamespaceInfo, type Pod } from './pod.ts';
@@ -113,7 +114,8 @@ function processObject(obj: unknown, namespaces: Map<string, Obj>, opts: Manifes
   }
   const { pod: injected, status } = injectSidecar(pod, { settings: opts.settings, mode: opts.mode, decision, version: opts.version }, opts.steps?.(ns) ?? []);
   const mesh = meshEntries(status).map(([name, e]) => `; ${name} wiring ${e.result}: ${e.detail}`);
-  reports.push(`${label}: injected (${describeDecision(decision)}); ${opts.mode.mode} sidecar (${opts.mode.reason})${mesh.join('')}`);
+  const bridge = status.headerBridge !== undefined ? `; ${describeBridge(status.headerBridge)}` : '';
+  reports.push(`${label}: injected (${describeDecision(decision)}); ${opts.mode.mode} sidecar (${opts.mode.reason})${mesh.join('')}${bridge}`);
   if (holder === undefined) {
     for (const key of Object.keys(obj)) delete obj[key];
     Object.assign(obj, injected);

@@ -5,6 +5,7 @@ import * as keys from './annotations.ts';
 import { isAppContainer, setAppEnv, type AppEnvOutcome } from './app-env.ts';
 import type { SidecarSettings } from './config.ts';
 import type { Decision, ReasonCode } from './decision.ts';
+import { headerBridgeRequest, proxyUrl, setBridgeEnv, type HeaderBridgeStatus } from './header-bridge.ts';
 import type { ModeChoice, SidecarMode } from './mode.ts';
 import { allContainers, appContainers, isRecord, portList, type Pod } from './pod.ts';
 import { configVolume, sidecarContainer } from './sidecar-container.ts';
@@ -26,6 +27,7 @@ export interface InjectionStatus {
   modeReason: string;
   namespace?: string;
   appEnv: Record<string, AppEnvOutcome>;
+  headerBridge?: HeaderBridgeStatus;
   mesh?: unknown;
 }
 
@@ -41,9 +43,10 @@ export function injectSidecar(original: Pod, ctx: InjectionContext, steps: reado
   const pod = structuredClone(original);
   const spec = (pod.spec ??= {});
   const { settings } = ctx;
+  const bridge = headerBridgeRequest(original);
 
   const takenPorts = new Set(allContainers(pod).flatMap((c) => portList(c).map((p) => p.name).filter((n) => typeof n === 'string')));
-  const ports: SidecarPort[] = sidecarPortList(settings.ports).map((p) => {
+  const ports: SidecarPort[] = sidecarPortList(settings.ports, { headerBridge: bridge.on }).map((p) => {
     const name = uniqueName(p.name, takenPorts, 15);
     takenPorts.add(name);
     return { ...p, name };
@@ -68,8 +71,10 @@ export function injectSidecar(original: Pod, ctx: InjectionContext, steps: reado
   for (const c of appContainers(pod)) {
     if (isAppContainer(c, settings.container_name)) status.appEnv[c.name] = setAppEnv(c, settings);
   }
+  if (bridge.on) status.headerBridge = bridgeStatus(pod, settings, ctx.mode.mode);
+  else if (bridge.detail !== undefined) status.headerBridge = { enabled: false, detail: bridge.detail };
 
-  const container = sidecarContainer({ settings, mode: ctx.mode.mode, ports, configVolume: volumeName });
+  const container = sidecarContainer({ settings, mode: ctx.mode.mode, ports, configVolume: volumeName, headerBridge: bridge.on });
   if (ctx.mode.mode === 'native') {
     // Appended: after a native mesh proxy already present, so it starts after the proxy and
     // stops before it, flushing while the proxy still routes its export.
@@ -84,6 +89,26 @@ export function injectSidecar(original: Pod, ctx: InjectionContext, steps: reado
   meta.labels = { ...(isRecord(meta.labels) ? meta.labels : {}), [keys.INJECTED_LABEL]: 'true' };
   meta.annotations = { ...(isRecord(meta.annotations) ? meta.annotations : {}), [keys.STATUS]: JSON.stringify(status) };
   return { pod, status };
+}
+
+/**
+ * Points the app containers at the bridge. Regular containers only: init containers run to
+ * completion before the app starts, when a classic sidecar is not running yet, and a native one
+ * may not be listening yet either (it starts after the init containers before it).
+ */
+function bridgeStatus(pod: Pod, settings: SidecarSettings, mode: SidecarMode): HeaderBridgeStatus {
+  const appEnv: Record<string, AppEnvOutcome> = {};
+  for (const c of appContainers(pod)) {
+    if (isAppContainer(c, settings.container_name)) appEnv[c.name] = setBridgeEnv(c, settings);
+  }
+  const notes: string[] = [];
+  if (mode === 'classic') {
+    notes.push('classic sidecar: the app may start before the bridge listens, and its first HTTP requests through it then fail');
+  }
+  if (settings.config_map !== undefined) {
+    notes.push(`the sidecar's config from ConfigMap ${settings.config_map}, when present, must enable header_bridge on 127.0.0.1:${settings.ports.header_bridge} itself`);
+  }
+  return { enabled: true, proxy: proxyUrl(settings), appEnv, ...(notes.length > 0 ? { notes } : {}) };
 }
 
 /**

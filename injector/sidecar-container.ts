@@ -17,9 +17,11 @@ export interface SidecarParts {
   ports: readonly SidecarPort[];
   /** Name of the ConfigMap volume, when sidecar.config_map is set. */
   configVolume?: string;
+  /** The pod asked for the header bridge. */
+  headerBridge?: boolean;
 }
 
-export function sidecarEnv(settings: SidecarSettings): EnvVar[] {
+export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boolean } = {}): EnvVar[] {
   const env: EnvVar[] = [
     fieldEnv('POD_NAME', 'metadata.name'),
     fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
@@ -41,6 +43,8 @@ export function sidecarEnv(settings: SidecarSettings): EnvVar[] {
   }
   if (e.region !== undefined) env.push({ name: 'AWS_REGION', value: e.region });
   if (settings.config_map !== undefined) env.push({ name: 'TRACEBRIDGE_CONFIG', value: CONFIG_PATH });
+  // The embedded default then enables the header_bridge extension on 127.0.0.1:13128.
+  if (opts.headerBridge === true) env.push({ name: 'TRACEBRIDGE_HEADER_BRIDGE', value: 'true' });
   // Operator extras last; one of ours with the same name is replaced, never duplicated.
   for (const [name, value] of Object.entries(settings.env)) {
     const i = env.findIndex((v) => v.name === name);
@@ -66,7 +70,7 @@ export function sidecarContainer(parts: SidecarParts): Container {
     imagePullPolicy: settings.image_pull_policy,
     // Native: an init container that keeps running; started before the app, stopped after it.
     ...(mode === 'native' ? { restartPolicy: 'Always' } : {}),
-    env: sidecarEnv(settings),
+    env: sidecarEnv(settings, { headerBridge: parts.headerBridge === true }),
     ports,
     // Startup: the sidecar is ready within about a second; a native sidecar holds the app's start
     // until this passes, so it is short and frequent. No readiness probe on purpose: a sidecar

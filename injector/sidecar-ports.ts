@@ -11,8 +11,9 @@ export interface SidecarPort {
   external: boolean;
 }
 
-export function sidecarPortList(ports: SidecarPorts): SidecarPort[] {
-  return [
+/** `headerBridge`: the pod asked for the header bridge, so its forward proxy port is bound too. */
+export function sidecarPortList(ports: SidecarPorts, opts: { headerBridge?: boolean } = {}): SidecarPort[] {
+  const list: SidecarPort[] = [
     { name: 'tb-otlp-grpc', port: ports.otlp_grpc, protocol: 'TCP', external: false },
     { name: 'tb-otlp-http', port: ports.otlp_http, protocol: 'TCP', external: false },
     { name: 'tb-zipkin', port: ports.zipkin, protocol: 'TCP', external: false },
@@ -21,4 +22,6 @@ export function sidecarPortList(ports: SidecarPorts): SidecarPort[] {
     { name: 'tb-health', port: ports.health, protocol: 'TCP', external: true },
     { name: 'tb-metrics', port: ports.metrics, protocol: 'TCP', external: true },
   ];
+  if (opts.headerBridge === true) list.push({ name: 'tb-bridge', port: ports.header_bridge, protocol: 'TCP', external: false });
+  return list;
 }

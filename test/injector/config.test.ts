@@ -33,7 +33,8 @@ describe('injector config', () => {
       { requireTls: true },
     );
     assert.equal(cfg.sidecar.native, 'auto');
-    assert.deepEqual(cfg.sidecar.ports, { otlp_grpc: 4317, otlp_http: 4318, zipkin: 9411, xray: 2000, health: 13133, metrics: 8888 });
+    assert.deepEqual(cfg.sidecar.ports, { otlp_grpc: 4317, otlp_http: 4318, zipkin: 9411, xray: 2000, health: 13133, metrics: 8888, header_bridge: 13128 });
+    assert.deepEqual(cfg.sidecar.header_bridge, { cluster_domain: 'cluster.local', node_use_env_proxy: true });
     assert.equal(cfg.sidecar.exporter.protocol, 'http/protobuf');
     assert.equal(cfg.tls.reload_interval, 10_000);
     assert.equal(cfg.kubernetes.namespace_cache_ttl, 30_000);

@@ -248,6 +248,39 @@ spec:
     assert.match(r.stderr, /deployment\/emoji \(emojivoto\): injected \(auto-linkerd: .*linkerd wiring applied: .*LINKERD2_PROXY_TRACE_COLLECTOR_SVC_ADDR=127\.0\.0\.1:4317/);
   });
 
+  it('shows the header bridge: sidecar env, app HTTP_PROXY/NO_PROXY, containers left alone and why', () => {
+    const bridged = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: storefront, namespace: shop }
+spec:
+  selector: { matchLabels: { app: storefront } }
+  template:
+    metadata:
+      labels: { app: storefront }
+      annotations: { tracebridge.io/inject: "true", tracebridge.io/header-bridge: "true" }
+    spec:
+      initContainers: [{ name: migrate, image: shop/migrate:1 }]
+      containers:
+        - { name: web, image: shop/web:3 }
+        - { name: egress, image: shop/egress:1, env: [{ name: HTTP_PROXY, value: "http://squid.corp:3128" }] }
+`;
+    writeFileSync(join(dir, 'bridged.yaml'), bridged);
+    const r = run(['inject', '--config', join(dir, 'injector.yaml'), '-f', join(dir, 'bridged.yaml'), '--kube-version', '1.33']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /deployment\/storefront \(shop\): injected \(opt-in-pod: .*; header bridge http:\/\/127\.0\.0\.1:13128; HTTP_PROXY set on web; left alone: egress \(HTTP_PROXY already set/);
+    const tpl = documents(r.stdout)[0]!.spec.template!;
+    assertValidPod({ apiVersion: 'v1', kind: 'Pod', metadata: tpl.metadata ?? {}, spec: tpl.spec });
+    const [migrate, sidecar] = tpl.spec!.initContainers!;
+    assert.equal(migrate!.env, undefined, 'init container untouched');
+    assert.ok(sidecar!.env!.some((e) => e.name === 'TRACEBRIDGE_HEADER_BRIDGE' && e.value === 'true'));
+    const [web, egress] = tpl.spec!.containers!;
+    const env = new Map(web!.env!.map((e) => [e.name, e.value]));
+    assert.equal(env.get('HTTP_PROXY'), 'http://127.0.0.1:13128');
+    assert.match(env.get('NO_PROXY')!, /^127\.0\.0\.1,localhost,::1,\$\(TRACEBRIDGE_POD_IP\),/);
+    assert.equal(env.get('HTTPS_PROXY'), undefined);
+    assert.deepEqual(egress!.env!.map((e) => e.name), ['HTTP_PROXY', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'AWS_XRAY_DAEMON_ADDRESS']);
+  });
+
   it('reports config errors with their paths and exits 1', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'sidecar: { imge: x, native: maybe }\npolicy: { autp: true }\n');
     const r = run(['inject', '--config', join(dir, 'bad.yaml'), '-f', join(dir, 'manifest.yaml')]);

@@ -14,7 +14,8 @@ const anyValue = fc.oneof(
   fc.record({ stringValue: fc.string() }),
   fc.record({ boolValue: fc.boolean() }),
   fc.record({ intValue: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }) }),
-  fc.record({ doubleValue: fc.double({ noNaN: true, noDefaultInfinity: true }) }),
+  // JSON has no -0 (JSON.stringify(-0) is "0"), so OTLP/JSON cannot carry it: leave it out.
+  fc.record({ doubleValue: fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? 0 : d)) }),
   fc.record({ bytesValue: fc.uint8Array({ maxLength: 8 }) }),
 );
 const attributes = fc.array(fc.record({ key: fc.string(), value: anyValue }), { maxLength: 3 });

@@ -1,8 +1,7 @@
-// OTLP/gRPC server. Messages are not deserialized by grpc-js: the handler gets the raw bytes,
-// validates their framing with the wire walker and passes them on unchanged (lossless, no decode).
-// grpc-js applies max_recv_msg_size to the decompressed message, so gzip bombs are refused with
-// RESOURCE_EXHAUSTED before they are held in memory whole.
-import * as grpc from '@grpc/grpc-js';
+// OTLP/gRPC server on node:http2 (grpc-h2.ts says why not grpc-js). Messages are not decoded: the
+// handler gets the raw bytes, validates their framing with the wire walker and passes them on
+// unchanged (lossless). max_recv_msg_size applies after decompression, so gzip bombs are refused
+// with RESOURCE_EXHAUSTED before they are held in memory whole.
 import type { Consumers } from '../../component/component.ts';
 import { passthroughObs, receiverObs } from '../../component/obsreport.ts';
 import { TracesData } from '../../pdata/traces.ts';
@@ -13,20 +12,7 @@ import type { MetricsRegistry } from '../../telemetry/metrics.ts';
 import { ingestTraces } from '../internal/ingest.ts';
 import type { GrpcConfig } from './config.ts';
 import { classifyRefusal, type Refusal } from '../../component/errors.ts';
-
-const raw = (b: Buffer): Buffer => b;
-
-function unary(path: string): grpc.MethodDefinition<Buffer, Buffer> {
-  return {
-    path,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: raw,
-    requestDeserialize: raw,
-    responseSerialize: raw,
-    responseDeserialize: raw,
-  };
-}
+import { GrpcError, GrpcH2Server, GrpcStatus } from './grpc-h2.ts';
 
 export const TRACE_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 export const METRICS_EXPORT = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
@@ -34,12 +20,12 @@ export const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/E
 
 const EMPTY = Buffer.alloc(0);
 
-function grpcError(r: Refusal): Partial<grpc.StatusObject> {
-  return { code: r.kind === 'invalid' ? grpc.status.INVALID_ARGUMENT : grpc.status.UNAVAILABLE, details: r.message };
+function grpcError(r: Refusal): GrpcError {
+  return new GrpcError(r.kind === 'invalid' ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.UNAVAILABLE, r.message);
 }
 
 export class OtlpGrpcServer {
-  private readonly server: grpc.Server;
+  private readonly server: GrpcH2Server;
   private readonly cfg: GrpcConfig;
   private readonly logger: Logger;
   private boundPort = 0;
@@ -47,58 +33,46 @@ export class OtlpGrpcServer {
   constructor(id: string, cfg: GrpcConfig, next: Consumers, logger: Logger, metrics: MetricsRegistry) {
     this.cfg = cfg;
     this.logger = logger;
-    const options: grpc.ServerOptions = { 'grpc.max_receive_message_length': cfg.max_recv_msg_size_mib * 1024 * 1024 };
-    if (cfg.max_concurrent_streams > 0) options['grpc.max_concurrent_streams'] = cfg.max_concurrent_streams;
-    this.server = new grpc.Server(options);
+    this.server = new GrpcH2Server({
+      maxMessageBytes: cfg.max_recv_msg_size_mib * 1024 * 1024,
+      maxConcurrentStreams: cfg.max_concurrent_streams > 0 ? cfg.max_concurrent_streams : undefined,
+    });
 
     if (next.traces !== undefined) {
       const consumer = next.traces;
       const obs = receiverObs(metrics, id, 'grpc');
-      this.server.addService({ Export: unary(TRACE_EXPORT) }, {
-        Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-          let data: TracesData;
-          try {
-            data = TracesData.fromProto(call.request);
-          } catch (err) {
-            const why = err instanceof WireFormatError ? err.message : String(err);
-            callback({ code: grpc.status.INVALID_ARGUMENT, details: `malformed ExportTraceServiceRequest: ${why}` });
-            return;
-          }
-          void ingestTraces(consumer, obs, data).then((out) => {
-            if (out.ok) callback(null, out.rejected > 0 ? Buffer.from(encodeTraceResponse(out.rejected, out.message)) : EMPTY);
-            else callback(grpcError(out));
-          });
-        },
+      this.server.addMethod(TRACE_EXPORT, async (request) => {
+        let data: TracesData;
+        try {
+          data = TracesData.fromProto(request);
+        } catch (err) {
+          const why = err instanceof WireFormatError ? err.message : String(err);
+          throw new GrpcError(GrpcStatus.INVALID_ARGUMENT, `malformed ExportTraceServiceRequest: ${why}`);
+        }
+        const out = await ingestTraces(consumer, obs, data);
+        if (!out.ok) throw grpcError(out);
+        return out.rejected > 0 ? Buffer.from(encodeTraceResponse(out.rejected, out.message)) : EMPTY;
       });
     }
     for (const [signal, path] of [['metrics', METRICS_EXPORT], ['logs', LOGS_EXPORT]] as const) {
       const consumer = next[signal];
       if (consumer === undefined) continue;
       const obs = passthroughObs(metrics, id, 'grpc', signal);
-      this.server.addService({ Export: unary(path) }, {
-        Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-          consumer.consumeOpaque({ signal, bytes: call.request }).then(
-            () => {
-              obs.accepted.add(1);
-              callback(null, EMPTY);
-            },
-            (err: unknown) => {
-              obs.refused.add(1);
-              callback(grpcError(classifyRefusal(err)));
-            },
-          );
-        },
+      this.server.addMethod(path, async (request) => {
+        try {
+          await consumer.consumeOpaque({ signal, bytes: request });
+        } catch (err) {
+          obs.refused.add(1);
+          throw grpcError(classifyRefusal(err));
+        }
+        obs.accepted.add(1);
+        return EMPTY;
       });
     }
   }
 
   async start(): Promise<void> {
-    this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(this.cfg.endpoint, grpc.ServerCredentials.createInsecure(), (err, port) => {
-        if (err !== null) reject(err);
-        else resolve(port);
-      });
-    });
+    this.boundPort = await this.server.listen(this.cfg.endpoint);
     this.logger.info({ endpoint: this.cfg.endpoint, port: this.boundPort }, 'OTLP gRPC receiver listening');
   }
 
@@ -107,17 +81,7 @@ export class OtlpGrpcServer {
   }
 
   /** Stops accepting calls; in-flight calls get until `graceMs` to finish. */
-  async shutdown(graceMs = 5000): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, graceMs);
-      timer.unref();
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+  shutdown(graceMs = 5000): Promise<void> {
+    return this.server.close(graceMs);
   }
 }

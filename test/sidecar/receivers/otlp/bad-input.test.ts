@@ -172,6 +172,24 @@ describe('otlp receiver bad input', () => {
     assert.equal(res.code, grpc.status.RESOURCE_EXHAUSTED);
   });
 
+  it('answers UNIMPLEMENTED for a signal no pipeline takes (here: metrics)', async () => {
+    const raw = (b: Buffer) => b;
+    const client = new grpc.Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+    const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+      client.makeUnaryRequest('/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', raw, raw, Buffer.alloc(0), (e) => resolve(e)),
+    );
+    client.close();
+    assert.equal(err?.code, grpc.status.UNIMPLEMENTED);
+  });
+
+  it('accepts deflate-compressed gRPC messages too', async () => {
+    const raw = (b: Buffer) => b;
+    const client = new grpc.Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure(), { 'grpc.default_compression_algorithm': 1 });
+    const err = await new Promise<grpc.ServiceError | null>((resolve) => client.makeUnaryRequest(TRACE_EXPORT, raw, raw, oneSpan, (e) => resolve(e)));
+    client.close();
+    assert.equal(err, null);
+  });
+
   it('answers 404 for unknown paths and 405 for GET', async () => {
     assert.equal((await post(http, '/v1/nothing', oneSpan, { 'Content-Type': 'application/x-protobuf' })).status, 404);
     const status = await new Promise<number>((resolve) => request({ host: '127.0.0.1', port: http, path: '/v1/traces' }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).end());

@@ -86,21 +86,21 @@ export class AdmissionHandler {
       req = parseReview(body);
     } catch (err) {
       if (!(err instanceof MalformedReview)) throw err;
-      metrics.errors.inc({ kind: 'malformed' });
-      metrics.admissionReviews.inc({ outcome: 'malformed', dry_run: 'false' });
+      metrics.errors.add(1, { kind: 'malformed' });
+      metrics.admissionReviews.add(1, { outcome: 'malformed', dry_run: 'false' });
       logger.warn({ err: err.message }, 'malformed AdmissionReview');
       return { status: 400, body: { error: err.message } };
     }
     const dryRun = req.dryRun === true;
     try {
       const { patch, log } = await this.mutate(req);
-      metrics.admissionReviews.inc({ outcome: patch.length > 0 ? 'patched' : 'allowed', dry_run: String(dryRun) });
+      metrics.admissionReviews.add(1, { outcome: patch.length > 0 ? 'patched' : 'allowed', dry_run: String(dryRun) });
       logger.info({ uid: req.uid, dryRun, ...log }, patch.length > 0 ? 'sidecar injected' : 'sidecar not injected');
       return answer(req.uid, patch);
     } catch (err) {
-      metrics.errors.inc({ kind: 'internal' });
-      metrics.failOpen.inc();
-      metrics.admissionReviews.inc({ outcome: 'fail_open', dry_run: String(dryRun) });
+      metrics.errors.add(1, { kind: 'internal' });
+      metrics.failOpen.add(1);
+      metrics.admissionReviews.add(1, { outcome: 'fail_open', dry_run: String(dryRun) });
       // The error message only: a stack or the object could carry pod env values.
       logger.error({ uid: req.uid, namespace: req.namespace, err: (err as Error).message }, 'internal error: admitted without a patch (fail open)');
       return answer(req.uid);
@@ -132,7 +132,7 @@ export class AdmissionHandler {
     const patch = diff(pod, mutated);
     const mesh: Record<string, string> = {};
     for (const [name, entry] of meshEntries(status)) {
-      this.deps.metrics.meshWiring.inc({ mesh: name, result: entry.result });
+      this.deps.metrics.meshWiring.add(1, { mesh: name, result: entry.result });
       mesh[name] = entry.result;
       if (entry.result === 'skipped_late') {
         this.deps.logger.warn({ uid: req.uid, namespace: nsName, name: log.name, mesh: name }, 'mesh proxy injected before tracebridge: mesh wiring not applied (webhook order)');
@@ -148,8 +148,8 @@ export class AdmissionHandler {
   }
 
   private record(decision: Decision, log: Record<string, unknown>): { patch: unknown[]; log: Record<string, unknown> } {
-    this.deps.metrics.decisions.inc({ inject: String(decision.inject), reason: decision.reason });
-    if (decision.namespaceUnknown !== undefined) this.deps.metrics.namespaceUnknown.inc();
+    this.deps.metrics.decisions.add(1, { inject: String(decision.inject), reason: decision.reason });
+    if (decision.namespaceUnknown !== undefined) this.deps.metrics.namespaceUnknown.add(1);
     return {
       patch: [],
       log: {

@@ -22,17 +22,21 @@ export function isAppContainer(c: Container, sidecarName: string): boolean {
   return c.name !== sidecarName && !MESH_PROXIES.has(c.name);
 }
 
+/** Why a container's env is not touched at all (`what`: the variables in question), or undefined. */
+export function envLeftAlone(container: Container, settings: SidecarSettings, what: string): string | undefined {
+  if (!settings.app_env) return 'sidecar.app_env is false';
+  // env overrides envFrom, and envFrom's keys cannot be seen here: adding a variable could
+  // silently replace the app's own value, so such containers are left alone.
+  if (Array.isArray(container.envFrom) && container.envFrom.length > 0) return `envFrom may already set ${what}`;
+  return undefined;
+}
+
 /** Mutates `container` (a copy owned by the caller) and says what it set and what it left. */
 export function setAppEnv(container: Container, settings: SidecarSettings): AppEnvOutcome {
   const outcome: AppEnvOutcome = { set: [], left: {} };
-  if (!settings.app_env) {
-    outcome.left['*'] = 'sidecar.app_env is false';
-    return outcome;
-  }
-  // env overrides envFrom, and envFrom's keys cannot be seen here: adding a variable could
-  // silently replace the app's own value, so such containers are left alone.
-  if (Array.isArray(container.envFrom) && container.envFrom.length > 0) {
-    outcome.left['*'] = 'envFrom may already set these variables';
+  const alone = envLeftAlone(container, settings, 'these variables');
+  if (alone !== undefined) {
+    outcome.left['*'] = alone;
     return outcome;
   }
   const env = envList(container);

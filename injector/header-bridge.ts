@@ -5,7 +5,7 @@
 // tunnel carries TLS the bridge cannot read, so routing it through the bridge would only add
 // latency.
 import * as keys from './annotations.ts';
-import type { AppEnvOutcome } from './app-env.ts';
+import { envLeftAlone, type AppEnvOutcome } from './app-env.ts';
 import type { SidecarSettings } from './config.ts';
 import { envList, stringMap, type Container, type EnvVar, type Pod } from './pod.ts';
 
@@ -73,14 +73,10 @@ export function noProxyList(clusterDomain: string): string {
  */
 export function setBridgeEnv(container: Container, settings: SidecarSettings): AppEnvOutcome {
   const outcome: AppEnvOutcome = { set: [], left: {} };
-  if (!settings.app_env) {
-    outcome.left['*'] = 'sidecar.app_env is false';
-    return outcome;
-  }
-  // envFrom's keys cannot be seen here, and an env entry would override a proxy the app's
-  // ConfigMap or Secret may set.
-  if (Array.isArray(container.envFrom) && container.envFrom.length > 0) {
-    outcome.left['*'] = 'envFrom may already set HTTP_PROXY: set HTTP_PROXY yourself to use the bridge';
+  // With envFrom, an env entry would override a proxy the app's ConfigMap or Secret may set.
+  const alone = envLeftAlone(container, settings, 'HTTP_PROXY');
+  if (alone !== undefined) {
+    outcome.left['*'] = alone.startsWith('envFrom') ? `${alone}: set HTTP_PROXY yourself to use the bridge` : alone;
     return outcome;
   }
   const byName = new Map(envList(container).map((e) => [e.name, e]));

@@ -1,18 +1,10 @@
-// pino JSON lines on stderr. Pod specs are never logged (env may hold secrets): callers pass
-// names, namespaces, uids and decisions only.
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+// The sidecar's pino setup (JSON lines on stderr) under the injector's service name. Pod specs are
+// never logged (env may hold secrets): callers pass names, namespaces, uids and decisions only.
+import type { LevelWithSilent } from 'pino';
+import { createLogger as createServiceLogger, type Logger } from '../sidecar/telemetry/logger.ts';
 
 export type { Logger };
 
 export function createLogger(level: LevelWithSilent = 'info', destination: NodeJS.WritableStream | number = 2): Logger {
-  const stream = typeof destination === 'number' ? pino.destination({ fd: destination, sync: true }) : destination;
-  return pino(
-    {
-      level,
-      base: { service: 'tracebridge-injector' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    stream,
-  );
+  return createServiceLogger(level, destination, 'tracebridge-injector');
 }

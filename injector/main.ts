@@ -4,7 +4,6 @@
 // `validate --config FILE` checks a config and lists every error.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../sidecar/config/schema.ts';
 import { loadInjectorConfig, sidecarSettings } from './config.ts';
 import { decisionPolicy } from './decision.ts';
 import { createLogger } from './logger.ts';
@@ -26,8 +25,8 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
+/** A ConfigError's message lists every error with its YAML path. */
 function configErrorText(err: unknown): string {
-  if (err instanceof ConfigError) return `invalid configuration:\n  ${err.errors.join('\n  ')}`;
   return (err as Error).message;
 }
 

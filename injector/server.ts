@@ -3,7 +3,8 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseHostPort } from '../sidecar/config/schema.ts';
+import { HttpError, readBody } from '../sidecar/receivers/internal/http-body.ts';
+import { closeServer, listen } from '../sidecar/receivers/internal/listen.ts';
 import type { AdmissionHandler } from './admission.ts';
 import type { Logger } from './logger.ts';
 import type { InjectorMetrics } from './metrics.ts';
@@ -23,8 +24,6 @@ export interface WebhookServerOptions {
 
 const KNOWN_PATHS = new Set(['/mutate', '/healthz', '/readyz', '/metrics']);
 
-class BodyTooLarge extends Error {}
-
 export class WebhookServer {
   private readonly opts: WebhookServerOptions;
   private readonly server: https.Server;
@@ -36,7 +35,7 @@ export class WebhookServer {
     this.server = https.createServer(secureContextOptions(opts.keyPair.pair, opts.tlsFiles), (req, res) => {
       this.route(req, res).catch((err: unknown) => {
         // Reached only by a bug outside the admission handler's own fail-open path.
-        this.opts.metrics.errors.inc({ kind: 'internal' });
+        this.opts.metrics.errors.add(1, { kind: 'internal' });
         this.opts.logger.error({ err: (err as Error).message, path: req.url }, 'request failed');
         if (!res.headersSent) this.send(res, req, 500, 'text/plain', 'internal error\n');
         else res.destroy();
@@ -49,15 +48,7 @@ export class WebhookServer {
   }
 
   async start(): Promise<AddressInfo> {
-    const hp = parseHostPort(this.opts.endpoint);
-    if (hp === undefined) throw new Error(`endpoint ${this.opts.endpoint}: not host:port`);
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(hp.port, hp.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(this.server, this.opts.endpoint);
     this.opts.keyPair.start(this.server, this.opts.tlsReloadIntervalMs);
     this.ready = true;
     const address = this.server.address() as AddressInfo;
@@ -65,15 +56,12 @@ export class WebhookServer {
     return address;
   }
 
-  /** Stops accepting, lets in-flight reviews finish, then closes. Safe to call twice. */
+  /** Stops accepting, lets in-flight reviews finish (up to the request timeout), then closes. Safe to call twice. */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       this.ready = false;
       this.opts.keyPair.stop();
-      await new Promise<void>((resolve) => {
-        this.server.close(() => resolve());
-        this.server.closeIdleConnections();
-      });
+      await closeServer(this.server, this.opts.requestTimeoutMs);
     })();
     return this.stopping;
   }
@@ -85,12 +73,18 @@ export class WebhookServer {
       if (method !== 'POST') return this.send(res, req, 405, 'text/plain', 'POST only\n', { allow: 'POST' });
       let body: Buffer;
       try {
-        body = await this.readBody(req);
+        body = await readBody(req, this.opts.maxRequestBody);
       } catch (err) {
-        if (!(err instanceof BodyTooLarge)) throw err;
-        this.opts.metrics.errors.inc({ kind: 'body_too_large' });
-        this.opts.logger.warn({ limit: this.opts.maxRequestBody }, 'AdmissionReview body too large');
-        return this.send(res, req, 413, 'text/plain', `body exceeds ${this.opts.maxRequestBody} bytes\n`, { connection: 'close' });
+        if (!(err instanceof HttpError)) throw err;
+        // The reader stopped reading: close the connection instead of draining what is left.
+        if (err.status === 413) {
+          this.opts.metrics.errors.add(1, { kind: 'body_too_large' });
+          this.opts.logger.warn({ limit: this.opts.maxRequestBody }, 'AdmissionReview body too large');
+        } else {
+          this.opts.metrics.errors.add(1, { kind: 'malformed' });
+          this.opts.logger.warn({ err: err.message }, 'AdmissionReview body unreadable');
+        }
+        return this.send(res, req, err.status, 'text/plain', `${err.message}\n`, { connection: 'close' });
       }
       const answer = await this.opts.handler.review(body);
       return this.send(res, req, answer.status, 'application/json', JSON.stringify(answer.body));
@@ -108,37 +102,9 @@ export class WebhookServer {
     }
   }
 
-  private readBody(req: IncomingMessage): Promise<Buffer> {
-    const limit = this.opts.maxRequestBody;
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLarge());
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let done = false;
-      req.on('data', (chunk: Buffer) => {
-        if (done) return;
-        size += chunk.length;
-        if (size > limit) {
-          done = true;
-          reject(new BodyTooLarge());
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on('end', () => {
-        if (!done) resolve(Buffer.concat(chunks));
-      });
-      req.on('error', (err) => {
-        if (!done) reject(err);
-        done = true;
-      });
-    });
-  }
-
   private send(res: ServerResponse, req: IncomingMessage, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
     const path = new URL(req.url ?? '/', 'https://injector').pathname;
-    this.opts.metrics.httpRequests.inc({ path: KNOWN_PATHS.has(path) ? path : 'other', code: String(status) });
+    this.opts.metrics.httpRequests.add(1, { path: KNOWN_PATHS.has(path) ? path : 'other', code: String(status) });
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });
     res.end(req.method === 'HEAD' ? undefined : body);
   }

@@ -48,8 +48,8 @@ export async function startInjector(
       retryAfterFailureMs: cfg.kubernetes.retry_after_failure,
     },
     (result) => {
-      metrics.kubeRequests.inc({ op: 'get_namespace', result });
-      if (result === 'error') metrics.errors.inc({ kind: 'kubernetes_api' });
+      metrics.kubeRequests.add(1, { op: 'get_namespace', result });
+      if (result === 'error') metrics.errors.add(1, { kind: 'kubernetes_api' });
     },
   );
   const versions = new KubeVersionSource(client ?? { none: 'none' in api ? api.none : '' }, {
@@ -104,9 +104,9 @@ async function checkOrder(cfg: InjectorConfig, client: KubeClient | undefined, l
   let list: unknown;
   try {
     list = await client.get('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations');
-    metrics.kubeRequests.inc({ op: 'list_mutatingwebhookconfigurations', result: 'ok' });
+    metrics.kubeRequests.add(1, { op: 'list_mutatingwebhookconfigurations', result: 'ok' });
   } catch (err) {
-    metrics.kubeRequests.inc({ op: 'list_mutatingwebhookconfigurations', result: 'error' });
+    metrics.kubeRequests.add(1, { op: 'list_mutatingwebhookconfigurations', result: 'error' });
     logger.warn({ err: (err as Error).message }, 'webhook order not checked: cannot list mutating webhook configurations');
     return;
   }

@@ -92,8 +92,8 @@ export class KeyPairReloader {
       // Warn once per episode: a rotation in progress fails one poll, a broken Secret fails all.
       if (!this.failing) {
         this.failing = true;
-        this.metrics.tlsReloads.inc({ result: 'error' });
-        this.metrics.errors.inc({ kind: 'tls_reload' });
+        this.metrics.tlsReloads.add(1, { result: 'error' });
+        this.metrics.errors.add(1, { kind: 'tls_reload' });
         this.logger.warn({ err: (err as Error).message }, 'TLS key pair unreadable; keeping the current one');
       }
       return false;
@@ -102,7 +102,7 @@ export class KeyPairReloader {
     if (next.cert.equals(this.current.cert) && next.key.equals(this.current.key)) return false;
     this.server?.setSecureContext(secureContextOptions(next, this.files));
     this.current = next;
-    this.metrics.tlsReloads.inc({ result: 'ok' });
+    this.metrics.tlsReloads.add(1, { result: 'ok' });
     this.metrics.certNotAfter.set(Math.floor(next.notAfter.getTime() / 1000));
     this.logger.info({ notAfter: next.notAfter.toISOString() }, 'TLS key pair reloaded');
     return true;

@@ -3,12 +3,13 @@ import { pino, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: LevelWithSilent = 'info', destination: NodeJS.WritableStream | number = 2): Logger {
+/** `service`: the `service` field of every line (the injector shares this setup). */
+export function createLogger(level: LevelWithSilent = 'info', destination: NodeJS.WritableStream | number = 2, service = 'tracebridge-sidecar'): Logger {
   const stream = typeof destination === 'number' ? pino.destination({ fd: destination, sync: true }) : destination;
   return pino(
     {
       level,
-      base: { service: 'tracebridge-sidecar' },
+      base: { service },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },

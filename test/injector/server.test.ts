@@ -4,6 +4,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import { gzipSync } from 'node:zlib';
 import jsonpatch from 'fast-json-patch';
 import { mergeConfig } from '../../sidecar/config/load.ts';
 import { decodeInjectorConfig } from '../../injector/config.ts';
@@ -180,6 +181,38 @@ describe('injector webhook over HTTPS (real TLS client, nock for the API server)
     assert.match(metrics.body, /^tracebridge_injector_errors_total\{kind="body_too_large"\} 1$/m);
     assert.match(metrics.body, /^tracebridge_injector_http_requests_total\{code="200",path="\/mutate"\} \d+$/m);
     assert.match(metrics.body, /^tracebridge_injector_tls_certificate_not_after_seconds \d+$/m);
+  });
+
+  it('bounds a chunked body (no Content-Length) too, and reads a gzip-encoded review', async () => {
+    const before = injector.metrics.errors.get({ kind: 'body_too_large' });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port: injector.port, method: 'POST', path: '/mutate', ca: first.cert, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      // The server may close before the last chunk is written: only the answer matters.
+      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+      req.write(Buffer.alloc(40_000, 0x20));
+      req.end(Buffer.alloc(40_000, 0x20));
+    });
+    assert.equal(status, 413);
+    assert.equal(injector.metrics.errors.get({ kind: 'body_too_large' }), before + 1);
+
+    const zipped = gzipSync(JSON.stringify(review(podFixtures[0]!.pod)));
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.request(
+        { host: '127.0.0.1', port: injector.port, method: 'POST', path: '/mutate', ca: first.cert, agent: false, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        },
+      );
+      req.on('error', reject);
+      req.end(zipped);
+    });
+    assert.equal(answer.status, 200, answer.body);
+    assert.equal((JSON.parse(answer.body) as { response: { patchType?: string } }).response.patchType, 'JSONPatch');
   });
 
   describe('TLS (interception off: raw TLS sockets must reach the server untouched)', () => {

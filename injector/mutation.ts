@@ -105,8 +105,10 @@ function bridgeStatus(pod: Pod, settings: SidecarSettings, mode: SidecarMode): H
   if (mode === 'classic') {
     notes.push('classic sidecar: the app may start before the bridge listens, and its first HTTP requests through it then fail');
   }
-  if (settings.config_map !== undefined) {
-    notes.push(`the sidecar's config from ConfigMap ${settings.config_map}, when present, must enable header_bridge on 127.0.0.1:${settings.ports.header_bridge} itself`);
+  // With TRACEBRIDGE_HEADER_BRIDGE=true the sidecar runs the bridge on 127.0.0.1:13128 whatever
+  // config it loads (sidecar/cli.ts); another port must be configured in the sidecar's config.
+  if (settings.ports.header_bridge !== 13128) {
+    notes.push(`header bridge port ${settings.ports.header_bridge} is not the sidecar's default 13128: the sidecar's config must enable header_bridge on 127.0.0.1:${settings.ports.header_bridge}`);
   }
   return { enabled: true, proxy: proxyUrl(settings), appEnv, ...(notes.length > 0 ? { notes } : {}) };
 }

@@ -43,11 +43,11 @@ interface Loaded {
 
 /** Loads the config files given, or TRACEBRIDGE_CONFIG when that file exists, or the embedded default. */
 export function loadSidecarConfig(files: readonly string[], env: Env): Loaded {
-  if (files.length > 0) return { config: decodeSidecarConfig(loadConfigFiles(files, env)), source: files.join(', ') };
+  if (files.length > 0) return { config: decodeSidecarConfig(withHeaderBridge(loadConfigFiles(files, env), env)), source: files.join(', ') };
   // The injector mounts an optional ConfigMap here; when the ConfigMap does not exist the file does
   // not either, and the embedded default runs.
   const mounted = env.TRACEBRIDGE_CONFIG?.trim();
-  if (mounted && existsSync(mounted)) return { config: decodeSidecarConfig(loadConfigFiles([mounted], env)), source: mounted };
+  if (mounted && existsSync(mounted)) return { config: decodeSidecarConfig(withHeaderBridge(loadConfigFiles([mounted], env), env)), source: mounted };
   const avail = {
     receiver: new Set(components.receiver.keys()),
     processor: new Set(components.processor.keys()),
@@ -56,6 +56,24 @@ export function loadSidecarConfig(files: readonly string[], env: Env): Loaded {
   };
   const def = embeddedDefault(env, avail);
   return { config: decodeSidecarConfig(def.config), source: `embedded default (${def.exporterReason})` };
+}
+
+/**
+ * The injector sets TRACEBRIDGE_HEADER_BRIDGE=true together with HTTP_PROXY on the app's
+ * containers: the bridge must then listen whatever config file the pod mounts, or every proxied
+ * call of the app would be refused. A config that configures `header_bridge` itself is left alone.
+ */
+function withHeaderBridge(raw: unknown, env: Env): unknown {
+  if (env.TRACEBRIDGE_HEADER_BRIDGE?.trim() !== 'true' || raw === null || typeof raw !== 'object') return raw;
+  const cfg = raw as { extensions?: Record<string, unknown> | null; service?: { extensions?: unknown } | null };
+  const declared = Object.keys(cfg.extensions ?? {}).some((id) => id.split('/')[0] === 'header_bridge');
+  if (declared) return raw;
+  const serviceExtensions = Array.isArray(cfg.service?.extensions) ? (cfg.service.extensions as unknown[]) : [];
+  return {
+    ...cfg,
+    extensions: { ...(cfg.extensions ?? {}), header_bridge: { endpoint: '127.0.0.1:13128' } },
+    service: { ...(cfg.service ?? {}), extensions: [...serviceExtensions, 'header_bridge'] },
+  };
 }
 
 function configFiles(args: string[]): string[] {

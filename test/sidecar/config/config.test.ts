@@ -163,6 +163,17 @@ service: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }
     assert.ok(on.service.extensions.includes('header_bridge'));
   });
 
+  it('a mounted config gets the header bridge when the injector asked for it, unless it configures one', () => {
+    const plain = file('plain.yaml', 'receivers: { otlp: {} }\nexporters: { debug: {} }\nservice: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }\n');
+    const on = loadSidecarConfig([], { TRACEBRIDGE_CONFIG: plain, TRACEBRIDGE_HEADER_BRIDGE: 'true' }).config;
+    assert.equal((on.extensions.get('header_bridge')!.config as { endpoint: string }).endpoint, '127.0.0.1:13128');
+    assert.ok(on.service.extensions.includes('header_bridge'));
+    assert.equal(loadSidecarConfig([], { TRACEBRIDGE_CONFIG: plain }).config.extensions.has('header_bridge'), false);
+    const own = file('own.yaml', 'receivers: { otlp: {} }\nexporters: { debug: {} }\nextensions: { header_bridge/x: { endpoint: 127.0.0.1:13999 } }\nservice: { extensions: [header_bridge/x], pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }\n');
+    const kept = loadSidecarConfig([], { TRACEBRIDGE_CONFIG: own, TRACEBRIDGE_HEADER_BRIDGE: 'true' }).config;
+    assert.deepEqual([...kept.extensions.keys()], ['header_bridge/x']);
+  });
+
   it('embedded default: uses a mounted TRACEBRIDGE_CONFIG only when the file exists', () => {
     const p = file('mounted.yaml', 'receivers: { otlp: { protocols: { http: {} } } }\nexporters: { debug: { verbosity: detailed } }\nservice: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }\n');
     assert.equal(loadSidecarConfig([], { TRACEBRIDGE_CONFIG: p }).source, p);

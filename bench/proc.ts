@@ -4,11 +4,17 @@ import { execFileSync } from 'node:child_process';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
-export function cpuSeconds(pid: number): number {
+/** User and system CPU seconds of a process (proc(5): utime is field 14, stime 15). */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After the command name: state is field 3, utime 14, stime 15 (1-based in proc(5)).
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  // Fields after the command name start at field 3 (state).
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
+}
+
+export function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
 }
 
 export function rssBytes(pid: number): number {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { components } from '../sidecar/service/components.ts';
 import { grpcSender, httpSender, runLoad, xrayUdpSender, zipkinSender, type LoadResult, type Sender, type Transport } from './load.ts';
-import { cpuSeconds, pin, rssBytes } from './proc.ts';
+import { cpuTimes, pin, rssBytes } from './proc.ts';
 import { makeShape, makeXRayShape, makeZipkinShape, type Shape, type ShapeName } from './shapes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -123,7 +123,9 @@ service:
   );
   const t0 = performance.now();
   // The compiled output, as the image runs it (no TypeScript stripper loaded).
-  const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'dist/sidecar/main.js'), '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // TB_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the sidecar.
+  const nodeArgs = (process.env.TB_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const proc = spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs, join(ROOT, 'dist/sidecar/main.js'), '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${healthPort}/`, 20_000);
   const coldStartMs = Math.round(performance.now() - t0);
   return { name: 'tracebridge', proc, grpcPort, httpPort, zipkinPort, xrayPort, coldStartMs, stop: () => stopProc(proc) };
@@ -155,12 +157,14 @@ const MiB = (b: number) => Number((b / 1024 / 1024).toFixed(1));
 
 async function measureStep(sender: Sender, target: Target, sink: Sink, shape: Shape, rate: number, ms: number) {
   const before = await sink.count();
-  const cpu0 = cpuSeconds(target.proc.pid!);
+  const t0 = cpuTimes(target.proc.pid!);
   const res = await runLoad(sender, shape, rate, ms);
   await sleep(700); // let the batch timeout and exporter finish
-  const cpu1 = cpuSeconds(target.proc.pid!);
+  const t1 = cpuTimes(target.proc.pid!);
   const after = await sink.count();
-  return { ...res, delivered: after.spans - before.spans, cpu: cpu1 - cpu0, rss: rssBytes(target.proc.pid!) };
+  const user = t1.user - t0.user;
+  const system = t1.system - t0.system;
+  return { ...res, delivered: after.spans - before.spans, cpu: user + system, user, system, rss: rssBytes(target.proc.pid!) };
 }
 
 function senderFor(transport: Transport, target: Target): Sender {
@@ -197,7 +201,7 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
       // A step gets a second try: one GC pause or a neighbour's burst must not end the ladder.
       for (let attempt = 1; attempt <= 2; attempt++) {
         const step = await measureStep(sender, target, sink, shape, rate, STEP_MS);
-        const { cpu: _c, rss: _r, ...rest } = step;
+        const { cpu: _c, rss: _r, user: _u, system: _s, ...rest } = step;
         ladder.push(rest);
         // UDP has no answer: what counts is what reached the sink.
         const sustained =
@@ -221,7 +225,7 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
       const step = await measureStep(sender, target, sink, shape, rate, ms);
       cpuPerMillion[String(rate)] = Number(((step.cpu / Math.max(step.okSpans, 1)) * 1e6).toFixed(2));
       if (rate === 10_000) rssAt10k = step.rss;
-      log(`  ${target.name} ${transport} ${shapeName} cpu @${rate}/s: ${cpuPerMillion[String(rate)]} CPU-s per million spans`);
+      log(`  ${target.name} ${transport} ${shapeName} cpu @${rate}/s: ${cpuPerMillion[String(rate)]} CPU-s per million spans (user ${step.user.toFixed(2)} s, system ${step.system.toFixed(2)} s)`);
     }
     return {
       target: target.name,

@@ -1,5 +1,5 @@
-// Edits of an encoded ExportTraceServiceRequest that change its length: dropping spans and
-// replacing a ResourceSpans' Resource. Every field we do not touch is copied as raw bytes, so
+// Edits of an encoded ExportTraceServiceRequest that change its length: dropping spans, appending
+// fields to spans and replacing a ResourceSpans' Resource. Every field we do not touch is copied as raw bytes, so
 // unknown fields survive (the OTLP -> OTLP path stays lossless); the enclosing length prefixes
 // are re-framed. Field numbers: see the table in otlp-schema.ts.
 import { varintSize, walkTraceRequest, WIRE_LEN, WireReader, writeVarint } from './wire.ts';
@@ -47,84 +47,111 @@ export interface FilterResult {
   dropped: number;
 }
 
+/** What a rebuild callback returns for one child field: keep its bytes, drop it, or new payload parts. */
+const COPY = 'copy';
+type ChildEdit = typeof COPY | Parts | undefined;
+
+interface Rebuilt {
+  parts: Parts;
+  /** Child fields seen, and those kept (copied or rebuilt). */
+  children: number;
+  kept: number;
+}
+
+/**
+ * Copies the fields of the message payload at [start, end), passing every `childTag` field's
+ * payload range to `child`: COPY keeps its bytes as they are, undefined drops the field, parts
+ * replace its payload (the length prefix is re-framed). Other fields are copied byte for byte.
+ */
+function rebuild(buf: Uint8Array, start: number, end: number, childTag: number, child: (s: number, e: number) => ChildEdit): Rebuilt {
+  const parts: Parts = [];
+  let children = 0;
+  let kept = 0;
+  const r = new WireReader(buf, start, end);
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const tag = r.tag();
+    if (tag !== childTag) {
+      r.skip(tag & 7);
+      parts.push(buf.subarray(fieldStart, r.pos));
+      continue;
+    }
+    const childEnd = r.lenEnd();
+    children++;
+    const edit = child(r.pos, childEnd);
+    if (edit === COPY) parts.push(buf.subarray(fieldStart, childEnd));
+    else if (edit !== undefined) pushLenField(parts, childTag >>> 3, edit);
+    if (edit !== undefined) kept++;
+    r.pos = childEnd;
+  }
+  return { parts, children, kept };
+}
+
+/** A message whose children were all dropped is dropped too (an emptied scope or resource). */
+function prunedParts(b: Rebuilt): Parts | undefined {
+  return b.children > 0 && b.kept === 0 ? undefined : b.parts;
+}
+
+/** Is one of the sorted offsets in [from, to)? Lets untouched ResourceSpans/ScopeSpans be copied whole. */
+function anyWithin(sorted: readonly number[], from: number, to: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo]! < to;
+}
+
+/**
+ * Rebuilds the request applying `spanEdit` to the spans whose payload starts at one of `starts`
+ * (sorted); ResourceSpans and ScopeSpans holding none of them are copied whole. With `prune`, a
+ * ScopeSpans or ResourceSpans left without spans is removed.
+ */
+function editSpans(buf: Uint8Array, starts: readonly number[], spanEdit: (s: number, e: number) => ChildEdit, prune: boolean): Uint8Array {
+  const keep = (b: Rebuilt) => (prune ? prunedParts(b) : b.parts);
+  const scope = (s: number, e: number): ChildEdit => (anyWithin(starts, s, e) ? keep(rebuild(buf, s, e, TAG_SS_SPAN, spanEdit)) : COPY);
+  const resource = (s: number, e: number): ChildEdit => (anyWithin(starts, s, e) ? keep(rebuild(buf, s, e, TAG_RS_SCOPE_SPANS, scope)) : COPY);
+  return concat(rebuild(buf, 0, buf.length, TAG_RESOURCE_SPANS, resource).parts);
+}
+
 /**
  * Drops the spans for which `drop(start, end)` (the span's payload range) is true. ScopeSpans and
  * ResourceSpans left without spans are removed too. Returns undefined when nothing is dropped
  * (the caller keeps the original bytes). Throws WireFormatError on malformed input.
  */
 export function filterSpans(buf: Uint8Array, drop: (start: number, end: number) => boolean): FilterResult | undefined {
-  const dropped = new Set<number>();
+  const dropped: number[] = [];
   walkTraceRequest(buf, {
     span(loc) {
-      if (drop(loc.start, loc.end)) dropped.add(loc.start);
+      if (drop(loc.start, loc.end)) dropped.push(loc.start);
     },
   });
-  if (dropped.size === 0) return undefined;
-  const out: Parts = [];
-  const r = new WireReader(buf);
-  while (r.pos < r.end) {
-    const fieldStart = r.pos;
-    const tag = r.tag();
-    if (tag !== TAG_RESOURCE_SPANS) {
-      r.skip(tag & 7);
-      out.push(buf.subarray(fieldStart, r.pos));
-      continue;
-    }
-    const end = r.lenEnd();
-    const kept = keptResourceSpans(buf, r.pos, end, dropped);
-    if (kept !== undefined) pushLenField(out, 1, kept);
-    r.pos = end;
-  }
-  return { bytes: concat(out), dropped: dropped.size };
+  if (dropped.length === 0) return undefined;
+  const set = new Set(dropped);
+  const bytes = editSpans(buf, dropped, (s) => (set.has(s) ? undefined : COPY), true);
+  return { bytes, dropped: dropped.length };
 }
 
-function keptResourceSpans(buf: Uint8Array, start: number, end: number, dropped: ReadonlySet<number>): Parts | undefined {
-  const out: Parts = [];
-  let scopes = 0;
-  let keptScopes = 0;
-  const r = new WireReader(buf, start, end);
-  while (r.pos < end) {
-    const fieldStart = r.pos;
-    const tag = r.tag();
-    if (tag !== TAG_RS_SCOPE_SPANS) {
-      r.skip(tag & 7);
-      out.push(buf.subarray(fieldStart, r.pos));
-      continue;
-    }
-    const ssEnd = r.lenEnd();
-    scopes++;
-    const kept = keptScopeSpans(buf, r.pos, ssEnd, dropped);
-    if (kept !== undefined) {
-      keptScopes++;
-      pushLenField(out, 2, kept);
-    }
-    r.pos = ssEnd;
-  }
-  return scopes > 0 && keptScopes === 0 ? undefined : out;
-}
-
-function keptScopeSpans(buf: Uint8Array, start: number, end: number, dropped: ReadonlySet<number>): Parts | undefined {
-  const out: Parts = [];
-  let spans = 0;
-  let kept = 0;
-  const r = new WireReader(buf, start, end);
-  while (r.pos < end) {
-    const fieldStart = r.pos;
-    const tag = r.tag();
-    if (tag !== TAG_SS_SPAN) {
-      r.skip(tag & 7);
-      out.push(buf.subarray(fieldStart, r.pos));
-      continue;
-    }
-    const spanEnd = r.lenEnd();
-    spans++;
-    if (!dropped.has(r.pos)) {
-      kept++;
-      out.push(buf.subarray(fieldStart, spanEnd));
-    }
-    r.pos = spanEnd;
-  }
-  return spans > 0 && kept === 0 ? undefined : out;
+/**
+ * Appends encoded fields to chosen spans: `appends` maps a span's payload start offset
+ * (SpanLocation.start) to the bytes (tag and value) to add at its end. A field appended at the end
+ * of a message is valid protobuf (fields may come in any order; repeated fields concatenate), so
+ * only the enclosing length prefixes are re-framed (the tracecontext processor adds the
+ * original-trace-ID attribute this way).
+ */
+export function appendToSpans(buf: Uint8Array, appends: ReadonlyMap<number, Uint8Array>): Uint8Array {
+  const starts = [...appends.keys()].sort((a, b) => a - b);
+  return editSpans(
+    buf,
+    starts,
+    (s, e) => {
+      const extra = appends.get(s);
+      return extra === undefined ? COPY : [buf.subarray(s, e), extra];
+    },
+    false,
+  );
 }
 
 /**

@@ -7,8 +7,7 @@
 import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
 import { TracesData } from '../../pdata/traces.ts';
 import { walkTraceRequest } from '../../pdata/wire.ts';
-import { encodeStringKeyValue, filterSpans, lenFieldHeader } from '../../pdata/splice.ts';
-import { appendToSpans } from '../../pdata/span-append.ts';
+import { appendToSpans, encodeStringKeyValue, filterSpans, lenFieldHeader } from '../../pdata/splice.ts';
 import {
   isUsableStartTime,
   isValidTraceId,

@@ -194,6 +194,17 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
     await runLoad(sender, shape, 5000, 1000);
     await sleep(500);
 
+    // Steady-state CPU and RSS first: the ladder's top rates grow the heap, and RSS would keep that.
+    const cpuPerMillion: Record<string, number> = {};
+    let rssAt10k = 0;
+    for (const rate of [100, 1000, 10_000]) {
+      const ms = rate === 100 ? CPU_MS * 2 : CPU_MS;
+      const step = await measureStep(sender, target, sink, shape, rate, ms);
+      cpuPerMillion[String(rate)] = Number(((step.cpu / Math.max(step.okSpans, 1)) * 1e6).toFixed(2));
+      if (rate === 10_000) rssAt10k = step.rss;
+      log(`  ${target.name} ${transport} ${shapeName} cpu @${rate}/s: ${cpuPerMillion[String(rate)]} CPU-s per million spans (user ${step.user.toFixed(2)} s, system ${step.system.toFixed(2)} s)`);
+    }
+    await sleep(1000);
     const ladder: ScenarioResult['ladder'] = [];
     let maxSustained = 0;
     const rates = quick ? [5000, 20_000, 50_000, 100_000] : [5000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000];
@@ -216,16 +227,6 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
         await sleep(1000);
       }
       break;
-    }
-    await sleep(1000);
-    const cpuPerMillion: Record<string, number> = {};
-    let rssAt10k = 0;
-    for (const rate of [100, 1000, 10_000]) {
-      const ms = rate === 100 ? CPU_MS * 2 : CPU_MS;
-      const step = await measureStep(sender, target, sink, shape, rate, ms);
-      cpuPerMillion[String(rate)] = Number(((step.cpu / Math.max(step.okSpans, 1)) * 1e6).toFixed(2));
-      if (rate === 10_000) rssAt10k = step.rss;
-      log(`  ${target.name} ${transport} ${shapeName} cpu @${rate}/s: ${cpuPerMillion[String(rate)]} CPU-s per million spans (user ${step.user.toFixed(2)} s, system ${step.system.toFixed(2)} s)`);
     }
     return {
       target: target.name,

@@ -219,7 +219,8 @@ export interface ExportTraceServiceRequest {
 
 /** Encodes a request object (fixed64 fields may be bigint, decimal strings or safe numbers). */
 export function encodeTraceRequest(req: ExportTraceServiceRequest): Uint8Array {
-  return ExportTraceServiceRequestType.encode(ExportTraceServiceRequestType.fromObject(toLongFriendly(req) as Record<string, unknown>)).finish();
+  // encode() takes plain objects of the schema's shape; fromObject() would copy the tree a second time.
+  return ExportTraceServiceRequestType.encode(toLongFriendly(req) as Record<string, unknown>).finish();
 }
 
 /** Decodes protobuf bytes into plain objects: 64-bit integers as bigint, enums as numbers. */
@@ -233,9 +234,12 @@ export function encodeTraceResponse(rejectedSpans: number, errorMessage: string)
   return ExportTraceServiceResponseType.encode(ExportTraceServiceResponseType.fromObject(body)).finish();
 }
 
-// protobufjs' fromObject takes decimal strings for 64-bit fields (via long.js) but not bigint.
+// protobufjs writes 64-bit fields from numbers, decimal strings or {low, high} bits, not bigint.
 function toLongFriendly(v: unknown): unknown {
-  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'bigint') {
+    const bits = BigInt.asUintN(64, v);
+    return { low: Number(bits & 0xffffffffn), high: Number(bits >> 32n) };
+  }
   if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
   if (Array.isArray(v)) return v.map(toLongFriendly);
   const out: Record<string, unknown> = {};

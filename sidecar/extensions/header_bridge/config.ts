@@ -75,7 +75,6 @@ const fields = {
 // The type comes from the field table alone, so that the check below can refer to it.
 export type HeaderBridgeConfig = ObjectSchema<typeof fields>['defaultValue'];
 export const headerBridgeConfig = object(fields, { check: checkBridge });
-export type ReverseRoute = HeaderBridgeConfig['reverse'][number];
 
 function checkBridge(v: HeaderBridgeConfig, path: string, errors: ConfigErrors): void {
   const at = (key: string) => (path === '' ? key : `${path}.${key}`);

@@ -8,7 +8,7 @@
 // Every forwarded message gets `Via: 1.1 <pseudonym>` (RFC 9110 §7.6.3); the pseudonym is random
 // per bridge instance, so a request that comes back carrying it is a loop.
 import type { Format } from './config.ts';
-import { translate, type BridgeRules, type IncomingPropagation, type Translation } from './translate.ts';
+import { B3_MULTI_NAMES, translate, type BridgeRules, type IncomingPropagation, type Translation } from './translate.ts';
 import type { IdSource } from './ids.ts';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection']);
@@ -53,7 +53,7 @@ function formatOf(lower: string, formats: readonly Format[]): Format | 'tracesta
   if (lower === 'b3' || (lower.startsWith('x-b3-') && MULTI.has(lower))) return formats.includes('b3') ? 'b3' : undefined;
   return undefined;
 }
-const MULTI = new Set(['x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags']);
+const MULTI = new Set(Object.keys(B3_MULTI_NAMES));
 
 /**
  * Filters a request's raw headers for forwarding and bridges its trace context.

@@ -3,8 +3,7 @@
 // length prefixes re-framed (pdata/splice.ts). No decode or re-encode of spans. Detected
 // KeyValues are encoded once at start-up.
 import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
-import { encodeStringKeyValue, lenFieldHeader } from '../../pdata/splice.ts';
-import { rewriteResources } from '../../pdata/splice.ts';
+import { encodeStringKeyValue, lenFieldHeader, rewriteResources } from '../../pdata/splice.ts';
 import { TracesData } from '../../pdata/traces.ts';
 import { WIRE_LEN, WireReader } from '../../pdata/wire.ts';
 

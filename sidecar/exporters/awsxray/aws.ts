@@ -6,7 +6,7 @@
 import type { AnyValue } from '../../pdata/otlp-schema.ts';
 import { resourceEntries, type ResourceEntry } from './annotations.ts';
 import { asStringList, asText, type SpanAttributes } from './attributes.ts';
-import type { AwsData } from './document.ts';
+import type { AwsData } from '../../aws/xray-segment.ts';
 
 export const ORIGIN_EC2 = 'AWS::EC2::Instance';
 export const ORIGIN_ECS = 'AWS::ECS::Container';

@@ -11,7 +11,8 @@ import type { Span } from '../../pdata/otlp-schema.ts';
 import { SpanKind, StatusCode } from '../../pdata/otlp-schema.ts';
 import { asInt, asText, type SpanAttributes } from './attributes.ts';
 import { exceptionIdSource } from './derived-ids.ts';
-import type { CauseData, XRayException } from './document.ts';
+import type { XRayException } from '../../aws/xray-segment.ts';
+import type { CauseData } from './document.ts';
 import { chainExceptions, parseStacktrace } from './stacktrace.ts';
 
 const EXCEPTION_EVENT = 'exception';

@@ -4,68 +4,10 @@
 // JSON (the collector's `omitempty`); the collector's always-present `fault`/`error`/`throttle`
 // booleans are kept always present here too.
 
-export interface StackFrame {
-  path?: string;
-  line?: number;
-  label?: string;
-}
-
-export interface XRayException {
-  id: string;
-  message?: string;
-  type?: string;
-  remote?: boolean;
-  cause?: string;
-  stack?: StackFrame[];
-}
+import type { AwsData, HttpData, LinkData, SqlData, XRayException } from '../../aws/xray-segment.ts';
 
 export interface CauseData {
   exceptions: XRayException[];
-}
-
-export interface HttpData {
-  request?: { method?: string; url?: string; user_agent?: string; client_ip?: string; x_forwarded_for?: boolean };
-  response?: { status?: number; content_length?: number };
-}
-
-export interface AwsData {
-  account_id?: string;
-  operation?: string;
-  /** The remote region of an AWS SDK call (`aws.region`). */
-  region?: string;
-  request_id?: string;
-  queue_url?: string;
-  table_name?: string;
-  table_names?: string[];
-  ec2?: { instance_id?: string; availability_zone?: string; instance_size?: string; ami_id?: string };
-  ecs?: {
-    container?: string;
-    container_id?: string;
-    task_arn?: string;
-    task_family?: string;
-    cluster_arn?: string;
-    container_arn?: string;
-    availability_zone?: string;
-    launch_type?: string;
-  };
-  eks?: { cluster_name?: string; pod?: string; container_id?: string };
-  elastic_beanstalk?: { environment_name?: string; version_label?: string; deployment_id?: number };
-  cloudwatch_logs?: { log_group: string; arn?: string }[];
-  xray?: { sdk?: string; sdk_version?: string; auto_instrumentation: boolean };
-}
-
-export interface SqlData {
-  url?: string;
-  connection_string?: string;
-  database_type?: string;
-  user?: string;
-  sanitized_query?: string;
-}
-
-export interface LinkData {
-  trace_id: string;
-  id: string;
-  attributes?: Record<string, unknown>;
 }
 
 /** A segment (`type` absent) or an independent subsegment (`type: subsegment`). */

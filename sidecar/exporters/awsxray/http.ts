@@ -13,7 +13,7 @@
 import type { SpanEvent } from '../../pdata/otlp-schema.ts';
 import { SpanKind } from '../../pdata/otlp-schema.ts';
 import { asInt, asText, type SpanAttributes } from './attributes.ts';
-import type { HttpData } from './document.ts';
+import type { HttpData } from '../../aws/xray-segment.ts';
 
 const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$/;

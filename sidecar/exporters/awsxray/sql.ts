@@ -3,7 +3,7 @@
 // useful), `connection_string` is `<db.connection_string or localhost>/<db.name>`.
 // Also read: the current semconv names `db.system.name`, `db.namespace` and `db.query.text`.
 import type { SpanAttributes } from './attributes.ts';
-import type { SqlData } from './document.ts';
+import type { SqlData } from '../../aws/xray-segment.ts';
 
 const SQL_SYSTEMS = new Set(['db2', 'derby', 'hive', 'mariadb', 'mssql', 'mysql', 'oracle', 'postgresql', 'sqlite', 'teradata', 'other_sql']);
 

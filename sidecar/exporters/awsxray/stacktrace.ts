@@ -3,7 +3,7 @@
 // fillPythonStacktrace, fillJavaScriptStacktrace, fillDotnetStacktrace, fillGoStacktrace; PHP
 // traces are Java-shaped). An unknown language gets no frames, as there. Parsing is line based and
 // linear; `MAX_FRAMES` bounds the output so that one enormous trace cannot bloat a document.
-import type { StackFrame, XRayException } from './document.ts';
+import type { StackFrame, XRayException } from '../../aws/xray-segment.ts';
 
 export const MAX_FRAMES = 256;
 

@@ -4,7 +4,8 @@
 // (internal/aws/xray/awsxray.go). Deliberate differences are marked "tracebridge:" and listed in
 // the README.
 import type { KeyValue, SpanEvent } from '../../pdata/otlp-schema.ts';
-import type { AwsData, Cause, HttpData, Segment, SqlData, XRayException } from './segment.ts';
+import type { AwsData, HttpData, SqlData, XRayException } from '../../aws/xray-segment.ts';
+import type { Cause, Segment } from './segment.ts';
 
 export const ATTR = {
   inProgress: 'aws.xray.inprogress',

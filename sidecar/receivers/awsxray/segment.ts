@@ -3,60 +3,10 @@
 // exactly as json.Unmarshal fails there; unknown fields are ignored; null is "absent".
 // Schema: https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html
 
-export interface StackFrame {
-  path?: string;
-  line?: number;
-  label?: string;
-}
-
-export interface XRayException {
-  id?: string;
-  message?: string;
-  type?: string;
-  remote?: boolean;
-  truncated?: number;
-  skipped?: number;
-  cause?: string;
-  stack?: StackFrame[];
-}
+import type { AwsData, HttpData, LinkData, SqlData, XRayException } from '../../aws/xray-segment.ts';
 
 /** `cause` is either the ID of an exception recorded elsewhere, or an object with exceptions. */
 export type Cause = { kind: 'exception_id'; id: string } | { kind: 'object'; exceptions: XRayException[] };
-
-export interface HttpData {
-  request?: { method?: string; url?: string; user_agent?: string; client_ip?: string; x_forwarded_for?: boolean };
-  /** content_length is `any` in the collector: a number or a string are kept as they are. */
-  response?: { status?: number; content_length?: number | string };
-}
-
-export interface AwsData {
-  account_id?: string;
-  operation?: string;
-  region?: string;
-  request_id?: string;
-  queue_url?: string;
-  table_name?: string;
-  retries?: number;
-  ec2?: { instance_id?: string; availability_zone?: string; instance_size?: string; ami_id?: string };
-  ecs?: { container?: string; container_id?: string; availability_zone?: string };
-  eks?: { cluster_name?: string; pod?: string; container_id?: string };
-  elastic_beanstalk?: { environment_name?: string; version_label?: string; deployment_id?: number };
-  cloudwatch_logs?: { log_group?: string; arn?: string }[];
-  xray?: { sdk?: string; sdk_version?: string };
-}
-
-export interface SqlData {
-  url?: string;
-  sanitized_query?: string;
-  database_type?: string;
-  user?: string;
-}
-
-export interface SpanLinkData {
-  trace_id?: string;
-  id?: string;
-  attributes?: Record<string, unknown>;
-}
 
 export interface Segment {
   name: string;
@@ -82,7 +32,7 @@ export interface Segment {
   cause?: Cause;
   annotations?: Record<string, unknown>;
   metadata?: Record<string, Record<string, unknown>>;
-  links?: SpanLinkData[];
+  links?: LinkData[];
   subsegments?: Segment[];
 }
 

@@ -2,7 +2,7 @@
 // fields to spans and replacing a ResourceSpans' Resource. Every field we do not touch is copied as raw bytes, so
 // unknown fields survive (the OTLP -> OTLP path stays lossless); the enclosing length prefixes
 // are re-framed. Field numbers: see the table in otlp-schema.ts.
-import { varintSize, walkTraceRequest, WIRE_LEN, WireReader, writeVarint } from './wire.ts';
+import { varintSize, walkTraceRequest, WIRE_LEN, WireReader, writeVarint, type SpanLocation } from './wire.ts';
 
 const TAG_RESOURCE_SPANS = (1 << 3) | WIRE_LEN;
 const TAG_RS_RESOURCE = (1 << 3) | WIRE_LEN;
@@ -117,15 +117,16 @@ function editSpans(buf: Uint8Array, starts: readonly number[], spanEdit: (s: num
 }
 
 /**
- * Drops the spans for which `drop(start, end)` (the span's payload range) is true. ScopeSpans and
+ * Drops the spans for which `drop(start, end, loc)` (the span's payload range, and what the walker
+ * found in it: trace ID and start-time offsets) is true. ScopeSpans and
  * ResourceSpans left without spans are removed too. Returns undefined when nothing is dropped
  * (the caller keeps the original bytes). Throws WireFormatError on malformed input.
  */
-export function filterSpans(buf: Uint8Array, drop: (start: number, end: number) => boolean): FilterResult | undefined {
+export function filterSpans(buf: Uint8Array, drop: (start: number, end: number, loc: SpanLocation) => boolean): FilterResult | undefined {
   const dropped: number[] = [];
   walkTraceRequest(buf, {
     span(loc) {
-      if (drop(loc.start, loc.end)) dropped.push(loc.start);
+      if (drop(loc.start, loc.end, loc)) dropped.push(loc.start);
     },
   });
   if (dropped.length === 0) return undefined;

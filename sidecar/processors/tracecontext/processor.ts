@@ -65,21 +65,12 @@ export class TracecontextProcessor implements Processor {
   private drop(data: TracesData): TracesData {
     const buf = data.bytes;
     const nowSeconds = Math.floor(Date.now() / 1000);
-    const invalid = new Set<number>();
-    walkTraceRequest(buf, {
-      span: (loc) => {
-        const off = loc.traceIdOffset;
-        if (off < 0 || !isValidTraceId(buf, off)) {
-          invalid.add(loc.start);
-          return;
-        }
-        const start = loc.startTimeOffset >= 0 ? readUnixNanosAsEpochSeconds(buf, loc.startTimeOffset) : 0;
-        const reference = isUsableStartTime(start) ? start : nowSeconds;
-        if (!isXRayValidTraceId(buf, reference, off)) invalid.add(loc.start);
-      },
+    const kept = filterSpans(buf, (_start, _end, loc) => {
+      const off = loc.traceIdOffset;
+      if (off < 0 || !isValidTraceId(buf, off)) return true;
+      const start = loc.startTimeOffset >= 0 ? readUnixNanosAsEpochSeconds(buf, loc.startTimeOffset) : 0;
+      return !isXRayValidTraceId(buf, isUsableStartTime(start) ? start : nowSeconds, off);
     });
-    if (invalid.size === 0) return data;
-    const kept = filterSpans(buf, (spanStart) => invalid.has(spanStart));
     if (kept === undefined) return data;
     this.dropped.add(kept.dropped);
     return TracesData.trusted(kept.bytes, data.spanCount - kept.dropped);

@@ -86,11 +86,7 @@ export function grpcExport(port: number, path: string, body: Buffer): Promise<gr
   });
 }
 
-export const EXPORT_PATH = {
-  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-} as const;
+export { EXPORT_PATH } from './otlp-sinks.ts';
 
 /**
  * Call at the top of a describe() whose tests reach real servers: an active nock (left on by a

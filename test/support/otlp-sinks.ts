@@ -156,7 +156,8 @@ function method(path: string): grpc.MethodDefinition<Buffer, Buffer> {
   return { path, requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw };
 }
 
-const PATHS: Record<Signal, string> = {
+/** OTLP/gRPC Export method paths by signal. */
+export const EXPORT_PATH: Record<Signal, string> = {
   traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
   metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
@@ -194,7 +195,7 @@ export class GrpcSink extends Sink {
   async start(port = 0, tls?: SinkTls): Promise<this> {
     const server = new grpc.Server();
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
-      server.addService({ Export: method(PATHS[signal]) }, {
+      server.addService({ Export: method(EXPORT_PATH[signal]) }, {
         Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k] = String(v);

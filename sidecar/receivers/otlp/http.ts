@@ -10,6 +10,7 @@ import { encodeTraceResponse } from '../../pdata/otlp-schema.ts';
 import { traceRequestJsonToProto, traceResponseJson } from '../../pdata/otlp-json.ts';
 import { TracesData } from '../../pdata/traces.ts';
 import { WireFormatError } from '../../pdata/wire.ts';
+import { lenFieldHeader } from '../../pdata/splice.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MetricsRegistry } from '../../telemetry/metrics.ts';
 import { HttpError, mediaType, readBody } from '../internal/http-body.ts';
@@ -22,17 +23,11 @@ const JSON_TYPE = 'application/json';
 
 type Format = 'proto' | 'json';
 
-// google.rpc.Status { int32 code = 1; string message = 2; } encoded by hand: two fields.
+// google.rpc.Status { int32 code = 1; string message = 2; }: two fields, written directly
+// (gRPC codes are < 128, one varint byte).
 function encodeStatus(code: number, message: string): Buffer {
   const msg = Buffer.from(message, 'utf8');
-  const lenBytes: number[] = [];
-  let n = msg.length;
-  while (n >= 128) {
-    lenBytes.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  lenBytes.push(n);
-  return Buffer.concat([Buffer.from([0x08, code, 0x12, ...lenBytes]), msg]);
+  return Buffer.concat([Buffer.from([0x08, code]), lenFieldHeader(2, msg.length), msg]);
 }
 
 const GRPC_CODE = { invalid: 3, throttle: 8, unavailable: 14 } as const;

@@ -2,6 +2,7 @@
 // bytes (trace IDs always 16, 64-bit ones left-padded with zeros), times in microseconds.
 // Bad input is a ZipkinFormatError naming the span and field; the receiver answers it 400.
 import { PermanentError } from '../../component/errors.ts';
+import { decodeHexInto } from '../../tracecontext/hex.ts';
 
 export interface ZipkinEndpoint {
   serviceName: string;
@@ -45,7 +46,6 @@ export class ZipkinFormatError extends PermanentError {
   }
 }
 
-const HEX = /^[0-9a-fA-F]+$/;
 const ZEROS = '00000000000000000000000000000000';
 
 /**
@@ -55,20 +55,12 @@ const ZEROS = '00000000000000000000000000000000';
  */
 export function parseHexId(text: string, bytes: 8 | 16): Uint8Array | undefined {
   const n = text.length;
-  if (n === 0 || n > bytes * 2 || !HEX.test(text)) return undefined;
+  if (n === 0 || n > bytes * 2) return undefined;
   // 1..16 characters is a 64-bit ID: it fills the low half of a trace ID.
   const width = bytes === 16 && n <= 16 ? 16 : bytes * 2;
   const padded = n === width ? text : ZEROS.slice(0, width - n) + text;
-  const id = Buffer.from(padded, 'hex');
-  if (id.length === bytes) return id;
   const out = Buffer.alloc(bytes);
-  out.set(id, bytes - id.length);
-  return out;
-}
-
-export function isZeroId(id: Uint8Array): boolean {
-  for (let i = 0; i < id.length; i++) if (id[i] !== 0) return false;
-  return true;
+  return decodeHexInto(padded, 0, width / 2, out, bytes - width / 2, false) ? out : undefined;
 }
 
 export function sameId(a: Uint8Array, b: Uint8Array): boolean {

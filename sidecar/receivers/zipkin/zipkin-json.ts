@@ -6,7 +6,8 @@
 // (the OpenTelemetry JS exporter sends fractional microseconds; Envoy 1.13 sent
 // `1.58266276796031e+15`, envoy #9341) and as decimal strings (Envoy before #10400).
 import { isIP } from 'node:net';
-import { isZeroId, parseHexId, ZipkinFormatError, type ZipkinAnnotation, type ZipkinEndpoint, type ZipkinSpan } from './model.ts';
+import { isAllZero } from '../../tracecontext/hex.ts';
+import { parseHexId, ZipkinFormatError, type ZipkinAnnotation, type ZipkinEndpoint, type ZipkinSpan } from './model.ts';
 
 type Json = Record<string, unknown>;
 
@@ -87,16 +88,16 @@ function span(v: unknown, where: string): ZipkinSpan {
   const traceText = optString(s.traceId, `${where}.traceId`);
   const traceId = parseHexId(traceText, 16);
   if (traceId === undefined) fail(`${where}.traceId`, '16 or 32 hex characters', s.traceId);
-  if (isZeroId(traceId)) fail(`${where}.traceId`, 'a non-zero trace ID', s.traceId);
+  if (isAllZero(traceId, 0, 16)) fail(`${where}.traceId`, 'a non-zero trace ID', s.traceId);
   const id = parseHexId(optString(s.id, `${where}.id`), 8);
   if (id === undefined) fail(`${where}.id`, '16 hex characters', s.id);
-  if (isZeroId(id)) fail(`${where}.id`, 'a non-zero span ID', s.id);
+  if (isAllZero(id, 0, 8)) fail(`${where}.id`, 'a non-zero span ID', s.id);
   const parentText = optString(s.parentId, `${where}.parentId`);
   let parentId: Uint8Array | undefined;
   if (parentText !== '') {
     parentId = parseHexId(parentText, 8);
     if (parentId === undefined) fail(`${where}.parentId`, '16 hex characters', s.parentId);
-    if (isZeroId(parentId)) parentId = undefined;
+    if (isAllZero(parentId, 0, 8)) parentId = undefined;
   }
   return {
     traceId,

@@ -13,10 +13,10 @@
 //   Endpoint     1 service_name LEN   2 ipv4 LEN (4 bytes)   3 ipv6 LEN (16 bytes)   4 port VARINT int32
 //   Annotation   1 timestamp I64 fixed64 (epoch µs)   2 value LEN
 import protobuf from 'protobufjs/light.js';
+import { isAllZero } from '../../tracecontext/hex.ts';
 import {
   formatIPv4,
   formatIPv6,
-  isZeroId,
   padTraceId,
   ZipkinFormatError,
   type ZipkinAnnotation,
@@ -119,9 +119,9 @@ export function decodeZipkinProto(body: Uint8Array): ZipkinSpan[] {
     if (s.traceId.length !== 8 && s.traceId.length !== 16) {
       throw new ZipkinFormatError(`${where}.trace_id: expected 8 or 16 bytes, got ${s.traceId.length}`);
     }
-    if (isZeroId(s.traceId)) throw new ZipkinFormatError(`${where}.trace_id: must not be zero`);
+    if (isAllZero(s.traceId, 0, s.traceId.length)) throw new ZipkinFormatError(`${where}.trace_id: must not be zero`);
     if (s.id.length !== 8) throw new ZipkinFormatError(`${where}.id: expected 8 bytes, got ${s.id.length}`);
-    if (isZeroId(s.id)) throw new ZipkinFormatError(`${where}.id: must not be zero`);
+    if (isAllZero(s.id, 0, s.id.length)) throw new ZipkinFormatError(`${where}.id: must not be zero`);
     if (s.parentId.length !== 0 && s.parentId.length !== 8) {
       throw new ZipkinFormatError(`${where}.parent_id: expected 8 bytes, got ${s.parentId.length}`);
     }
@@ -133,7 +133,7 @@ export function decodeZipkinProto(body: Uint8Array): ZipkinSpan[] {
     out[i] = {
       traceId: padTraceId(s.traceId),
       id: s.id,
-      parentId: s.parentId.length === 8 && !isZeroId(s.parentId) ? s.parentId : undefined,
+      parentId: s.parentId.length === 8 && !isAllZero(s.parentId, 0, 8) ? s.parentId : undefined,
       kind: KINDS[s.kind] ?? '',
       name: s.name,
       timestampUs: toNumber(s.timestamp),

@@ -11,16 +11,11 @@
 import { parseDocument, stringify } from 'yaml';
 import * as keys from './annotations.ts';
 import type { InjectorConfig } from './config.ts';
-import { mergePortList } from './port-list.ts';
+import { applyMerges, type AnnotationMerge, type WiringResult } from './annotation-merge.ts';
+import { portListAnnotation } from './port-list.ts';
 import { isRecord, type StringMap } from './pod.ts';
 
 export type IstioSettings = InjectorConfig['mesh']['istio'];
-
-export interface WiringResult {
-  /** applied: everything written; partial: some parts kept the operator's value or were malformed. */
-  result: 'applied' | 'partial';
-  detail: string[];
-}
 
 const TRACERS = ['zipkin', 'lightstep', 'datadog', 'stackdriver', 'openCensusAgent', 'open_census_agent'];
 
@@ -36,7 +31,7 @@ export function tracingBlock(settings: IstioSettings, zipkinPort: number): Recor
 }
 
 /** Merges the tracing block into an existing `proxy.istio.io/config` value. */
-export function mergeProxyConfig(existing: string | undefined, tracing: Record<string, unknown>): { value: string; note: string } | { malformed: string } | { kept: string } {
+export function mergeProxyConfig(existing: string | undefined, tracing: Record<string, unknown>): AnnotationMerge {
   if (existing === undefined || existing.trim() === '') {
     return { value: stringify({ tracing }, { lineWidth: 0 }), note: 'proxy.istio.io/config tracing set' };
   }
@@ -66,23 +61,9 @@ export function mergeProxyConfig(existing: string | undefined, tracing: Record<s
 
 /** Writes the Istio annotations into `annotations` (a copy owned by the caller). */
 export function wireIstio(annotations: StringMap, settings: IstioSettings, ports: { zipkin: number; excluded: number[] }): WiringResult {
-  const detail: string[] = [];
-  let partial = false;
   const proxy = mergeProxyConfig(annotations[keys.ISTIO_PROXY_CONFIG], tracingBlock(settings, ports.zipkin));
-  if ('value' in proxy) {
-    annotations[keys.ISTIO_PROXY_CONFIG] = proxy.value;
-    detail.push(`${proxy.note}: zipkin 127.0.0.1:${ports.zipkin}, sampling ${settings.sampling}%`);
-  } else {
-    partial = true;
-    detail.push('malformed' in proxy ? `${proxy.malformed}: left untouched` : proxy.kept);
-  }
-  const excluded = mergePortList(annotations[keys.ISTIO_EXCLUDE_INBOUND_PORTS], ports.excluded, false);
-  if ('value' in excluded) {
-    annotations[keys.ISTIO_EXCLUDE_INBOUND_PORTS] = excluded.value;
-    detail.push(`excludeInboundPorts ${excluded.value}`);
-  } else {
-    partial = true;
-    detail.push(`${keys.ISTIO_EXCLUDE_INBOUND_PORTS} malformed (${excluded.malformed}): left untouched`);
-  }
-  return { result: partial ? 'partial' : 'applied', detail };
+  return applyMerges(annotations, [
+    [keys.ISTIO_PROXY_CONFIG, 'value' in proxy ? { ...proxy, note: `${proxy.note}: zipkin 127.0.0.1:${ports.zipkin}, sampling ${settings.sampling}%` } : proxy],
+    [keys.ISTIO_EXCLUDE_INBOUND_PORTS, portListAnnotation(keys.ISTIO_EXCLUDE_INBOUND_PORTS, 'excludeInboundPorts', annotations[keys.ISTIO_EXCLUDE_INBOUND_PORTS], ports.excluded, false)],
+  ]);
 }

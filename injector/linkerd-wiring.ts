@@ -5,16 +5,14 @@
 // both protocols have defaulted to OpenCensus, which the sidecar does not receive. The proxy
 // emits spans only for requests that arrive with a sampled trace context.
 import * as keys from './annotations.ts';
-import type { WiringResult } from './istio-wiring.ts';
-import { mergePortList } from './port-list.ts';
+import { applyMerges, type AnnotationMerge, type WiringResult } from './annotation-merge.ts';
+import { portListAnnotation } from './port-list.ts';
 import { isRecord, type StringMap } from './pod.ts';
 
 export const LINKERD_COLLECTOR_ENV = 'LINKERD2_PROXY_TRACE_COLLECTOR_SVC_ADDR';
 export const LINKERD_PROTOCOL_ENV = 'LINKERD2_PROXY_TRACE_PROTOCOL';
 
-type Merge = { value: string; note: string } | { malformed: string } | { kept: string };
-
-export function mergeAdditionalEnv(existing: string | undefined, otlpGrpcPort: number): Merge {
+export function mergeAdditionalEnv(existing: string | undefined, otlpGrpcPort: number): AnnotationMerge {
   let list: unknown[] = [];
   if (existing !== undefined && existing.trim() !== '') {
     let parsed: unknown;
@@ -39,23 +37,8 @@ export function mergeAdditionalEnv(existing: string | undefined, otlpGrpcPort: n
 }
 
 export function wireLinkerd(annotations: StringMap, ports: { otlpGrpc: number; skipped: number[] }): WiringResult {
-  const detail: string[] = [];
-  let partial = false;
-  const env = mergeAdditionalEnv(annotations[keys.LINKERD_PROXY_ENV], ports.otlpGrpc);
-  if ('value' in env) {
-    annotations[keys.LINKERD_PROXY_ENV] = env.value;
-    detail.push(env.note);
-  } else {
-    partial = true;
-    detail.push('malformed' in env ? `${env.malformed}: left untouched` : env.kept);
-  }
-  const skipped = mergePortList(annotations[keys.LINKERD_SKIP_INBOUND_PORTS], ports.skipped, true);
-  if ('value' in skipped) {
-    annotations[keys.LINKERD_SKIP_INBOUND_PORTS] = skipped.value;
-    detail.push(`skip-inbound-ports ${skipped.value}`);
-  } else {
-    partial = true;
-    detail.push(`${keys.LINKERD_SKIP_INBOUND_PORTS} malformed (${skipped.malformed}): left untouched`);
-  }
-  return { result: partial ? 'partial' : 'applied', detail };
+  return applyMerges(annotations, [
+    [keys.LINKERD_PROXY_ENV, mergeAdditionalEnv(annotations[keys.LINKERD_PROXY_ENV], ports.otlpGrpc)],
+    [keys.LINKERD_SKIP_INBOUND_PORTS, portListAnnotation(keys.LINKERD_SKIP_INBOUND_PORTS, 'skip-inbound-ports', annotations[keys.LINKERD_SKIP_INBOUND_PORTS], ports.skipped, true)],
+  ]);
 }

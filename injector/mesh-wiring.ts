@@ -9,7 +9,8 @@
 import * as keys from './annotations.ts';
 import type { InjectorConfig } from './config.ts';
 import { istioMeshed, linkerdMeshed } from './decision.ts';
-import { wireIstio, type WiringResult } from './istio-wiring.ts';
+import type { WiringResult } from './annotation-merge.ts';
+import { wireIstio } from './istio-wiring.ts';
 import { wireLinkerd } from './linkerd-wiring.ts';
 import type { InjectionStatus, PodStep } from './mutation.ts';
 import { initContainers, appContainers, isRecord, stringMap, type Container, type NamespaceInfo, type Pod } from './pod.ts';

@@ -2,6 +2,7 @@
 // `config.linkerd.io/skip-inbound-ports`): merged, never rewritten. Existing entries keep their
 // order and spelling (Linkerd also accepts ranges such as `4190-4191`); ports already covered are
 // not added twice. Anything unparsable makes the whole value malformed: left untouched.
+import type { AnnotationMerge } from './annotation-merge.ts';
 
 export type PortListMerge = { value: string; added: number[] } | { malformed: string };
 
@@ -27,4 +28,10 @@ export function mergePortList(existing: string | undefined, ports: readonly numb
     added.push(p);
   }
   return { value: [...entries, ...added.map(String)].join(','), added };
+}
+
+/** The merge of annotation `key` as the mesh wirings report it (`label`: how the note names it). */
+export function portListAnnotation(key: string, label: string, existing: string | undefined, ports: readonly number[], allowRanges: boolean): AnnotationMerge {
+  const m = mergePortList(existing, ports, allowRanges);
+  return 'value' in m ? { value: m.value, note: `${label} ${m.value}` } : { malformed: `${key} malformed (${m.malformed})` };
 }

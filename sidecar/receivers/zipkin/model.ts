@@ -49,7 +49,7 @@ export class ZipkinFormatError extends PermanentError {
 const ZEROS = '00000000000000000000000000000000';
 
 /**
- * A Zipkin hex ID of 1..`maxChars` characters, left-padded to `bytes` bytes as Zipkin and
+ * A Zipkin hex ID of 1..2×`bytes` characters, left-padded to `bytes` bytes as Zipkin and
  * zipkin-go do (a 64-bit trace ID becomes 8 zero bytes + the ID, the collector's
  * idutils.UInt64ToTraceID(0, low)). Returns undefined when the text is not such an ID.
  */

@@ -12,22 +12,16 @@ import { readTlsMaterial } from '../internal/tls.ts';
 import { userAgent } from '../internal/user-agent.ts';
 import { grpcTarget, type OtlpExporterConfig } from './config.ts';
 import { classifyGrpcError } from './grpc-errors.ts';
+import { LOGS_EXPORT, METRICS_EXPORT, TRACE_EXPORT } from '../../pdata/otlp-grpc-paths.ts';
+import { bufferView } from '../../pdata/buffer-view.ts';
 
-export const EXPORT_PATHS: Record<SignalName, string> = {
-  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-};
+export const EXPORT_PATHS: Record<SignalName, string> = { traces: TRACE_EXPORT, metrics: METRICS_EXPORT, logs: LOGS_EXPORT };
 
 interface OtlpRequest extends ExportRequest {
   readonly payload: Buffer;
 }
 
 const identity = (b: Buffer): Buffer => b;
-
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
 
 export class OtlpExporter implements Exporter, ExportSender<OtlpRequest> {
   readonly traces: TracesConsumer;
@@ -48,10 +42,10 @@ export class OtlpExporter implements Exporter, ExportSender<OtlpRequest> {
     this.traces = {
       mutatesData: false,
       consumeTraces: (d: TracesData) =>
-        this.queue.enqueue({ signal: 'traces', items: d.spanCount, bytes: d.byteLength, payload: asBuffer(d.bytes) }),
+        this.queue.enqueue({ signal: 'traces', items: d.spanCount, bytes: d.byteLength, payload: bufferView(d.bytes) }),
     };
     const opaque: OpaqueConsumer = {
-      consumeOpaque: (d: OpaqueData) => this.queue.enqueue({ signal: d.signal, items: 1, bytes: d.bytes.length, payload: asBuffer(d.bytes) }),
+      consumeOpaque: (d: OpaqueData) => this.queue.enqueue({ signal: d.signal, items: 1, bytes: d.bytes.length, payload: bufferView(d.bytes) }),
     };
     this.metrics = opaque;
     this.logs = opaque;

@@ -2,6 +2,7 @@
 // go as the pipeline's encoded bytes (encoding proto: lossless, no re-encode) or as OTLP/JSON;
 // metrics and logs pass through as protobuf bytes. The body is encoded and compressed once per
 // request (not per attempt); an authenticator extension (sigv4auth) signs every attempt.
+import { bufferView } from '../../pdata/buffer-view.ts';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
@@ -117,7 +118,7 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
     if (req.body === undefined) {
       const encoded = json ? Buffer.from(traceRequestProtoToJson(req.payload), 'utf8') : req.payload;
       const compress = COMPRESS[this.cfg.compression];
-      req.body = compress ? await compress(encoded) : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+      req.body = compress ? await compress(encoded) : bufferView(encoded);
     }
     return { body: req.body, contentType };
   }

@@ -6,6 +6,7 @@
 //
 // Cost on the hot path: one native Buffer.indexOf for the prefix over the batch; only a batch that
 // contains the prefix somewhere is walked span by span and re-framed without the matching spans.
+import { bufferView } from '../../pdata/buffer-view.ts';
 import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
 import { filterSpans } from '../../pdata/splice.ts';
 import { TracesData } from '../../pdata/traces.ts';
@@ -38,7 +39,7 @@ export class SelfFilterProcessor implements Processor {
 
   consumeTraces(data: TracesData): Promise<void> {
     if (!this.enabled) return this.next.consumeTraces(data);
-    const buf = asBuffer(data.bytes);
+    const buf = bufferView(data.bytes);
     if (buf.indexOf(this.prefix) === -1) return this.next.consumeTraces(data);
     const out = filterSpans(buf, (start, end) => this.isSelfSpan(buf, start, end));
     if (out === undefined) return this.next.consumeTraces(data);
@@ -102,8 +103,4 @@ export class SelfFilterProcessor implements Processor {
   shutdown(): Promise<void> {
     return Promise.resolve();
   }
-}
-
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }

@@ -13,10 +13,9 @@ import { ingestTraces } from '../internal/ingest.ts';
 import type { GrpcConfig } from './config.ts';
 import { classifyRefusal, type Refusal } from '../../component/errors.ts';
 import { GrpcError, GrpcH2Server, GrpcStatus } from './grpc-h2.ts';
+import { LOGS_EXPORT, METRICS_EXPORT, TRACE_EXPORT } from '../../pdata/otlp-grpc-paths.ts';
 
-export const TRACE_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
-export const METRICS_EXPORT = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
-export const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+export { TRACE_EXPORT, METRICS_EXPORT, LOGS_EXPORT };
 
 const EMPTY = Buffer.alloc(0);
 

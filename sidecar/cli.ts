@@ -32,9 +32,6 @@ const USAGE = `usage:
   tracebridge-sidecar --version
 `;
 
-export function version(): string {
-  return VERSION;
-}
 
 interface Loaded {
   config: SidecarConfig;
@@ -89,7 +86,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return 0;
     }
     if (command === '--version') {
-      io.out(`${version()}\n`);
+      io.out(`${VERSION}\n`);
       return 0;
     }
     if (command === 'validate') {
@@ -123,7 +120,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 async function run(files: string[], io: Io): Promise<number> {
   const { config, source } = loadSidecarConfig(files, io.env);
   const logger = createLogger(config.service.telemetry.logs.level);
-  logger.info({ version: version(), config: source, node: process.versions.node }, 'starting tracebridge sidecar');
+  logger.info({ version: VERSION, config: source, node: process.versions.node }, 'starting tracebridge sidecar');
   const service = new Service(config, logger);
   process.on('unhandledRejection', (reason) => logger.error({ err: String(reason) }, 'unhandled rejection (ignored; please report)'));
   const stopped = new Promise<number>((resolve) => {

@@ -20,6 +20,7 @@ import {
   type Schema,
 } from '../sidecar/config/schema.ts';
 import { loadConfigFiles, type Env } from '../sidecar/config/load.ts';
+import { isRecord } from './pod.ts';
 
 export type NativeSetting = 'auto' | 'true' | 'false';
 
@@ -219,12 +220,8 @@ export function decodeInjectorConfig(raw: unknown, opts: { requireTls: boolean }
 
 /** Whether the raw tree holds a value at a.b (a present but invalid value already has its own error). */
 function rawHas(raw: unknown, a: string, b: string): boolean {
-  const outer = isMap(raw) ? raw[a] : undefined;
-  return isMap(outer) && outer[b] !== undefined && outer[b] !== null;
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
+  const outer = isRecord(raw) ? raw[a] : undefined;
+  return isRecord(outer) && outer[b] !== undefined && outer[b] !== null;
 }
 
 export function loadInjectorConfig(file: string, opts: { requireTls: boolean }, env: Env = process.env): InjectorConfig {

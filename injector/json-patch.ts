@@ -10,6 +10,7 @@
 //   the surplus is added (ascending indices) or removed (descending indices, so earlier
 //   removals do not shift later ones). Appends and insertions therefore touch nothing else.
 // Values are JSON: `undefined` members count as absent, as JSON.stringify would drop them.
+import { isRecord } from './pod.ts';
 
 export type JsonPatchOperation =
   | { op: 'add'; path: string; value: unknown }
@@ -23,10 +24,6 @@ export function escapePointerToken(token: string): string {
 
 type JsonObject = Record<string, unknown>;
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) {
@@ -34,8 +31,8 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
     return true;
   }
-  if (isObject(a)) {
-    if (!isObject(b)) return false;
+  if (isRecord(a)) {
+    if (!isRecord(b)) return false;
     const ka = Object.keys(a).filter((k) => a[k] !== undefined);
     const kb = Object.keys(b).filter((k) => b[k] !== undefined);
     if (ka.length !== kb.length) return false;
@@ -58,7 +55,7 @@ export function diff(before: unknown, after: unknown): JsonPatchOperation[] {
 
 function walk(a: unknown, b: unknown, path: string, ops: JsonPatchOperation[]): void {
   if (Array.isArray(a) && Array.isArray(b)) return diffArrays(a, b, path, ops);
-  if (isObject(a) && isObject(b)) return diffObjects(a, b, path, ops);
+  if (isRecord(a) && isRecord(b)) return diffObjects(a, b, path, ops);
   if (!jsonEqual(a, b)) ops.push({ op: 'replace', path, value: copy(b) });
 }
 

@@ -67,6 +67,11 @@ export function setAppEnv(container: Container, settings: SidecarSettings): AppE
     added.push({ name: XRAY_DAEMON, value: `127.0.0.1:${settings.ports.xray}` });
     outcome.set.push(XRAY_DAEMON);
   }
-  if (added.length > 0) container.env = [...(Array.isArray(container.env) ? container.env : []), ...added];
+  appendEnv(container, added);
   return outcome;
+}
+
+/** Appends `added` after the container's own env (kept as it came, malformed entries too). */
+export function appendEnv(container: Container, added: readonly EnvVar[]): void {
+  if (added.length > 0) container.env = [...(Array.isArray(container.env) ? container.env : []), ...added];
 }

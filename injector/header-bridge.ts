@@ -5,7 +5,7 @@
 // tunnel carries TLS the bridge cannot read, so routing it through the bridge would only add
 // latency.
 import * as keys from './annotations.ts';
-import { envLeftAlone, type AppEnvOutcome } from './app-env.ts';
+import { appendEnv, envLeftAlone, type AppEnvOutcome } from './app-env.ts';
 import type { SidecarSettings } from './config.ts';
 import { envList, stringMap, type Container, type EnvVar, type Pod } from './pod.ts';
 
@@ -119,7 +119,7 @@ export function setBridgeEnv(container: Container, settings: SidecarSettings): A
   for (const [name, other] of [['NO_PROXY', 'no_proxy'], ['no_proxy', 'NO_PROXY']] as const) {
     if (byName.has(name) && outcome.set.includes(other)) outcome.left[name] = `already set: kept, and ${other} copies it`;
   }
-  if (added.length > 0) container.env = [...(Array.isArray(container.env) ? container.env : []), ...added];
+  appendEnv(container, added);
   return outcome;
 }
 

@@ -38,10 +38,12 @@ export async function startInjector(
     'url' in api
       ? new KubeClient({ apiServer: api.url, tokenFile: cfg.kubernetes.token_file, caFile: cfg.kubernetes.ca_file, timeoutMs: cfg.kubernetes.timeout })
       : undefined;
-  if (client === undefined) logger.warn({ reason: 'none' in api ? api.none : '' }, 'no Kubernetes API: decisions use the pod alone');
+  // Why there is no client, for the cache and the version source to answer with.
+  const noApi = { none: 'none' in api ? api.none : '' };
+  if (client === undefined) logger.warn({ reason: noApi.none }, 'no Kubernetes API: decisions use the pod alone');
 
   const namespaces = new NamespaceCache(
-    client !== undefined ? (name) => client.get(`/api/v1/namespaces/${encodeURIComponent(name)}`) : { none: 'none' in api ? api.none : '' },
+    client !== undefined ? (name) => client.get(`/api/v1/namespaces/${encodeURIComponent(name)}`) : noApi,
     {
       ttlMs: cfg.kubernetes.namespace_cache_ttl,
       maxStaleMs: cfg.kubernetes.namespace_cache_max_stale,
@@ -52,7 +54,7 @@ export async function startInjector(
       if (result === 'error') metrics.errors.add(1, { kind: 'kubernetes_api' });
     },
   );
-  const versions = new KubeVersionSource(client ?? { none: 'none' in api ? api.none : '' }, {
+  const versions = new KubeVersionSource(client ?? noApi, {
     refreshMs: cfg.kubernetes.version_refresh_interval,
     retryAfterFailureMs: cfg.kubernetes.retry_after_failure,
   });

@@ -17,7 +17,6 @@ export const ISTIO_NAMESPACE_INJECTION = 'istio-injection';
 export const ISTIO_PROXY_CONFIG = 'proxy.istio.io/config';
 export const ISTIO_EXCLUDE_INBOUND_PORTS = 'traffic.sidecar.istio.io/excludeInboundPorts';
 export const ISTIO_PROXY_CONTAINER = 'istio-proxy';
-export const ISTIO_STATUS = 'sidecar.istio.io/status';
 
 // Linkerd
 export const LINKERD_INJECT = 'linkerd.io/inject';

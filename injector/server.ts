@@ -3,8 +3,8 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpError, readBody } from '../sidecar/receivers/internal/http-body.ts';
-import { closeServer, listen } from '../sidecar/receivers/internal/listen.ts';
+import { HttpError, readBody } from '../sidecar/net/http-body.ts';
+import { closeServer, listen } from '../sidecar/net/listen.ts';
 import type { AdmissionHandler } from './admission.ts';
 import type { Logger } from './logger.ts';
 import type { InjectorMetrics } from './metrics.ts';

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MetricsRegistry } from '../telemetry/metrics.ts';
-import { closeServer, listen } from '../receivers/internal/listen.ts';
+import { closeServer, listen } from '../net/listen.ts';
 
 export function registerProcessMetrics(metrics: MetricsRegistry, startedAt: number): void {
   metrics.gauge('otelcol_process_uptime_seconds_total', 'Uptime of the process.').collect({}, () => (Date.now() - startedAt) / 1000);

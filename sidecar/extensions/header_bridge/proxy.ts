@@ -8,7 +8,7 @@
 import { Agent, createServer, request, STATUS_CODES, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { closeServer, listen } from '../../receivers/internal/listen.ts';
+import { closeServer, listen } from '../../net/listen.ts';
 import { isLoopbackAddress, isUnspecifiedAddress } from './addresses.ts';
 import type { Format } from './config.ts';
 import type { CounterCells } from './counters.ts';

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Component, CreateSettings, Host } from '../../component/component.ts';
-import { closeServer, listen } from '../../receivers/internal/listen.ts';
+import { closeServer, listen } from '../../net/listen.ts';
 import type { HealthCheckConfig } from './config.ts';
 
 export class HealthCheckExtension implements Component {

@@ -13,9 +13,9 @@ import { WireFormatError } from '../../pdata/wire.ts';
 import { lenFieldHeader } from '../../pdata/splice.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MetricsRegistry } from '../../telemetry/metrics.ts';
-import { HttpError, mediaType, readBody } from '../internal/http-body.ts';
+import { HttpError, mediaType, readBody } from '../../net/http-body.ts';
 import { httpStatusOf, ingestTraces, retryAfterHeader } from '../internal/ingest.ts';
-import { listen, closeServer } from '../internal/listen.ts';
+import { listen, closeServer } from '../../net/listen.ts';
 import type { HttpConfig } from './config.ts';
 
 const PROTOBUF = 'application/x-protobuf';

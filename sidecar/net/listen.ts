@@ -1,6 +1,7 @@
-// Listening and closing for the HTTP-based receivers and extensions.
+// Listening and closing for every HTTP server of the project: receivers, extensions, the metrics
+// endpoint and the injector.
 import type { Server } from 'node:http';
-import { parseHostPort } from '../../config/schema.ts';
+import { parseHostPort } from '../config/schema.ts';
 
 export function listen(server: Server, endpoint: string): Promise<void> {
   const hp = parseHostPort(endpoint);

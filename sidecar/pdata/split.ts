@@ -1,0 +1,215 @@
+// Splitting an encoded ExportTraceServiceRequest into requests that respect a span count and a
+// byte size, at resource / scope / span boundaries. Used by the batch processor
+// (`send_batch_max_size`, `send_batch_max_bytes`) and by every exporter that caps its requests (a
+// backend's request limit, X-Ray's quotas, halving after an HTTP 413 / gRPC RESOURCE_EXHAUSTED).
+//
+// Each part repeats the Resource (and every other non-scope field of the ResourceSpans) and the
+// InstrumentationScope (and every other non-span field of the ScopeSpans) of the spans it holds,
+// copied as raw bytes, so unknown fields survive; only the enclosing length prefixes are new. Top
+// level fields other than resource_spans (none in OTLP today) go with the first part.
+import { varintSize, WIRE_LEN, WireReader, writeVarint } from './wire.ts';
+
+const TAG_RESOURCE_SPANS = (1 << 3) | WIRE_LEN;
+const TAG_RS_SCOPE_SPANS = (2 << 3) | WIRE_LEN;
+const TAG_SS_SPAN = (2 << 3) | WIRE_LEN;
+
+export interface TracePart {
+  bytes: Uint8Array;
+  spans: number;
+}
+
+/** Size on the wire of a LEN field with a one-byte tag (fields 1 and 2) and `n` payload bytes. */
+function lenFieldSize(n: number): number {
+  return 1 + varintSize(n) + n;
+}
+
+/** A message under construction: its payload pieces and their length. */
+class Message {
+  readonly parts: Uint8Array[] = [];
+  length = 0;
+
+  add(bytes: Uint8Array): void {
+    this.parts.push(bytes);
+    this.length += bytes.length;
+  }
+
+  /** Appends this message as a LEN field of `field` to `out`. */
+  writeAsField(out: Message, field: number): void {
+    const header = new Uint8Array(1 + varintSize(this.length));
+    writeVarint(header, writeVarint(header, 0, (field << 3) | WIRE_LEN), this.length);
+    out.add(header);
+    for (const p of this.parts) out.add(p);
+  }
+}
+
+/**
+ * Builds the parts. The open ResourceSpans and ScopeSpans are kept apart from the finished part
+ * of the request so that the exact size of "request + this span" is known before adding it.
+ */
+class PartBuilder {
+  private readonly out: TracePart[] = [];
+  private req = new Message();
+  private rs: Message | undefined;
+  private ss: Message | undefined;
+  private spans = 0;
+  /** Header bytes (non-child fields) of the open ResourceSpans and ScopeSpans, repeated per part. */
+  private rsHeader: Uint8Array[] = [];
+  private ssHeader: Uint8Array[] = [];
+  private readonly maxSpans: number;
+  private readonly maxBytes: number;
+
+  constructor(maxSpans: number, maxBytes: number) {
+    this.maxSpans = maxSpans > 0 ? maxSpans : Infinity;
+    this.maxBytes = maxBytes > 0 ? maxBytes : Infinity;
+  }
+
+  /** Bytes outside resource_spans: they ride in the current (first) part. */
+  addTopLevel(bytes: Uint8Array): void {
+    this.req.add(bytes);
+  }
+
+  openResource(header: Uint8Array[]): void {
+    this.rsHeader = header;
+    this.rs = undefined;
+  }
+
+  openScope(header: Uint8Array[]): void {
+    this.ssHeader = header;
+    this.ss = undefined;
+  }
+
+  /** A ScopeSpans with no span, or a ResourceSpans with no scope: carried as it is. */
+  addEmptyScope(): void {
+    if (this.spans > 0 && this.sizeWith(0) > this.maxBytes) this.emit();
+    this.ensureScope();
+  }
+
+  addEmptyResource(): void {
+    if (this.spans > 0 && this.req.length + lenFieldSize(sum(this.rsHeader)) > this.maxBytes) this.emit();
+    this.ensureResource();
+  }
+
+  addSpan(field: Uint8Array): void {
+    if (this.spans > 0 && (this.spans + 1 > this.maxSpans || this.sizeWith(field.length) > this.maxBytes)) this.emit();
+    this.ensureScope();
+    this.ss!.add(field);
+    this.spans++;
+  }
+
+  closeScope(): void {
+    if (this.ss !== undefined) this.ss.writeAsField(this.rs!, 2);
+    this.ss = undefined;
+  }
+
+  closeResource(): void {
+    this.closeScope();
+    if (this.rs !== undefined) this.rs.writeAsField(this.req, 1);
+    this.rs = undefined;
+  }
+
+  finish(): TracePart[] {
+    this.closeResource();
+    if (this.req.length > 0 || this.out.length === 0) this.out.push({ bytes: Buffer.concat(this.req.parts, this.req.length), spans: this.spans });
+    return this.out;
+  }
+
+  private ensureResource(): void {
+    if (this.rs !== undefined) return;
+    this.rs = new Message();
+    for (const h of this.rsHeader) this.rs.add(h);
+  }
+
+  private ensureScope(): void {
+    this.ensureResource();
+    if (this.ss !== undefined) return;
+    this.ss = new Message();
+    for (const h of this.ssHeader) this.ss.add(h);
+  }
+
+  /** Exact size of the part if a span field of `n` bytes were added to it now. */
+  private sizeWith(n: number): number {
+    const ssLen = (this.ss?.length ?? sum(this.ssHeader)) + n;
+    const rsLen = (this.rs?.length ?? sum(this.rsHeader)) + lenFieldSize(ssLen);
+    return this.req.length + lenFieldSize(rsLen);
+  }
+
+  /** Ends the current part and reopens the current resource and scope in a new one. */
+  private emit(): void {
+    const reopenScope = this.ss !== undefined;
+    this.closeResource();
+    this.out.push({ bytes: Buffer.concat(this.req.parts, this.req.length), spans: this.spans });
+    this.req = new Message();
+    this.spans = 0;
+    if (reopenScope) this.ensureScope();
+  }
+}
+
+function sum(parts: Uint8Array[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
+}
+
+/**
+ * Splits `buf` into requests of at most `maxSpans` spans and `maxBytes` bytes (0 = no bound). A
+ * span that alone exceeds `maxBytes` goes alone in its part (the caller decides what to do with
+ * it). Returns one part holding `buf` itself when it already fits. Throws WireFormatError on
+ * malformed input (callers pass validated requests).
+ */
+export function splitTraceRequest(buf: Uint8Array, spanCount: number, maxSpans: number, maxBytes: number): TracePart[] {
+  if ((maxSpans <= 0 || spanCount <= maxSpans) && (maxBytes <= 0 || buf.length <= maxBytes)) return [{ bytes: buf, spans: spanCount }];
+  const b = new PartBuilder(maxSpans, maxBytes);
+  const r = new WireReader(buf);
+  while (r.pos < r.end) {
+    const fieldStart = r.pos;
+    const tag = r.tag();
+    if (tag !== TAG_RESOURCE_SPANS) {
+      r.skip(tag & 7);
+      b.addTopLevel(buf.subarray(fieldStart, r.pos));
+      continue;
+    }
+    const rsEnd = r.lenEnd();
+    splitResourceSpans(buf, r.pos, rsEnd, b);
+    r.pos = rsEnd;
+  }
+  return b.finish();
+}
+
+function splitResourceSpans(buf: Uint8Array, start: number, end: number, b: PartBuilder): void {
+  // Header fields may follow scope_spans on the wire: collect them first so each part gets them.
+  const header: Uint8Array[] = [];
+  const scopes: [number, number][] = [];
+  const r = new WireReader(buf, start, end);
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const tag = r.tag();
+    if (tag === TAG_RS_SCOPE_SPANS) {
+      const e = r.lenEnd();
+      scopes.push([r.pos, e]);
+      r.pos = e;
+    } else {
+      r.skip(tag & 7);
+      header.push(buf.subarray(fieldStart, r.pos));
+    }
+  }
+  b.openResource(header);
+  if (scopes.length === 0) b.addEmptyResource();
+  for (const [s, e] of scopes) splitScopeSpans(buf, s, e, b);
+  b.closeResource();
+}
+
+function splitScopeSpans(buf: Uint8Array, start: number, end: number, b: PartBuilder): void {
+  const header: Uint8Array[] = [];
+  const spans: Uint8Array[] = [];
+  const r = new WireReader(buf, start, end);
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const tag = r.tag();
+    r.skip(tag & 7);
+    (tag === TAG_SS_SPAN ? spans : header).push(buf.subarray(fieldStart, r.pos));
+  }
+  b.openScope(header);
+  if (spans.length === 0) b.addEmptyScope();
+  for (const s of spans) b.addSpan(s);
+  b.closeScope();
+}

@@ -243,8 +243,12 @@ export class HttpSink extends Sink {
   port = 0;
   /** TCP connections accepted (keep-alive reuses one). */
   connections = 0;
+  /** Requests answered 413 because of maxBodyBytes. */
+  refusedTooLarge = 0;
 
   private scheme = 'http';
+  /** Refuse bodies larger than this (decompressed) with 413, as a backend with a request limit does; unrecorded. */
+  maxBodyBytes = Infinity;
 
   async start(port = 0, tls?: SinkTls): Promise<this> {
     const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -253,6 +257,11 @@ export class HttpSink extends Sink {
       req.on('end', () => {
         const wire = Buffer.concat(chunks);
         const bytes = req.headers['content-encoding'] === 'gzip' ? gunzipSync(wire) : wire;
+        if (bytes.length > this.maxBodyBytes) {
+          this.refusedTooLarge++;
+          res.writeHead(413, { 'Content-Type': 'text/plain' }).end(`request of ${bytes.length} bytes is over the limit of ${this.maxBodyBytes}`);
+          return;
+        }
         const path = (req.url ?? '').split('?')[0]!;
         const signal = SIGNAL_OF_PATH[path.replace(/^.*(\/v1\/\w+)$/, '$1')] ?? 'traces';
         this.record({ signal, bytes, wire, headers: flatten(req.headers), method: req.method, url: req.url, at: Date.now() });

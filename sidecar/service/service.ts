@@ -86,7 +86,10 @@ export class Service implements Host {
           next = proc;
         }
         this.processors.set(p.id, procs);
-        entry = next;
+        // The fan-out in front of the pipeline decides whether the pipeline gets its own copy.
+        // What counts is whether any of its processors changes data in place, not just the first
+        // (the collector aggregates MutatesData over the whole chain the same way).
+        entry = procs.some((proc) => proc.mutatesData === true) ? mutating(next) : next;
       } else {
         // Metrics and logs pass through unread: processors do not apply to opaque bytes.
         const signal = p.signal;
@@ -151,4 +154,9 @@ export class Service implements Host {
     this.status = 'stopped';
     this.logger.info('shutdown complete');
   }
+}
+
+/** The same consumer, marked as changing the data it is given. */
+function mutating(c: TracesConsumer): TracesConsumer {
+  return { mutatesData: true, consumeTraces: (d) => c.consumeTraces(d) };
 }

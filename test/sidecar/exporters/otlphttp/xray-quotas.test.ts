@@ -44,7 +44,7 @@ async function startEmbedded(): Promise<Service> {
     extensions: { health_check: { endpoint: '127.0.0.1:0' } },
     service: { telemetry: { metrics: { address: null }, logs: { level: 'error' } } },
   });
-  const svc = new Service(decodeSidecarConfig(local), process.env.DBG ? (await import('../../../../sidecar/telemetry/logger.ts')).createLogger('info') : silentLogger);
+  const svc = new Service(decodeSidecarConfig(local), silentLogger);
   await svc.start();
   return svc;
 }
@@ -106,7 +106,6 @@ describe('otlphttp exporter to X-Ray OTLP endpoint quotas (embedded default, noc
     const answers = await Promise.all(Array.from({ length: 24 }, () => post(port, '/v1/traces', envoyRequest(1000))));
     assert.deepEqual(answers.map((a) => a.status), Array(24).fill(200));
     await svc.shutdown();
-    console.log(svc.metrics.render().split('\n').filter((l) => /exporter|batch/.test(l) && !l.startsWith('#')).join('\n'));
     const delivered = accepted.reduce((n, s) => n + s.spans, 0);
     assert.equal(refused, 0, 'no request over the quota was sent');
     assert.equal(delivered, 24_000);

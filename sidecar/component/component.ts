@@ -40,6 +40,8 @@ export interface Host {
   /** Lifecycle state of the whole service (the health check reports it). */
   readonly status: ServiceStatus;
   readonly startedAt: Date;
+  /** Epoch ms by which shutdown must be done, set when shutdown starts: stages stop draining then. */
+  readonly drainDeadline?: number;
 }
 
 /** What every create function gets. `id` is the component ID as written (`otlp/gateway`). */

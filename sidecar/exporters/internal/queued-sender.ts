@@ -16,11 +16,6 @@ import { BoundedQueue } from './queue.ts';
 import type { ExportRequest, ExportSender, SendOutcome } from './request.ts';
 import { Backoff, retryDelay, RetryRemainder, sleep } from './retry.ts';
 
-/** The service sets this when shutdown starts (epoch ms): exporters must be done by then. */
-export interface DrainingHost {
-  readonly drainDeadline?: number;
-}
-
 /** Without a deadline from the host (tests, embedding), drain for at most this long. */
 const FALLBACK_DRAIN_MS = 25_000;
 
@@ -35,7 +30,7 @@ export class QueuedSender<R extends ExportRequest> {
   private consumers: Promise<void>[] = [];
   /** Sends made in the caller when the queue is disabled; shutdown waits for them too. */
   private readonly inline = new Set<Promise<Error | undefined>>();
-  private host: (Host & DrainingHost) | undefined;
+  private host: Host | undefined;
   private deadline: number | undefined;
   private stopping: Promise<void> | undefined;
   private readonly queueFull: OnceWarning;

@@ -5,8 +5,13 @@ export const batchProcessorConfig = object(
   {
     /** Spans that trigger a send regardless of the timeout. */
     send_batch_size: withDefault(int({ min: 1 }), 8192),
-    /** Upper bound of a sent batch; 0 = no bound. Batches split at request boundaries. */
+    /** Upper bound of a sent batch in spans; 0 = no bound. Larger batches split at resource/scope/span boundaries. */
     send_batch_max_size: withDefault(int({ min: 0 }), 0),
+    /**
+     * tracebridge-only: upper bound of a sent batch in encoded bytes; 0 = no bound. Exporters cap
+     * their requests again by their own limits, so this is for memory, not for backends.
+     */
+    send_batch_max_bytes: withDefault(int({ min: 0 }), 0),
     /** Time after the first span of a batch before it is sent anyway. */
     timeout: withDefault(duration({ min: 1, max: 60_000 }), 200),
   },

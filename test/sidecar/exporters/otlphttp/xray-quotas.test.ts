@@ -51,7 +51,7 @@ async function startEmbedded(): Promise<Service> {
 
 describe('otlphttp exporter to X-Ray OTLP endpoint quotas (embedded default, nock)', function () {
   this.timeout(60_000);
-  let nock: Nock;
+  let nock: typeof Nock;
   let svc: Service | undefined;
   const saved: Record<string, string | undefined> = {};
   const accepted: Seen[] = [];

@@ -1,6 +1,7 @@
 // The config the sidecar runs without --config (DESIGN §3). Receivers on loopback; the exporter
 // follows the sidecar's own OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT when set (the injector sets it),
 // else the debug exporter prints one line per span so `npm start` shows spans arriving.
+import { xrayOtlpRegion } from '../aws/endpoints.ts';
 import type { Env } from './load.ts';
 
 export interface EmbeddedDefault {
@@ -36,15 +37,13 @@ function pickExporter(env: Env): { id: string; config: Record<string, unknown>; 
   const config: Record<string, unknown> = tracesEndpoint ? { traces_endpoint: chosen } : { endpoint: chosen };
   // X-Ray's OTLP endpoint only takes SigV4-signed requests (DESIGN §5): sign with the pod's AWS
   // credentials (EKS Pod Identity, IRSA), region and service read from the host.
-  const xray = XRAY_OTLP_HOST.exec(chosen);
-  if (xray !== null) {
+  const region = xrayOtlpRegion(chosen);
+  if (region !== undefined) {
     config.auth = { authenticator: 'sigv4auth' };
-    return { id: 'otlphttp', config, sigv4Region: xray[1], reason: `exporting OTLP/HTTP to ${chosen}, SigV4-signed for X-Ray in ${xray[1]}` };
+    return { id: 'otlphttp', config, sigv4Region: region, reason: `exporting OTLP/HTTP to ${chosen}, SigV4-signed for X-Ray in ${region}` };
   }
   return { id: 'otlphttp', config, reason: `exporting OTLP/HTTP to ${chosen}` };
 }
-
-const XRAY_OTLP_HOST = /^https:\/\/xray\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:[:/]|$)/;
 
 /**
  * @param available component types compiled into this build, so the default only names what
@@ -71,7 +70,11 @@ export function embeddedDefault(
   if (available.processor.has('tracecontext')) processors.tracecontext = { on_invalid: 'keep' };
   processors.batch = { send_batch_size: 8192, timeout: '200ms' };
   const metricsAddress = env.TRACEBRIDGE_METRICS_ADDRESS?.trim() || '127.0.0.1:8888';
-  const otlpPassThrough = exporter.id !== 'debug';
+  // No pipeline whose exporter could not take its signal: an otlphttp exporter given only a traces
+  // URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, X-Ray's OTLP endpoint) has nowhere to send metrics and
+  // logs, and would refuse every SDK export of them with 400. Without those pipelines the receiver
+  // answers 404 / UNIMPLEMENTED for them, as a collector without such a pipeline does.
+  const otlpPassThrough = exporter.id !== 'debug' && !('traces_endpoint' in exporter.config);
   const pipelines: Record<string, unknown> = {
     traces: { receivers: Object.keys(receivers), processors: Object.keys(processors), exporters: [exporter.id] },
   };

@@ -150,6 +150,16 @@ function sum(parts: Uint8Array[]): number {
   return n;
 }
 
+/** Gets a too-large span's payload range; returns its new payload, or undefined to drop the span. */
+export type SpanEdit = (buf: Uint8Array, start: number, end: number) => Uint8Array | undefined;
+
+interface Walk {
+  maxSpanBytes: number;
+  edit: SpanEdit | undefined;
+  edited: number;
+  dropped: number;
+}
+
 /**
  * Splits `buf` into requests of at most `maxSpans` spans and `maxBytes` bytes (0 = no bound). A
  * span that alone exceeds `maxBytes` goes alone in its part (the caller decides what to do with
@@ -158,7 +168,65 @@ function sum(parts: Uint8Array[]): number {
  */
 export function splitTraceRequest(buf: Uint8Array, spanCount: number, maxSpans: number, maxBytes: number): TracePart[] {
   if ((maxSpans <= 0 || spanCount <= maxSpans) && (maxBytes <= 0 || buf.length <= maxBytes)) return [{ bytes: buf, spans: spanCount }];
-  const b = new PartBuilder(maxSpans, maxBytes);
+  return walkRequest(buf, new PartBuilder(maxSpans, maxBytes), { maxSpanBytes: Infinity, edit: undefined, edited: 0, dropped: 0 });
+}
+
+export interface EditResult {
+  part: TracePart;
+  edited: number;
+  dropped: number;
+}
+
+/**
+ * Applies `edit` to every span whose payload is larger than `maxSpanBytes` (a backend's per-span
+ * limit); undefined when there is none, which is the common case and costs one walk of the
+ * resource/scope/span framing.
+ */
+export function editLargeSpans(buf: Uint8Array, maxSpanBytes: number, edit: SpanEdit): EditResult | undefined {
+  if (!hasSpanOver(buf, maxSpanBytes)) return undefined;
+  const walk: Walk = { maxSpanBytes, edit, edited: 0, dropped: 0 };
+  const [part] = walkRequest(buf, new PartBuilder(0, 0), walk);
+  return { part: part!, edited: walk.edited, dropped: walk.dropped };
+}
+
+/** Calls `span(start, end)` with each span's payload range. */
+function eachSpan(buf: Uint8Array, span: (start: number, end: number) => void): void {
+  const r = new WireReader(buf);
+  while (r.pos < r.end) {
+    const top = r.tag();
+    if (top !== TAG_RESOURCE_SPANS) {
+      r.skip(top & 7);
+      continue;
+    }
+    const rsEnd = r.lenEnd();
+    while (r.pos < rsEnd) {
+      const tag = r.tag();
+      if (tag !== TAG_RS_SCOPE_SPANS) {
+        r.skip(tag & 7);
+        continue;
+      }
+      const ssEnd = r.lenEnd();
+      while (r.pos < ssEnd) {
+        const t = r.tag();
+        if (t !== TAG_SS_SPAN) {
+          r.skip(t & 7);
+          continue;
+        }
+        const e = r.lenEnd();
+        span(r.pos, e);
+        r.pos = e;
+      }
+    }
+  }
+}
+
+function hasSpanOver(buf: Uint8Array, max: number): boolean {
+  let found = false;
+  eachSpan(buf, (s, e) => (found ||= e - s > max));
+  return found;
+}
+
+function walkRequest(buf: Uint8Array, b: PartBuilder, walk: Walk): TracePart[] {
   const r = new WireReader(buf);
   while (r.pos < r.end) {
     const fieldStart = r.pos;
@@ -169,13 +237,13 @@ export function splitTraceRequest(buf: Uint8Array, spanCount: number, maxSpans: 
       continue;
     }
     const rsEnd = r.lenEnd();
-    splitResourceSpans(buf, r.pos, rsEnd, b);
+    splitResourceSpans(buf, r.pos, rsEnd, b, walk);
     r.pos = rsEnd;
   }
   return b.finish();
 }
 
-function splitResourceSpans(buf: Uint8Array, start: number, end: number, b: PartBuilder): void {
+function splitResourceSpans(buf: Uint8Array, start: number, end: number, b: PartBuilder, walk: Walk): void {
   // Header fields may follow scope_spans on the wire: collect them first so each part gets them.
   const header: Uint8Array[] = [];
   const scopes: [number, number][] = [];
@@ -194,22 +262,44 @@ function splitResourceSpans(buf: Uint8Array, start: number, end: number, b: Part
   }
   b.openResource(header);
   if (scopes.length === 0) b.addEmptyResource();
-  for (const [s, e] of scopes) splitScopeSpans(buf, s, e, b);
+  for (const [s, e] of scopes) splitScopeSpans(buf, s, e, b, walk);
   b.closeResource();
 }
 
-function splitScopeSpans(buf: Uint8Array, start: number, end: number, b: PartBuilder): void {
+function splitScopeSpans(buf: Uint8Array, start: number, end: number, b: PartBuilder, walk: Walk): void {
   const header: Uint8Array[] = [];
   const spans: Uint8Array[] = [];
   const r = new WireReader(buf, start, end);
   while (r.pos < end) {
     const fieldStart = r.pos;
     const tag = r.tag();
-    r.skip(tag & 7);
-    (tag === TAG_SS_SPAN ? spans : header).push(buf.subarray(fieldStart, r.pos));
+    if (tag !== TAG_SS_SPAN) {
+      r.skip(tag & 7);
+      header.push(buf.subarray(fieldStart, r.pos));
+      continue;
+    }
+    const e = r.lenEnd();
+    if (e - r.pos <= walk.maxSpanBytes || walk.edit === undefined) {
+      spans.push(buf.subarray(fieldStart, e));
+    } else {
+      const payload = walk.edit(buf, r.pos, e);
+      if (payload === undefined) walk.dropped++;
+      else {
+        walk.edited++;
+        spans.push(lenField(2, payload));
+      }
+    }
+    r.pos = e;
   }
   b.openScope(header);
   if (spans.length === 0) b.addEmptyScope();
   for (const s of spans) b.addSpan(s);
   b.closeScope();
+}
+
+function lenField(field: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + varintSize(payload.length) + payload.length);
+  const pos = writeVarint(out, writeVarint(out, 0, (field << 3) | WIRE_LEN), payload.length);
+  out.set(payload, pos);
+  return out;
 }

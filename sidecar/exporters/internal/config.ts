@@ -43,6 +43,20 @@ export const retryOnFailureConfig = object(
   },
 );
 
+/**
+ * tracebridge-only caps on one request to the backend. Larger requests are split (traces at
+ * resource / scope / span boundaries) before they are sent; a request the backend still refuses as
+ * too large (HTTP 413, gRPC RESOURCE_EXHAUSTED without RetryInfo) is split again and retried.
+ */
+export function requestLimitFields(defaultBytes: number) {
+  return {
+    /** Spans per request; 0 = no cap. */
+    max_request_spans: withDefault(int({ min: 0 }), 0),
+    /** Encoded bytes per request, before compression; 0 = no cap. */
+    max_request_bytes: withDefault(int({ min: 0 }), defaultBytes),
+  };
+}
+
 /** Time limit of one send attempt (collector exporterhelper default 5s; otlphttp uses 30s). */
 export function timeoutConfig(defaultMs: number) {
   return withDefault(duration({ min: 1, max: 600_000 }), defaultMs);

@@ -13,11 +13,20 @@ import { OnceWarning } from '../../telemetry/logger.ts';
 import type { QueuedExporterConfig } from './config.ts';
 import { exporterObs, registerQueueGauges, type ExporterObs } from './obs.ts';
 import { BoundedQueue } from './queue.ts';
-import type { ExportRequest, ExportSender, SendOutcome } from './request.ts';
+import { RequestTooLarge, type ExportRequest, type ExportSender, type RequestLimits, type SendOutcome } from './request.ts';
 import { Backoff, retryDelay, RetryRemainder, sleep } from './retry.ts';
 
 /** Without a deadline from the host (tests, embedding), drain for at most this long. */
 const FALLBACK_DRAIN_MS = 25_000;
+
+/**
+ * A request refused as too large is split only while it is larger than this: below it the refusal
+ * is about something else (or one span is over a per-span limit), and halving further would turn
+ * one refusal into thousands of requests.
+ */
+const MIN_SPLIT_BYTES = 16 * 1024;
+
+const NO_LIMITS: RequestLimits = { items: 0, bytes: 0 };
 
 export class QueuedSender<R extends ExportRequest> {
   private readonly cfg: QueuedExporterConfig;
@@ -37,10 +46,14 @@ export class QueuedSender<R extends ExportRequest> {
   private readonly failing: OnceWarning;
   private readonly dropping: OnceWarning;
   private readonly partial: OnceWarning;
+  private readonly splitting: OnceWarning;
+  private readonly limits: RequestLimits;
 
-  constructor(settings: CreateSettings, cfg: QueuedExporterConfig, sender: ExportSender<R>) {
+  /** `limits` cap each request sent (the sender splits larger ones); 0 = none. */
+  constructor(settings: CreateSettings, cfg: QueuedExporterConfig, sender: ExportSender<R>, limits: RequestLimits = NO_LIMITS) {
     this.cfg = cfg;
     this.sender = sender;
+    this.limits = limits;
     this.logger = settings.logger;
     this.obs = exporterObs(settings.metrics, settings.id);
     const q = cfg.sending_queue;
@@ -50,6 +63,7 @@ export class QueuedSender<R extends ExportRequest> {
     this.failing = new OnceWarning(this.logger, 'export failed; retrying with backoff');
     this.dropping = new OnceWarning(this.logger, 'export failed for good; data dropped');
     this.partial = new OnceWarning(this.logger, 'backend rejected part of the data (partial success); those items are dropped');
+    this.splitting = new OnceWarning(this.logger, 'backend refused a request as too large; sending it again in smaller parts');
   }
 
   start(host: Host): void {
@@ -114,8 +128,36 @@ export class QueuedSender<R extends ExportRequest> {
     }
   }
 
-  /** Sends with retries; counts the outcome; returns the error that made it give up, if any. */
-  private async deliver(first: R): Promise<Error | undefined> {
+  /**
+   * Sends a request in parts within the request limits, each with retries; counts the outcome;
+   * returns the error that made a part give up, if any.
+   */
+  private deliver(req: R): Promise<Error | undefined> {
+    const { items, bytes } = this.limits;
+    const fits = (items <= 0 || req.items <= items) && (bytes <= 0 || req.bytes <= bytes);
+    const parts = fits ? undefined : this.sender.split?.(req, items, bytes);
+    return parts === undefined ? this.deliverPart(req) : this.deliverAll(parts);
+  }
+
+  private async deliverAll(parts: R[]): Promise<Error | undefined> {
+    let failed: Error | undefined;
+    for (const p of parts) failed = (await this.deliverPart(p)) ?? failed;
+    return failed;
+  }
+
+  /**
+   * Smaller requests for one the backend refused as too large: down to the limit it named, else in
+   * halves. Undefined when it cannot or should not be split further.
+   */
+  private smaller(req: R, err: RequestTooLarge): R[] | undefined {
+    if (req.items <= 1 || req.bytes < MIN_SPLIT_BYTES || this.sender.split === undefined) return undefined;
+    const limit = err.limitBytes;
+    const parts = limit !== undefined && limit < req.bytes ? this.sender.split(req, 0, limit) : this.sender.split(req, Math.ceil(req.items / 2), 0);
+    return parts !== undefined && parts.length > 1 ? parts : undefined;
+  }
+
+  /** Sends one request with retries; counts the outcome; returns the error that made it give up, if any. */
+  private async deliverPart(first: R): Promise<Error | undefined> {
     const started = Date.now();
     const backoff = new Backoff(this.cfg.retry_on_failure);
     const { enabled: retryEnabled, max_elapsed_time } = this.cfg.retry_on_failure;
@@ -134,6 +176,12 @@ export class QueuedSender<R extends ExportRequest> {
         const remaining = err.remaining as R;
         this.obs.bySignal[req.signal].sent.add(req.items - remaining.items);
         req = remaining;
+      }
+      if (err instanceof RequestTooLarge) {
+        const parts = this.smaller(req, err);
+        if (parts === undefined) return this.giveUp(req, err);
+        this.splitting.warn({ signal: req.signal, items: req.items, bytes: req.bytes, parts: parts.length, err: err.message });
+        return this.deliverAll(parts);
       }
       if (err instanceof PermanentError) return this.giveUp(req, err);
       if (this.stop.signal.aborted) return this.giveUp(req, new RetryableError('drain deadline passed during a send', { cause: err }));

@@ -1,5 +1,7 @@
 // What flows through an exporter's queue: one request for the backend, with the figures the queue
 // bounds (bytes) and the metrics count (items). Exporters extend it with their payload.
+import { PermanentError } from '../../component/errors.ts';
+
 export type SignalName = 'traces' | 'metrics' | 'logs';
 
 export interface ExportRequest {
@@ -25,4 +27,32 @@ export interface SendOutcome {
  */
 export interface ExportSender<R extends ExportRequest> {
   send(req: R, abort: AbortSignal): Promise<SendOutcome | void>;
+  /**
+   * Parts of at most `maxItems` items and `maxBytes` bytes (0 = no bound), for requests over the
+   * exporter's limits or refused as too large; undefined when the request cannot be split.
+   * Exporters without it send every request whole.
+   */
+  split?(req: R, maxItems: number, maxBytes: number): R[] | undefined;
 }
+
+/**
+ * The backend refused a request for its size (HTTP 413, gRPC RESOURCE_EXHAUSTED without RetryInfo).
+ * Sending it again cannot help, sending it in smaller parts can: the sender splits it, down to
+ * `limitBytes` when the backend said its limit, else in halves.
+ */
+export class RequestTooLarge extends PermanentError {
+  readonly limitBytes: number | undefined;
+
+  constructor(message: string, limitBytes?: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RequestTooLarge';
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** Caps on one request to the backend; 0 = none. */
+export interface RequestLimits {
+  items: number;
+  bytes: number;
+}
+

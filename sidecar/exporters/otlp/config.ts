@@ -1,7 +1,7 @@
 // Config of the `otlp` exporter (OTLP/gRPC), with the collector's otlpexporter field names and
 // defaults: gzip compression, 5s timeout, exporterhelper queue and retry.
 import { object, oneOf, record, string, withDefault } from '../../config/schema.ts';
-import { retryOnFailureConfig, sendingQueueConfig, timeoutConfig } from '../internal/config.ts';
+import { requestLimitFields, retryOnFailureConfig, sendingQueueConfig, timeoutConfig } from '../internal/config.ts';
 import { clientTlsConfig } from '../internal/tls.ts';
 
 const ENDPOINT = /^(?:(https?):\/\/)?([^/\s]+?)(\/?)$/;
@@ -17,6 +17,8 @@ export const otlpExporterConfig = object(
     timeout: timeoutConfig(5_000),
     sending_queue: sendingQueueConfig,
     retry_on_failure: retryOnFailureConfig,
+    // 4 MiB: the default receive limit of every gRPC implementation (the collector's otlp receiver too).
+    ...requestLimitFields(4 * 1024 * 1024),
   },
   {
     check(cfg, p, errors) {

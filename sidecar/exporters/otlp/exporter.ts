@@ -14,6 +14,7 @@ import { grpcTarget, type OtlpExporterConfig } from './config.ts';
 import { classifyGrpcError } from './grpc-errors.ts';
 import { LOGS_EXPORT, METRICS_EXPORT, TRACE_EXPORT } from '../../pdata/otlp-grpc-paths.ts';
 import { bufferView } from '../../pdata/buffer-view.ts';
+import { splitTraceRequest } from '../../pdata/split.ts';
 
 export const EXPORT_PATHS: Record<SignalName, string> = { traces: TRACE_EXPORT, metrics: METRICS_EXPORT, logs: LOGS_EXPORT };
 
@@ -37,7 +38,7 @@ export class OtlpExporter implements Exporter, ExportSender<OtlpRequest> {
   constructor(settings: CreateSettings, cfg: OtlpExporterConfig) {
     this.settings = settings;
     this.cfg = cfg;
-    this.queue = new QueuedSender(settings, cfg, this);
+    this.queue = new QueuedSender(settings, cfg, this, { items: cfg.max_request_spans, bytes: cfg.max_request_bytes });
     for (const [k, v] of Object.entries(cfg.headers)) this.metadata.set(k.toLowerCase(), v);
     this.traces = {
       mutatesData: false,
@@ -104,6 +105,12 @@ export class OtlpExporter implements Exporter, ExportSender<OtlpRequest> {
       const onAbort = () => call.cancel();
       abort.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** Trace requests split at resource/scope/span boundaries; metrics and logs pass whole. */
+  split(req: OtlpRequest, maxItems: number, maxBytes: number): OtlpRequest[] | undefined {
+    if (req.signal !== 'traces') return undefined;
+    return splitTraceRequest(req.payload, req.items, maxItems, maxBytes).map((p) => ({ signal: 'traces', items: p.spans, bytes: p.bytes.length, payload: bufferView(p.bytes) }));
   }
 
   shutdown(): Promise<void> {

@@ -5,6 +5,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { PermanentError, RetryableError } from '../../component/errors.ts';
 import { readRpcStatus, retryInfoDelayMs } from '../internal/otlp-response.ts';
+import { RequestTooLarge } from '../internal/request.ts';
 
 const RETRYABLE = new Set<number>([
   status.CANCELLED,
@@ -28,10 +29,19 @@ export function classifyGrpcError(err: ServiceError): PermanentError | Retryable
   const name = status[err.code] ?? String(err.code);
   const message = `gRPC ${name}: ${err.details || err.message}`;
   const retryable = RETRYABLE.has(err.code) || (err.code === status.RESOURCE_EXHAUSTED && retryAfterMs !== undefined);
+  // RESOURCE_EXHAUSTED without RetryInfo is how gRPC servers refuse a message over their receive
+  // limit ("Received message larger than max (N vs. M)", grpc-go and grpc-js alike): split it.
+  if (err.code === status.RESOURCE_EXHAUSTED && !retryable) return new RequestTooLarge(message, receiveLimitOf(err.details), { cause: err });
   if (!retryable) return new PermanentError(message, { cause: err });
   return new RetryableError(message, {
     retryAfterMs: retryAfterMs !== undefined && retryAfterMs > 0 ? retryAfterMs : undefined,
     throttle: err.code === status.RESOURCE_EXHAUSTED,
     cause: err,
   });
+}
+
+/** M of "larger than max (N vs. M)", the limit a gRPC server names when it refuses a message. */
+function receiveLimitOf(details: string | undefined): number | undefined {
+  const m = /larger than max \((\d+) vs\.? (\d+)\)/.exec(details ?? '');
+  return m === null ? undefined : Number(m[2]);
 }

@@ -4,7 +4,7 @@
 // (sigv4auth for X-Ray's OTLP endpoint).
 import { object, oneOf, presence, record, string, url, withDefault } from '../../config/schema.ts';
 import { authConfig } from '../internal/auth.ts';
-import { retryOnFailureConfig, sendingQueueConfig, timeoutConfig } from '../internal/config.ts';
+import { requestLimitFields, retryOnFailureConfig, sendingQueueConfig, timeoutConfig } from '../internal/config.ts';
 import { clientTlsConfig } from '../internal/tls.ts';
 import type { SignalName } from '../internal/request.ts';
 
@@ -25,6 +25,8 @@ export const otlphttpExporterConfig = object(
     timeout: timeoutConfig(30_000),
     sending_queue: sendingQueueConfig,
     retry_on_failure: retryOnFailureConfig,
+    // 8 MiB: well under the collector's 20 MiB HTTP default; a smaller backend limit is learnt from its 413.
+    ...requestLimitFields(8 * 1024 * 1024),
     /** `{ authenticator: <extension id> }`, e.g. sigv4auth. */
     auth: presence(authConfig),
   },

@@ -10,6 +10,11 @@ import { deflate, gzip, zstdCompress } from 'node:zlib';
 import type { CreateSettings, Exporter, Host, OpaqueConsumer, TracesConsumer } from '../../component/component.ts';
 import { PermanentError } from '../../component/errors.ts';
 import { traceRequestProtoToJson } from '../../pdata/otlp-json-encode.ts';
+import { editLargeSpans, splitTraceRequest } from '../../pdata/split.ts';
+import { trimSpan } from '../../pdata/trim.ts';
+import { XRAY_OTLP_QUOTAS, xrayOtlpRegion } from '../../aws/endpoints.ts';
+import type { BoundCounter } from '../../telemetry/metrics.ts';
+import { OnceWarning } from '../../telemetry/logger.ts';
 import type { OpaqueData, TracesData } from '../../pdata/traces.ts';
 import { findAuthenticator, type HttpRequestAuthenticator } from '../internal/auth.ts';
 import { readPartialSuccess, readPartialSuccessJson } from '../internal/otlp-response.ts';
@@ -52,30 +57,62 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
   private readonly targets: Partial<Record<SignalName, Target>> = {};
   private readonly baseHeaders: Record<string, string>;
   private agent: HttpAgent | undefined;
+  /** The backend's per-span limit (X-Ray's OTLP endpoint), with what trimming counts and says. */
+  private readonly maxSpanBytes: number | undefined;
+  private readonly trimmed: BoundCounter | undefined;
+  private readonly oversized: BoundCounter | undefined;
+  private readonly oversizeWarning: OnceWarning | undefined;
   private auth: HttpRequestAuthenticator | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(settings: CreateSettings, cfg: OtlphttpExporterConfig) {
     this.settings = settings;
     this.cfg = cfg;
-    this.queue = new QueuedSender(settings, cfg, this);
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       const href = signalUrl(cfg, signal);
       if (href !== undefined) this.targets[signal] = { url: new URL(href), href };
     }
+    const limits = { items: cfg.max_request_spans, bytes: cfg.max_request_bytes };
+    const tracesHref = this.targets.traces?.href;
+    if (tracesHref !== undefined && xrayOtlpRegion(tracesHref) !== undefined) {
+      // X-Ray's OTLP endpoint refuses whole requests over its quotas: apply them here, whatever
+      // the config says, so nothing is sent that it must refuse.
+      limits.items = capped(limits.items, XRAY_OTLP_QUOTAS.maxSpans);
+      limits.bytes = capped(limits.bytes, XRAY_OTLP_QUOTAS.maxBytes);
+      this.maxSpanBytes = XRAY_OTLP_QUOTAS.maxSpanBytes;
+      const labels = { exporter: settings.id };
+      this.trimmed = settings.metrics.counter('tracebridge_exporter_trimmed_spans_total', 'Spans cut to the backend\'s per-span limit (attributes/events/links dropped, recorded in tracebridge.trimmed).').bind(labels);
+      this.oversized = settings.metrics.counter('tracebridge_exporter_oversized_dropped_spans_total', 'Spans over the backend\'s per-span limit even without attributes, events and links (dropped).').bind(labels);
+      this.oversizeWarning = new OnceWarning(settings.logger, 'spans over the backend\'s per-span limit: trimmed (tracebridge.trimmed) or, when still too large, dropped');
+    }
+    this.queue = new QueuedSender(settings, cfg, this, limits);
     const compression = COMPRESS[cfg.compression] === undefined ? undefined : cfg.compression;
     // Configured headers first; the exporter's own (content negotiation, User-Agent) win.
     this.baseHeaders = { ...lowerKeys(cfg.headers), 'user-agent': userAgent('otlphttp') };
     if (compression !== undefined) this.baseHeaders['content-encoding'] = compression;
     this.traces = {
       mutatesData: false,
-      consumeTraces: (d: TracesData) => this.enqueue({ signal: 'traces', items: d.spanCount, bytes: d.byteLength, payload: d.bytes }),
+      consumeTraces: (d: TracesData) => this.enqueueTraces(d.bytes, d.spanCount),
     };
     const opaque: OpaqueConsumer = {
       consumeOpaque: (d: OpaqueData) => this.enqueue({ signal: d.signal, items: 1, bytes: d.bytes.length, payload: d.bytes }),
     };
     this.metrics = opaque;
     this.logs = opaque;
+  }
+
+  /** Trims (or drops) spans over the per-span limit, when there is one, then queues. */
+  private enqueueTraces(payload: Uint8Array, spans: number): Promise<void> {
+    const max = this.maxSpanBytes;
+    const edited = max === undefined ? undefined : editLargeSpans(payload, max, (buf, s, e) => trimSpan(buf, s, e, max)?.payload);
+    if (edited !== undefined) {
+      this.trimmed?.add(edited.edited);
+      this.oversized?.add(edited.dropped);
+      this.oversizeWarning?.warn({ trimmed: edited.edited, dropped: edited.dropped, max_span_bytes: max });
+      if (edited.part.spans === 0) return Promise.resolve();
+      return this.enqueue({ signal: 'traces', items: edited.part.spans, bytes: edited.part.bytes.length, payload: edited.part.bytes });
+    }
+    return this.enqueue({ signal: 'traces', items: spans, bytes: payload.length, payload });
   }
 
   private enqueue(req: HttpExportRequest): Promise<void> {
@@ -154,10 +191,21 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
     });
   }
 
+  /** Trace requests split at resource/scope/span boundaries; metrics and logs pass whole. */
+  split(req: HttpExportRequest, maxItems: number, maxBytes: number): HttpExportRequest[] | undefined {
+    if (req.signal !== 'traces') return undefined;
+    return splitTraceRequest(req.payload, req.items, maxItems, maxBytes).map((p) => ({ signal: 'traces', items: p.spans, bytes: p.bytes.length, payload: p.bytes }));
+  }
+
   shutdown(): Promise<void> {
     this.stopped ??= this.queue.shutdown().finally(() => this.agent?.destroy());
     return this.stopped;
   }
+}
+
+/** The smaller of a configured cap (0 = none) and a backend's quota. */
+function capped(configured: number, quota: number): number {
+  return configured > 0 ? Math.min(configured, quota) : quota;
 }
 
 function lowerKeys(h: Record<string, string>): Record<string, string> {

@@ -3,6 +3,7 @@
 // google.rpc.Status (protobuf or JSON) whose message makes the error readable.
 import { PermanentError, RetryableError } from '../../component/errors.ts';
 import { readRpcStatus } from '../internal/otlp-response.ts';
+import { RequestTooLarge } from '../internal/request.ts';
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
@@ -36,6 +37,8 @@ function statusMessage(body: Buffer, contentType: string): string | undefined {
 export function classifyHttpFailure(url: string, status: number, headers: { 'retry-after'?: string; 'content-type'?: string }, body: Buffer): PermanentError | RetryableError {
   const detail = statusMessage(body, headers['content-type'] ?? '');
   const message = `${url} answered HTTP ${status}${detail ? `: ${detail}` : ''}`;
+  // 413 Content Too Large: the same bytes will be refused again, smaller requests will not.
+  if (status === 413) return new RequestTooLarge(message);
   if (!RETRYABLE_STATUS.has(status)) return new PermanentError(message);
   return new RetryableError(message, { retryAfterMs: parseRetryAfter(headers['retry-after']), throttle: status === 429 });
 }

@@ -9,13 +9,9 @@ import { PermanentError } from '../../component/errors.ts';
 import type { HttpRequestAuthenticator, HttpRequestToSign } from '../../exporters/internal/auth.ts';
 import type { Sigv4authConfig } from './config.ts';
 
-/** `<service>.<region>.amazonaws.com` (and .com.cn) hosts name their signing service and region. */
-const AWS_HOST = /^([a-z0-9-]+)\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$/;
+import { inferFromHost } from '../../aws/endpoints.ts';
 
-export function inferFromHost(host: string): { service: string; region: string } | undefined {
-  const m = AWS_HOST.exec(host.toLowerCase());
-  return m === null ? undefined : { service: m[1]!, region: m[2]! };
-}
+export { inferFromHost };
 
 export class Sigv4authExtension implements Component, HttpRequestAuthenticator {
   private readonly cfg: Sigv4authConfig;

@@ -56,6 +56,21 @@ describe('exporters split requests over the backend limit', function () {
     }
   });
 
+  it('otlp: with no request cap, a batch refused with RESOURCE_EXHAUSTED "larger than max" is re-sent in parts under the limit the server named', async () => {
+    const sink = await new GrpcSink().start();
+    try {
+      svc = await startService(config(`  otlp:\n    endpoint: 127.0.0.1:${sink.port}\n    tls: { insecure: true }\n    max_request_bytes: 0\n    retry_on_failure: { initial_interval: 20ms, max_interval: 100ms }`), {}, deliveryRegistry);
+      const port = (svc.receivers.get('otlp') as OtlpReceiver).http!.port;
+      const answers = await Promise.all([envoyRequest(2500), envoyRequest(2500)].map((b) => post(port, '/v1/traces', b)));
+      assert.deepEqual(answers.map((a) => a.status), [200, 200]);
+      await svc.shutdown();
+      assert.equal(sink.spansReceived(), 5000);
+      assert.equal(metricValue(svc.metrics.render(), 'otelcol_exporter_send_failed_spans_total', { exporter: 'otlp' }), 0);
+    } finally {
+      await sink.stop();
+    }
+  });
+
   it('otlphttp: a backend answering 413 for bodies over 1 MB gets the batch in halves until each fits', async () => {
     const sink = await new HttpSink().start();
     sink.maxBodyBytes = 1_000_000;

@@ -1,0 +1,88 @@
+// Trimming one encoded Span to a byte budget, for backends with a per-span limit (X-Ray's OTLP
+// endpoint takes spans of at most 200 KB). Attributes, then events, then links are kept in order
+// while they fit; what is cut is added to the span's dropped_*_count fields and recorded in a
+// `tracebridge.trimmed` attribute, so the trimmed span says so where users look. Every other
+// field, known or not, is copied byte for byte.
+import { encodeStringKeyValue } from './splice.ts';
+import { varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeVarint } from './wire.ts';
+
+// Span fields (opentelemetry/proto/trace/v1/trace.proto).
+const ATTRIBUTES = 9;
+const DROPPED_ATTRIBUTES = 10;
+const EVENTS = 11;
+const DROPPED_EVENTS = 12;
+const LINKS = 13;
+const DROPPED_LINKS = 14;
+
+export const TRIMMED_ATTRIBUTE = 'tracebridge.trimmed';
+
+export interface TrimResult {
+  /** The span's new payload. */
+  payload: Uint8Array;
+  attributes: number;
+  events: number;
+  links: number;
+}
+
+function varintField(field: number, value: number): Uint8Array {
+  const tag = (field << 3) | WIRE_VARINT;
+  const out = new Uint8Array(varintSize(tag) + varintSize(value));
+  writeVarint(out, writeVarint(out, 0, tag), value);
+  return out;
+}
+
+/**
+ * The span payload at [start, end) of `buf` cut to at most `maxBytes`, or undefined when even
+ * without attributes, events and links it does not fit (a huge name or status message: the caller
+ * drops the span).
+ */
+export function trimSpan(buf: Uint8Array, start: number, end: number, maxBytes: number): TrimResult | undefined {
+  const kept: Uint8Array[] = [];
+  const cuttable: Record<number, Uint8Array[]> = { [ATTRIBUTES]: [], [EVENTS]: [], [LINKS]: [] };
+  const dropped: Record<number, number> = { [DROPPED_ATTRIBUTES]: 0, [DROPPED_EVENTS]: 0, [DROPPED_LINKS]: 0 };
+  let fixed = 0;
+  const r = new WireReader(buf, start, end);
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const tag = r.tag();
+    const field = tag >>> 3;
+    if (tag === ((field << 3) | WIRE_VARINT) && field in dropped) {
+      dropped[field] = r.varint();
+      continue;
+    }
+    r.skip(tag & 7);
+    const bytes = buf.subarray(fieldStart, r.pos);
+    if ((tag & 7) === WIRE_LEN && field in cuttable) cuttable[field]!.push(bytes);
+    else {
+      kept.push(bytes);
+      fixed += bytes.length;
+    }
+  }
+  // Room for the three dropped counts and the marker attribute, whatever their values turn out to be.
+  const reserve = 3 * 11 + 128;
+  let budget = maxBytes - fixed - reserve;
+  if (budget < 0) return undefined;
+  const cut: Record<number, number> = { [ATTRIBUTES]: 0, [EVENTS]: 0, [LINKS]: 0 };
+  for (const field of [ATTRIBUTES, EVENTS, LINKS]) {
+    for (const item of cuttable[field]!) {
+      if (item.length <= budget) {
+        kept.push(item);
+        budget -= item.length;
+      } else {
+        cut[field]!++;
+      }
+    }
+  }
+  const summary = `attributes:${cut[ATTRIBUTES]},events:${cut[EVENTS]},links:${cut[LINKS]}`;
+  const marker = encodeStringKeyValue(TRIMMED_ATTRIBUTE, `${summary} (span over ${maxBytes} bytes)`);
+  const markerHeader = new Uint8Array(1 + varintSize(marker.length));
+  writeVarint(markerHeader, writeVarint(markerHeader, 0, (ATTRIBUTES << 3) | WIRE_LEN), marker.length);
+  kept.push(markerHeader, marker);
+  const counts: [number, number][] = [
+    [DROPPED_ATTRIBUTES, dropped[DROPPED_ATTRIBUTES]! + cut[ATTRIBUTES]!],
+    [DROPPED_EVENTS, dropped[DROPPED_EVENTS]! + cut[EVENTS]!],
+    [DROPPED_LINKS, dropped[DROPPED_LINKS]! + cut[LINKS]!],
+  ];
+  for (const [field, n] of counts) if (n > 0) kept.push(varintField(field, n));
+  return { payload: Buffer.concat(kept), attributes: cut[ATTRIBUTES]!, events: cut[EVENTS]!, links: cut[LINKS]! };
+}

@@ -36,7 +36,7 @@ describe('exporter configs', () => {
       'exporters.otlp',
     );
     assert.deepEqual(errors, [
-      'exporters.otlp.compresion: unknown key (known keys: endpoint, tls, headers, compression, timeout, sending_queue, retry_on_failure)',
+      'exporters.otlp.compresion: unknown key (known keys: endpoint, tls, headers, compression, timeout, sending_queue, retry_on_failure, max_request_spans, max_request_bytes)',
       'exporters.otlp.tls: cert_file and key_file go together',
       'exporters.otlp.sending_queue.queue_size: expected an integer >= 1, got 0',
       'exporters.otlp.retry_on_failure.max_elapsed_time: must not be less than initial_interval',

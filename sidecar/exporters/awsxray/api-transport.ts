@@ -16,7 +16,7 @@ import type { CreateSettings } from '../../component/component.ts';
 import { PermanentError, RetryableError } from '../../component/errors.ts';
 import { RetryRemainder } from '../internal/retry.ts';
 import type { SendOutcome } from '../internal/request.ts';
-import { userAgent } from '../internal/user-agent.ts';
+import { userAgent } from '../../component/user-agent.ts';
 import type { AwsxrayExporterConfig } from './config.ts';
 import type { XRayObs } from './obs.ts';
 import { TelemetrySender, type TelemetryMetadata, type TelemetryRecorder } from './telemetry.ts';

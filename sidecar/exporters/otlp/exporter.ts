@@ -9,7 +9,7 @@ import { QueuedSender } from '../internal/queued-sender.ts';
 import { readPartialSuccess } from '../internal/otlp-response.ts';
 import type { ExportRequest, ExportSender, SendOutcome, SignalName } from '../internal/request.ts';
 import { readTlsMaterial } from '../internal/tls.ts';
-import { userAgent } from '../internal/user-agent.ts';
+import { userAgent } from '../../component/user-agent.ts';
 import { grpcTarget, type OtlpExporterConfig } from './config.ts';
 import { classifyGrpcError } from './grpc-errors.ts';
 import { LOGS_EXPORT, METRICS_EXPORT, TRACE_EXPORT } from '../../pdata/otlp-grpc-paths.ts';

@@ -3,7 +3,7 @@
 // encoding, gzip, 30s timeout, exporterhelper queue and retry, and `auth` through an extension
 // (sigv4auth for X-Ray's OTLP endpoint).
 import { object, oneOf, presence, record, string, url, withDefault } from '../../config/schema.ts';
-import { authConfig } from '../internal/auth.ts';
+import { authConfig } from '../../component/auth.ts';
 import { requestLimitFields, retryOnFailureConfig, sendingQueueConfig, timeoutConfig } from '../internal/config.ts';
 import { clientTlsConfig } from '../internal/tls.ts';
 import type { SignalName } from '../internal/request.ts';

@@ -16,12 +16,12 @@ import { XRAY_OTLP_QUOTAS, xrayOtlpRegion } from '../../aws/endpoints.ts';
 import type { BoundCounter } from '../../telemetry/metrics.ts';
 import { OnceWarning } from '../../telemetry/logger.ts';
 import type { OpaqueData, TracesData } from '../../pdata/traces.ts';
-import { findAuthenticator, type HttpRequestAuthenticator } from '../internal/auth.ts';
+import { findAuthenticator, type HttpRequestAuthenticator } from '../../component/auth.ts';
 import { readPartialSuccess, readPartialSuccessJson } from '../internal/otlp-response.ts';
 import { QueuedSender } from '../internal/queued-sender.ts';
 import type { ExportRequest, ExportSender, SendOutcome, SignalName } from '../internal/request.ts';
 import { readTlsMaterial } from '../internal/tls.ts';
-import { userAgent } from '../internal/user-agent.ts';
+import { userAgent } from '../../component/user-agent.ts';
 import { signalUrl, type OtlphttpExporterConfig } from './config.ts';
 import { classifyHttpFailure } from './http-errors.ts';
 

@@ -6,7 +6,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createAwsSigner, type AwsSigner } from '../../aws/sigv4.ts';
 import type { Component, CreateSettings } from '../../component/component.ts';
 import { PermanentError } from '../../component/errors.ts';
-import type { HttpRequestAuthenticator, HttpRequestToSign } from '../../exporters/internal/auth.ts';
+import type { HttpRequestAuthenticator, HttpRequestToSign } from '../../component/auth.ts';
 import type { Sigv4authConfig } from './config.ts';
 
 import { inferFromHost } from '../../aws/endpoints.ts';

@@ -2,7 +2,7 @@
 // these defaults at the head of every traces pipeline that does not list one, so the sidecar never
 // traces itself; list it explicitly to move it, change it, or turn it off (`enabled: false`).
 import { bool, list, object, string, withDefault } from '../../config/schema.ts';
-import { USER_AGENT_PRODUCT } from '../../exporters/internal/user-agent.ts';
+import { USER_AGENT_PRODUCT } from '../../component/user-agent.ts';
 
 export const SELF_FILTER_TYPE = 'tracebridge_selffilter';
 

@@ -1,7 +1,7 @@
 // No self-tracing: spans Envoy records for the sidecar's own exports are dropped, by default in
 // every traces pipeline; everything else passes untouched.
 import assert from 'node:assert/strict';
-import { userAgent } from '../../../../sidecar/exporters/internal/user-agent.ts';
+import { userAgent } from '../../../../sidecar/component/user-agent.ts';
 import { decodeTraceRequest, encodeTraceRequest, type KeyValue, type ResourceSpans } from '../../../../sidecar/pdata/otlp-schema.ts';
 import type { OtlpReceiver } from '../../../../sidecar/receivers/otlp/receiver.ts';
 import type { Service } from '../../../../sidecar/service/service.ts';

@@ -1,7 +1,7 @@
 // Every exporter identifies itself as `tracebridge/<version> (<exporter type>)`. Besides being
 // polite, this is how spans that a mesh proxy records for the sidecar's own export calls are
-// recognised and dropped (processors/tracebridge_selffilter): the sidecar must not trace itself.
-import { VERSION } from '../../version.ts';
+// recognised and dropped (the tracebridge_selffilter processor): the sidecar must not trace itself.
+import { VERSION } from '../version.ts';
 
 export const USER_AGENT_PRODUCT = 'tracebridge/';
 

@@ -2,8 +2,8 @@
 // in the collector's confighttp). The exporter asks the authenticator for the final headers of
 // each attempt, after the body is encoded and compressed, because a signature covers the bytes
 // actually sent (SigV4's x-amz-content-sha256).
-import type { Host } from '../../component/component.ts';
-import { object, string } from '../../config/schema.ts';
+import type { Host } from './component.ts';
+import { object, string } from '../config/schema.ts';
 
 export interface HttpRequestToSign {
   method: string;

@@ -1,13 +1,19 @@
 // Edits of an encoded ExportTraceServiceRequest that change its length: dropping spans, appending
-// fields to spans and replacing a ResourceSpans' Resource. Every field we do not touch is copied as raw bytes, so
-// unknown fields survive (the OTLP -> OTLP path stays lossless); the enclosing length prefixes
-// are re-framed. Field numbers: see the table in otlp-schema.ts.
-import { varintSize, walkTraceRequest, WIRE_LEN, WireReader, writeVarint, type SpanLocation } from './wire.ts';
-
-const TAG_RESOURCE_SPANS = (1 << 3) | WIRE_LEN;
-const TAG_RS_RESOURCE = (1 << 3) | WIRE_LEN;
-const TAG_RS_SCOPE_SPANS = (2 << 3) | WIRE_LEN;
-const TAG_SS_SPAN = (2 << 3) | WIRE_LEN;
+// fields to spans and replacing a ResourceSpans' Resource. Every field we do not touch is copied as
+// raw bytes, so unknown fields survive (the OTLP -> OTLP path stays lossless); the enclosing length
+// prefixes are re-framed. Spans and resources are found through the request's view.
+import {
+  TAG_ANY_VALUE_STRING,
+  TAG_KEY_VALUE_KEY,
+  TAG_KEY_VALUE_VALUE,
+  TAG_RESOURCE_SPANS_RESOURCE,
+  TAG_RESOURCE_SPANS_SCOPE_SPANS,
+  TAG_SCOPE_SPANS_SPANS,
+  TAG_TRACE_REQUEST_RESOURCE_SPANS,
+  WIRE_LEN,
+} from './fields.ts';
+import type { TraceView } from './trace-view.ts';
+import { varintSize, WireReader, writeVarint } from './wire.ts';
 
 /** Pieces of an output message; concatenated once at the end. */
 type Parts = Uint8Array[];
@@ -18,28 +24,35 @@ function partsLength(parts: Parts): number {
   return n;
 }
 
-/** Tag and length prefix of a LEN field. */
-export function lenFieldHeader(field: number, length: number): Uint8Array {
-  const tag = (field << 3) | WIRE_LEN;
+/** Tag and length prefix of a LEN field given by its tag (fields.ts). */
+export function lenHeader(tag: number, length: number): Uint8Array {
   const out = new Uint8Array(varintSize(tag) + varintSize(length));
   writeVarint(out, writeVarint(out, 0, tag), length);
   return out;
 }
 
-function pushLenField(out: Parts, field: number, parts: Parts): void {
-  out.push(lenFieldHeader(field, partsLength(parts)), ...parts);
+/** Tag and length prefix of the LEN field number `field`. */
+export function lenFieldHeader(field: number, length: number): Uint8Array {
+  return lenHeader((field << 3) | WIRE_LEN, length);
+}
+
+/** A whole LEN field: its tag, the length prefix and `payload`. */
+export function lenField(tag: number, payload: Uint8Array): Uint8Array {
+  return concat([lenHeader(tag, payload.length), payload]);
+}
+
+function pushLenField(out: Parts, tag: number, parts: Parts): void {
+  out.push(lenHeader(tag, partsLength(parts)), ...parts);
 }
 
 function concat(parts: Parts): Uint8Array {
   return Buffer.concat(parts, partsLength(parts));
 }
 
-/** An encoded KeyValue with a string value: { 1: key, 2: AnyValue { 1: string_value } }. */
+/** An encoded KeyValue with a string value: { key, value: AnyValue { string_value } }. */
 export function encodeStringKeyValue(key: string, value: string): Uint8Array {
-  const k = Buffer.from(key, 'utf8');
-  const v = Buffer.from(value, 'utf8');
-  const anyValue = concat([lenFieldHeader(1, v.length), v]);
-  return concat([lenFieldHeader(1, k.length), k, lenFieldHeader(2, anyValue.length), anyValue]);
+  const anyValue = lenField(TAG_ANY_VALUE_STRING, Buffer.from(value, 'utf8'));
+  return concat([lenField(TAG_KEY_VALUE_KEY, Buffer.from(key, 'utf8')), lenField(TAG_KEY_VALUE_VALUE, anyValue)]);
 }
 
 export interface FilterResult {
@@ -80,7 +93,7 @@ function rebuild(buf: Uint8Array, start: number, end: number, childTag: number, 
     children++;
     const edit = child(r.pos, childEnd);
     if (edit === COPY) parts.push(buf.subarray(fieldStart, childEnd));
-    else if (edit !== undefined) pushLenField(parts, childTag >>> 3, edit);
+    else if (edit !== undefined) pushLenField(parts, childTag, edit);
     if (edit !== undefined) kept++;
     r.pos = childEnd;
   }
@@ -111,24 +124,19 @@ function anyWithin(sorted: readonly number[], from: number, to: number): boolean
  */
 function editSpans(buf: Uint8Array, starts: readonly number[], spanEdit: (s: number, e: number) => ChildEdit, prune: boolean): Uint8Array {
   const keep = (b: Rebuilt) => (prune ? prunedParts(b) : b.parts);
-  const scope = (s: number, e: number): ChildEdit => (anyWithin(starts, s, e) ? keep(rebuild(buf, s, e, TAG_SS_SPAN, spanEdit)) : COPY);
-  const resource = (s: number, e: number): ChildEdit => (anyWithin(starts, s, e) ? keep(rebuild(buf, s, e, TAG_RS_SCOPE_SPANS, scope)) : COPY);
-  return concat(rebuild(buf, 0, buf.length, TAG_RESOURCE_SPANS, resource).parts);
+  const scope = (s: number, e: number): ChildEdit => (anyWithin(starts, s, e) ? keep(rebuild(buf, s, e, TAG_SCOPE_SPANS_SPANS, spanEdit)) : COPY);
+  const resource = (s: number, e: number): ChildEdit => (anyWithin(starts, s, e) ? keep(rebuild(buf, s, e, TAG_RESOURCE_SPANS_SCOPE_SPANS, scope)) : COPY);
+  return concat(rebuild(buf, 0, buf.length, TAG_TRACE_REQUEST_RESOURCE_SPANS, resource).parts);
 }
 
 /**
- * Drops the spans for which `drop(start, end, loc)` (the span's payload range, and what the walker
- * found in it: trace ID and start-time offsets) is true. ScopeSpans and
- * ResourceSpans left without spans are removed too. Returns undefined when nothing is dropped
- * (the caller keeps the original bytes). Throws WireFormatError on malformed input.
+ * Drops the spans `k` of the view for which `drop(k)` is true. ScopeSpans and ResourceSpans left
+ * without spans are removed too. Returns undefined when nothing is dropped (the caller keeps the
+ * original bytes).
  */
-export function filterSpans(buf: Uint8Array, drop: (start: number, end: number, loc: SpanLocation) => boolean): FilterResult | undefined {
+export function filterSpans(buf: Uint8Array, view: TraceView, drop: (span: number) => boolean): FilterResult | undefined {
   const dropped: number[] = [];
-  walkTraceRequest(buf, {
-    span(loc) {
-      if (drop(loc.start, loc.end, loc)) dropped.push(loc.start);
-    },
-  });
+  for (let k = 0; k < view.spanCount; k++) if (drop(k)) dropped.push(view.spanStart(k));
   if (dropped.length === 0) return undefined;
   const set = new Set(dropped);
   const bytes = editSpans(buf, dropped, (s) => (set.has(s) ? undefined : COPY), true);
@@ -137,7 +145,7 @@ export function filterSpans(buf: Uint8Array, drop: (start: number, end: number, 
 
 /**
  * Appends encoded fields to chosen spans: `appends` maps a span's payload start offset
- * (SpanLocation.start) to the bytes (tag and value) to add at its end. A field appended at the end
+ * (TraceView.spanStart) to the bytes (tag and value) to add at its end. A field appended at the end
  * of a message is valid protobuf (fields may come in any order; repeated fields concatenate), so
  * only the enclosing length prefixes are re-framed (the tracecontext processor adds the
  * original-trace-ID attribute this way).
@@ -156,60 +164,29 @@ export function appendToSpans(buf: Uint8Array, appends: ReadonlyMap<number, Uint
 }
 
 /**
- * Replaces the Resource of every ResourceSpans with `rewrite(start, end)` (the Resource payload
- * range, or -1, -1 when the ResourceSpans has none); `rewrite` returns the new Resource payload,
- * or undefined to keep the old one. Returns undefined when nothing changed.
+ * Replaces the Resource of every ResourceSpans `i` of the view with `rewrite(start, end)` (the
+ * Resource payload range, or -1, -1 when the ResourceSpans has none); `rewrite` returns the new
+ * Resource payload, or undefined to keep the old one. Returns undefined when nothing changed.
  */
-export function rewriteResources(buf: Uint8Array, rewrite: (start: number, end: number) => Uint8Array | undefined): Uint8Array | undefined {
+export function rewriteResources(buf: Uint8Array, view: TraceView, rewrite: (start: number, end: number) => Uint8Array | undefined): Uint8Array | undefined {
   const out: Parts = [];
-  let changed = false;
-  const r = new WireReader(buf);
-  while (r.pos < r.end) {
-    const fieldStart = r.pos;
-    const tag = r.tag();
-    if (tag !== TAG_RESOURCE_SPANS) {
-      r.skip(tag & 7);
-      out.push(buf.subarray(fieldStart, r.pos));
-      continue;
-    }
-    const end = r.lenEnd();
-    const parts = rewrittenResourceSpans(buf, r.pos, end, rewrite);
-    if (parts === undefined) {
-      out.push(buf.subarray(fieldStart, end));
-    } else {
-      changed = true;
-      pushLenField(out, 1, parts);
-    }
-    r.pos = end;
+  let copied = 0;
+  for (let i = 0; i < view.resourceSpansCount; i++) {
+    const replacement = rewrite(view.resourceStart(i), view.resourceEnd(i));
+    if (replacement === undefined) continue;
+    const field = view.resourceSpansField(i);
+    const start = view.resourceSpansStart(i);
+    const end = view.resourceSpansEnd(i);
+    // Bytes before this ResourceSpans (other fields and untouched ResourceSpans) go as they are.
+    if (field > copied) out.push(buf.subarray(copied, field));
+    const header = lenHeader(TAG_RESOURCE_SPANS_RESOURCE, replacement.length);
+    const resField = view.resourceField(i);
+    const parts: Parts =
+      resField === -1 ? [header, replacement, buf.subarray(start, end)] : [buf.subarray(start, resField), header, replacement, buf.subarray(view.resourceEnd(i), end)];
+    pushLenField(out, TAG_TRACE_REQUEST_RESOURCE_SPANS, parts);
+    copied = end;
   }
-  return changed ? concat(out) : undefined;
-}
-
-function rewrittenResourceSpans(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  rewrite: (start: number, end: number) => Uint8Array | undefined,
-): Parts | undefined {
-  // Find the Resource first: it is usually the first field, but the wire format does not promise it.
-  const r = new WireReader(buf, start, end);
-  let resField = -1;
-  let resStart = -1;
-  let resEnd = -1;
-  while (r.pos < end) {
-    const fieldStart = r.pos;
-    const tag = r.tag();
-    if (tag === TAG_RS_RESOURCE) {
-      resField = fieldStart;
-      resEnd = r.lenEnd();
-      resStart = r.pos;
-      break;
-    }
-    r.skip(tag & 7);
-  }
-  const replacement = rewrite(resStart, resEnd);
-  if (replacement === undefined) return undefined;
-  const header = lenFieldHeader(1, replacement.length);
-  if (resField === -1) return [header, replacement, buf.subarray(start, end)];
-  return [buf.subarray(start, resField), header, replacement, buf.subarray(resEnd, end)];
+  if (out.length === 0) return undefined;
+  if (copied < buf.length) out.push(buf.subarray(copied));
+  return concat(out);
 }

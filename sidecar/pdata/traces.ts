@@ -1,40 +1,51 @@
-// The unit that flows through trace pipelines: an encoded OTLP ExportTraceServiceRequest plus
-// its span count. Bytes are the canonical form because the OTLP -> OTLP hot path must be
-// lossless (fields we do not know pass byte for byte) and cheap (no decode, no re-encode).
-// Receivers of other formats encode once; consumers that need objects decode once (cached).
+// The unit that flows through trace pipelines: an encoded OTLP ExportTraceServiceRequest, its span
+// count, and its indexed view (trace-view.ts). Bytes are the canonical form because the
+// OTLP -> OTLP hot path must be lossless (fields we do not know pass byte for byte) and cheap (no
+// decode, no re-encode). Receivers of other formats encode once; consumers that need objects
+// decode once (cached).
 import {
   decodeTraceRequest,
   encodeTraceRequest,
   type ExportTraceServiceRequest,
 } from './otlp-schema.ts';
-import { walkTraceRequest } from './wire.ts';
+import { indexTraceRequest, validateTraceRequest, type TraceView } from './trace-view.ts';
 
 export class TracesData {
   /** Encoded ExportTraceServiceRequest. Treat as read-only unless you own this instance. */
   readonly bytes: Uint8Array;
   readonly spanCount: number;
+  private index: TraceView | undefined;
   private decoded: ExportTraceServiceRequest | undefined;
 
-  private constructor(bytes: Uint8Array, spanCount: number, decoded?: ExportTraceServiceRequest) {
+  private constructor(bytes: Uint8Array, spanCount: number, index?: TraceView, decoded?: ExportTraceServiceRequest) {
     this.bytes = bytes;
     this.spanCount = spanCount;
+    this.index = index;
     this.decoded = decoded;
   }
 
-  /** Wraps received protobuf bytes after validating their framing. Throws WireFormatError. */
+  /**
+   * Wraps received protobuf bytes after validating them to the leaves. Throws WireFormatError (a
+   * PermanentError) naming the path of what is malformed.
+   */
   static fromProto(bytes: Uint8Array): TracesData {
-    return new TracesData(bytes, walkTraceRequest(bytes));
+    const view = validateTraceRequest(bytes);
+    return new TracesData(bytes, view.spanCount, view);
   }
 
-  /** Wraps bytes whose span count is already known (the caller walked them). */
-  static trusted(bytes: Uint8Array, spanCount: number): TracesData {
-    return new TracesData(bytes, spanCount);
+  /**
+   * Wraps bytes this process built from validated data (a processor's output) whose span count is
+   * known. The view is computed when first asked for, unless the caller has it.
+   */
+  static trusted(bytes: Uint8Array, spanCount: number, view?: TraceView): TracesData {
+    return new TracesData(bytes, spanCount, view);
   }
 
   /** Encodes objects built by a receiver of another format. */
   static fromObjects(req: ExportTraceServiceRequest): TracesData {
-    const bytes = encodeTraceRequest(req);
-    return new TracesData(bytes, walkTraceRequest(bytes), req);
+    let spans = 0;
+    for (const rs of req.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans += ss.spans?.length ?? 0;
+    return new TracesData(encodeTraceRequest(req), spans, undefined, req);
   }
 
   /**
@@ -58,7 +69,17 @@ export class TracesData {
     return new TracesData(out, spans);
   }
 
-  /** Plain objects, decoded once and cached. Fields the schema does not know are not in them. */
+  /** Where each resource, scope and span sits in `bytes` (computed once, on first use). */
+  get view(): TraceView {
+    this.index ??= indexTraceRequest(this.bytes);
+    return this.index;
+  }
+
+  /**
+   * Plain objects, decoded once and cached. Fields the schema does not know are not in them.
+   * Throws when the bytes do not decode (never for validated data; callers still catch, because
+   * a throw must not escape from a timer).
+   */
   toObjects(): ExportTraceServiceRequest {
     this.decoded ??= decodeTraceRequest(this.bytes);
     return this.decoded;
@@ -66,7 +87,8 @@ export class TracesData {
 
   /** An independent copy, for consumers that mutate (fan-out gives them one each). */
   clone(): TracesData {
-    return new TracesData(Buffer.from(this.bytes), this.spanCount);
+    // In-place edits keep every offset, so the view is shared.
+    return new TracesData(Buffer.from(this.bytes), this.spanCount, this.index);
   }
 
   get byteLength(): number {

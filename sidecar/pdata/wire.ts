@@ -1,23 +1,33 @@
-// Schema-free walker over the protobuf wire format of ExportTraceServiceRequest.
-//
-// The OTLP -> OTLP path never decodes into objects: decoding and re-encoding would drop fields
-// this schema does not know (newer OTLP versions) and costs most of the CPU of a relay. Instead
-// the walker checks the framing down to each span, counts spans, and reports the byte offsets of
-// the fields processors need (trace IDs, start times, links, resource attributes). Rewriting a
-// fixed-size field (a 16-byte trace ID) is done in place; adding or removing bytes re-frames the
-// enclosing length prefixes (see splice.ts). Field numbers: see the table in otlp-schema.ts.
+// Primitives over the protobuf wire format: a cursor that reads tags, varints, lengths and fixed
+// fields and skips unknown fields, the varint writer the splicers use, and the error every
+// malformed input raises. The OTLP -> OTLP path never decodes into objects (decoding and
+// re-encoding would drop fields this schema does not know, and costs most of the CPU of a relay):
+// validate.ts checks a request to the leaves once, and trace-view.ts records where things sit.
+// Tags: fields.ts.
+import { PermanentError } from '../component/errors.ts';
+import { WIRE_EGROUP, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_SGROUP, WIRE_VARINT } from './fields.ts';
 
-export class WireFormatError extends Error {
+export { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './fields.ts';
+// Re-exports only (no use at module load), so the import cycle with trace-view.ts is harmless.
+export { countSpans, walkTraceRequest, type SpanLocation } from './trace-view.ts';
+
+/**
+ * Malformed protobuf. Permanent: the same bytes will never be accepted, so clients must not retry
+ * (receivers answer INVALID_ARGUMENT / 400 with the message, which names the path).
+ */
+export class WireFormatError extends PermanentError {
   constructor(message: string) {
     super(message);
     this.name = 'WireFormatError';
   }
 }
 
-export const WIRE_VARINT = 0;
-export const WIRE_I64 = 1;
-export const WIRE_LEN = 2;
-export const WIRE_I32 = 5;
+/**
+ * Message nesting limit, as the reference protobuf parsers count it (C++, Java and upb default
+ * to 100 nested messages below the top-level one): a request within it decodes everywhere
+ * downstream. Only AnyValue recursion (array_value, kvlist_value) and unknown groups can reach it.
+ */
+export const MAX_MESSAGE_DEPTH = 100;
 
 /** A cursor over protobuf bytes. Methods throw WireFormatError on truncated or invalid input. */
 export class WireReader {
@@ -35,6 +45,10 @@ export class WireReader {
   varint(): number {
     const buf = this.buf;
     let pos = this.pos;
+    if (pos < this.end && buf[pos]! < 0x80) {
+      this.pos = pos + 1;
+      return buf[pos]!;
+    }
     let result = 0;
     let shift = 1;
     for (let i = 0; i < 10; i++) {
@@ -50,23 +64,50 @@ export class WireReader {
     throw new WireFormatError('varint longer than 10 bytes');
   }
 
+  /**
+   * Reads the varint of a 32-bit field (uint32, int32, enum, bool). Encoders write these in at
+   * most 5 bytes, or 10 for a negative int32; other lengths are refused because protobufjs (the
+   * decoder of the exporters that need objects) reads 5 bytes and then skips 5 more.
+   */
+  varint32(): number {
+    const start = this.pos;
+    const v = this.varint();
+    const n = this.pos - start;
+    if (n > 5 && n < 10) throw new WireFormatError(`${n}-byte varint in a 32-bit field`);
+    return v;
+  }
+
   /** Reads a field tag; returns (fieldNumber << 3 | wireType) as one number. */
   tag(): number {
+    const buf = this.buf;
+    const pos = this.pos;
+    if (pos < this.end && buf[pos]! < 0x80) {
+      this.pos = pos + 1;
+      if (buf[pos]! < 8) throw new WireFormatError('field number 0');
+      return buf[pos]!;
+    }
     const t = this.varint();
-    if (t >>> 3 === 0) throw new WireFormatError('field number 0');
-    return t;
+    if (this.pos - pos > 5 || t > 0xffffffff) throw new WireFormatError('tag longer than 32 bits');
+    if (t < 8) throw new WireFormatError('field number 0');
+    return t >>> 0;
   }
 
   /** Reads a LEN prefix and returns the end offset of the payload. */
   lenEnd(): number {
+    const start = this.pos;
     const len = this.varint();
+    if (this.pos - start > 5) throw new WireFormatError('length prefix longer than 5 bytes');
     const e = this.pos + len;
     if (e > this.end) throw new WireFormatError(`length ${len} runs past the end of the message`);
     return e;
   }
 
-  /** Skips a field's payload according to its wire type. */
-  skip(wireType: number): void {
+  /**
+   * Skips a field's payload according to its wire type. A group (unused by OTLP, legal as an
+   * unknown field) is skipped to its end tag, which must carry `field` when given; nested groups
+   * count towards `depthLeft` levels.
+   */
+  skip(wireType: number, field = -1, depthLeft = MAX_MESSAGE_DEPTH): void {
     switch (wireType) {
       case WIRE_VARINT:
         this.varint();
@@ -80,14 +121,37 @@ export class WireReader {
       case WIRE_I32:
         this.advance(4);
         return;
+      case WIRE_SGROUP:
+        this.skipGroup(field, depthLeft);
+        return;
+      case WIRE_EGROUP:
+        throw new WireFormatError('end of a group that was not started');
       default:
-        // Groups (3, 4) are not used by OTLP; 6 and 7 are invalid.
-        throw new WireFormatError(`unsupported wire type ${wireType}`);
+        throw new WireFormatError(`invalid wire type ${wireType}`);
+    }
+  }
+
+  private skipGroup(field: number, depthLeft: number): void {
+    // Iterative, so a bomb of nested groups costs a bounded stack.
+    const open = [field];
+    while (open.length > 0) {
+      if (this.pos >= this.end) throw new WireFormatError('group not closed');
+      const t = this.tag();
+      const w = t & 7;
+      if (w === WIRE_EGROUP) {
+        const want = open.pop()!;
+        if (want !== -1 && want !== t >>> 3) throw new WireFormatError(`group ${want} closed by the end tag of ${t >>> 3}`);
+      } else if (w === WIRE_SGROUP) {
+        if (open.length >= depthLeft) throw new WireFormatError(`nested deeper than ${MAX_MESSAGE_DEPTH} messages`);
+        open.push(t >>> 3);
+      } else {
+        this.skip(w);
+      }
     }
   }
 
   advance(n: number): void {
-    if (this.pos + n > this.end) throw new WireFormatError('truncated fixed-size field');
+    if (this.pos + n > this.end) throw new WireFormatError(`truncated ${n === 8 ? 'fixed64' : n === 4 ? 'fixed32' : 'field'}`);
     this.pos += n;
   }
 
@@ -95,190 +159,15 @@ export class WireReader {
   fixed64AsNumber(): number {
     const p = this.pos;
     this.advance(8);
-    const b = this.buf;
-    const lo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
-    const hi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16)) + b[p + 7]! * 0x1000000;
-    return hi * 0x100000000 + lo;
+    return readFixed64AsNumber(this.buf, p);
   }
 }
 
-/** What a visitor learns about one span; offsets are into the walked buffer. */
-export interface SpanLocation {
-  /** Offset of the 16 trace ID bytes, or -1 when the span has no (or a malformed) trace ID. */
-  traceIdOffset: number;
-  /** Start time in Unix nanoseconds as a number (exact to ~256 ns), or 0 when absent. */
-  startTimeUnixNano: number;
-  /** Offset of the 8 start-time bytes (fixed64, little-endian) for exact reads, or -1. */
-  startTimeOffset: number;
-  /** Offsets of each link's 16 trace ID bytes. Empty in the common case (shared array: copy to keep). */
-  linkTraceIdOffsets: readonly number[];
-  /** Span start and end offsets (the span's payload, after its LEN prefix). */
-  start: number;
-  end: number;
-}
-
-export interface TraceWalkVisitor {
-  /** Called for each ResourceSpans with the payload range of its Resource (or -1, -1 when absent). */
-  resource?(resourceStart: number, resourceEnd: number, resourceSpansStart: number, resourceSpansEnd: number): void;
-  span?(loc: SpanLocation): void;
-}
-
-const TAG_RESOURCE_SPANS = (1 << 3) | WIRE_LEN;
-const TAG_RS_RESOURCE = (1 << 3) | WIRE_LEN;
-const TAG_RS_SCOPE_SPANS = (2 << 3) | WIRE_LEN;
-const TAG_SS_SPAN = (2 << 3) | WIRE_LEN;
-const TAG_SPAN_TRACE_ID = (1 << 3) | WIRE_LEN;
-const TAG_SPAN_SPAN_ID = (2 << 3) | WIRE_LEN;
-const TAG_SPAN_PARENT_ID = (4 << 3) | WIRE_LEN;
-const TAG_SPAN_START = (7 << 3) | WIRE_I64;
-const TAG_SPAN_LINK = (13 << 3) | WIRE_LEN;
-const TAG_LINK_TRACE_ID = (1 << 3) | WIRE_LEN;
-
-const NO_LINKS: readonly number[] = Object.freeze([]);
-
-/**
- * Walks an ExportTraceServiceRequest, validating framing down to span fields, and returns the
- * number of spans. Throws WireFormatError on malformed input (wrong wire type for a known field,
- * truncation, a trace ID that is not 16 bytes or a span ID that is not 8 bytes, as the collector's
- * pdata rejects them). Unknown fields at any level are skipped, not rejected.
- */
-export function walkTraceRequest(buf: Uint8Array, visitor?: TraceWalkVisitor): number {
-  const r = new WireReader(buf);
-  let spans = 0;
-  const loc: SpanLocation = { traceIdOffset: -1, startTimeUnixNano: 0, startTimeOffset: -1, linkTraceIdOffsets: NO_LINKS, start: 0, end: 0 };
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag !== TAG_RESOURCE_SPANS) {
-      expectKnownWireType(tag, 1, WIRE_LEN, 'ExportTraceServiceRequest.resource_spans');
-      r.skip(tag & 7);
-      continue;
-    }
-    const rsEnd = r.lenEnd();
-    const rsStart = r.pos;
-    const outerEnd = r.end;
-    r.end = rsEnd;
-    let resStart = -1;
-    let resEnd = -1;
-    while (r.pos < rsEnd) {
-      const t = r.tag();
-      if (t === TAG_RS_RESOURCE) {
-        resEnd = r.lenEnd();
-        resStart = r.pos;
-        r.pos = resEnd;
-      } else if (t === TAG_RS_SCOPE_SPANS) {
-        const ssEnd = r.lenEnd();
-        r.end = ssEnd;
-        while (r.pos < ssEnd) {
-          const st = r.tag();
-          if (st === TAG_SS_SPAN) {
-            const spanEnd = r.lenEnd();
-            spans++;
-            walkSpan(r, spanEnd, loc);
-            visitor?.span?.(loc);
-          } else {
-            expectKnownWireType(st, 2, WIRE_LEN, 'ScopeSpans.spans');
-            r.skip(st & 7);
-          }
-        }
-        r.end = rsEnd;
-      } else {
-        expectKnownWireType(t, 1, WIRE_LEN, 'ResourceSpans.resource');
-        expectKnownWireType(t, 2, WIRE_LEN, 'ResourceSpans.scope_spans');
-        r.skip(t & 7);
-      }
-    }
-    r.end = outerEnd;
-    visitor?.resource?.(resStart, resEnd, rsStart, rsEnd);
-  }
-  return spans;
-}
-
-function walkSpan(r: WireReader, spanEnd: number, loc: SpanLocation): void {
-  const outerEnd = r.end;
-  loc.start = r.pos;
-  loc.end = spanEnd;
-  loc.traceIdOffset = -1;
-  loc.startTimeUnixNano = 0;
-  loc.startTimeOffset = -1;
-  loc.linkTraceIdOffsets = NO_LINKS;
-  let links: number[] | undefined;
-  r.end = spanEnd;
-  while (r.pos < spanEnd) {
-    const t = r.tag();
-    switch (t) {
-      case TAG_SPAN_TRACE_ID: {
-        const e = r.lenEnd();
-        checkIdLength(e - r.pos, 16, 'trace_id');
-        if (e - r.pos === 16) loc.traceIdOffset = r.pos;
-        r.pos = e;
-        break;
-      }
-      case TAG_SPAN_SPAN_ID: {
-        const e = r.lenEnd();
-        checkIdLength(e - r.pos, 8, 'span_id');
-        r.pos = e;
-        break;
-      }
-      case TAG_SPAN_PARENT_ID: {
-        const e = r.lenEnd();
-        checkIdLength(e - r.pos, 8, 'parent_span_id');
-        r.pos = e;
-        break;
-      }
-      case TAG_SPAN_START:
-        loc.startTimeOffset = r.pos;
-        loc.startTimeUnixNano = r.fixed64AsNumber();
-        break;
-      case TAG_SPAN_LINK: {
-        const linkEnd = r.lenEnd();
-        r.end = linkEnd;
-        while (r.pos < linkEnd) {
-          const lt = r.tag();
-          if (lt === TAG_LINK_TRACE_ID) {
-            const e = r.lenEnd();
-            checkIdLength(e - r.pos, 16, 'link trace_id');
-            if (e - r.pos === 16) (links ??= []).push(r.pos);
-            r.pos = e;
-          } else {
-            r.skip(lt & 7);
-          }
-        }
-        r.end = spanEnd;
-        break;
-      }
-      default:
-        if (t >>> 3 <= 16) expectSpanWireType(t);
-        r.skip(t & 7);
-    }
-  }
-  if (links !== undefined) loc.linkTraceIdOffsets = links;
-  r.end = outerEnd;
-}
-
-function checkIdLength(len: number, want: number, field: string): void {
-  // An empty ID is "absent" (proto3 default); any other length is invalid, as in the collector.
-  if (len !== 0 && len !== want) throw new WireFormatError(`span ${field} must be ${want} bytes, got ${len}`);
-}
-
-// Wire types of Span fields 1..16, index = field number.
-const SPAN_WIRE_TYPES = [-1, 2, 2, 2, 2, 2, 0, 1, 1, 2, 0, 2, 0, 2, 0, 2, 5];
-
-function expectSpanWireType(tag: number): void {
-  const field = tag >>> 3;
-  if (SPAN_WIRE_TYPES[field] !== (tag & 7)) {
-    throw new WireFormatError(`Span field ${field} has wire type ${tag & 7}, expected ${SPAN_WIRE_TYPES[field]}`);
-  }
-}
-
-function expectKnownWireType(tag: number, field: number, wireType: number, name: string): void {
-  if (tag >>> 3 === field && (tag & 7) !== wireType) {
-    throw new WireFormatError(`${name} has wire type ${tag & 7}, expected ${wireType}`);
-  }
-}
-
-/** Counts spans without visiting them. */
-export function countSpans(buf: Uint8Array): number {
-  return walkTraceRequest(buf);
+/** The little-endian fixed64 at `p` as a number (exact up to 2^53). */
+export function readFixed64AsNumber(b: Uint8Array, p: number): number {
+  const lo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+  const hi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16)) + b[p + 7]! * 0x1000000;
+  return hi * 0x100000000 + lo;
 }
 
 /** Length in bytes of `n` encoded as a varint. */

@@ -1,8 +1,22 @@
 // Reads OTLP Export*ServiceResponse bodies without a schema. All three signals share the shape
 //   Export{Trace,Metrics,Logs}ServiceResponse { 1: partial_success LEN }
 //   Export*PartialSuccess { 1: rejected_{spans,data_points,log_records} VARINT int64, 2: error_message LEN string }
-// and google.rpc.Status { 1: code VARINT, 2: message LEN, 3: details LEN repeated Any }.
-import { WIRE_LEN, WIRE_VARINT, WireReader } from '../../pdata/wire.ts';
+// and google.rpc.Status { 1: code VARINT, 2: message LEN, 3: details LEN repeated Any }
+// (tags in pdata/fields.ts).
+import {
+  TAG_ANY_TYPE_URL,
+  TAG_ANY_VALUE,
+  TAG_DURATION_NANOS,
+  TAG_DURATION_SECONDS,
+  TAG_PARTIAL_SUCCESS_ERROR_MESSAGE,
+  TAG_PARTIAL_SUCCESS_REJECTED,
+  TAG_RETRY_INFO_DELAY,
+  TAG_RPC_STATUS_CODE,
+  TAG_RPC_STATUS_DETAILS,
+  TAG_RPC_STATUS_MESSAGE,
+  TAG_TRACE_RESPONSE_PARTIAL_SUCCESS,
+} from '../../pdata/fields.ts';
+import { WireReader } from '../../pdata/wire.ts';
 import type { SendOutcome } from './request.ts';
 
 const utf8 = new TextDecoder();
@@ -13,8 +27,8 @@ export function readPartialSuccess(body: Uint8Array): SendOutcome | undefined {
     const r = new WireReader(body);
     while (r.pos < r.end) {
       const tag = r.tag();
-      if (tag !== ((1 << 3) | WIRE_LEN)) {
-        r.skip(tag & 7);
+      if (tag !== TAG_TRACE_RESPONSE_PARTIAL_SUCCESS) {
+        r.skip(tag & 7, tag >>> 3);
         continue;
       }
       const end = r.lenEnd();
@@ -23,12 +37,12 @@ export function readPartialSuccess(body: Uint8Array): SendOutcome | undefined {
       const inner = new WireReader(body, r.pos, end);
       while (inner.pos < inner.end) {
         const t = inner.tag();
-        if (t === ((1 << 3) | WIRE_VARINT)) rejected = inner.varint();
-        else if (t === ((2 << 3) | WIRE_LEN)) {
+        if (t === TAG_PARTIAL_SUCCESS_REJECTED) rejected = inner.varint();
+        else if (t === TAG_PARTIAL_SUCCESS_ERROR_MESSAGE) {
           const e = inner.lenEnd();
           message = utf8.decode(body.subarray(inner.pos, e));
           inner.pos = e;
-        } else inner.skip(t & 7);
+        } else inner.skip(t & 7, t >>> 3);
       }
       r.pos = end;
       if (rejected > 0 || message !== '') return { rejected, message };
@@ -69,31 +83,31 @@ export function readRpcStatus(body: Uint8Array): RpcStatus | undefined {
     const out: RpcStatus = { code: 0, message: '', details: [] };
     while (r.pos < r.end) {
       const tag = r.tag();
-      if (tag === ((1 << 3) | WIRE_VARINT)) out.code = r.varint();
-      else if (tag === ((2 << 3) | WIRE_LEN)) {
+      if (tag === TAG_RPC_STATUS_CODE) out.code = r.varint();
+      else if (tag === TAG_RPC_STATUS_MESSAGE) {
         const e = r.lenEnd();
         out.message = utf8.decode(body.subarray(r.pos, e));
         r.pos = e;
-      } else if (tag === ((3 << 3) | WIRE_LEN)) {
+      } else if (tag === TAG_RPC_STATUS_DETAILS) {
         const e = r.lenEnd();
         const any = new WireReader(body, r.pos, e);
         let typeUrl = '';
         let value: Uint8Array = new Uint8Array(0);
         while (any.pos < any.end) {
           const t = any.tag();
-          if (t === ((1 << 3) | WIRE_LEN)) {
+          if (t === TAG_ANY_TYPE_URL) {
             const te = any.lenEnd();
             typeUrl = utf8.decode(body.subarray(any.pos, te));
             any.pos = te;
-          } else if (t === ((2 << 3) | WIRE_LEN)) {
+          } else if (t === TAG_ANY_VALUE) {
             const ve = any.lenEnd();
             value = body.subarray(any.pos, ve);
             any.pos = ve;
-          } else any.skip(t & 7);
+          } else any.skip(t & 7, t >>> 3);
         }
         out.details.push({ typeUrl, value });
         r.pos = e;
-      } else r.skip(tag & 7);
+      } else r.skip(tag & 7, tag >>> 3);
     }
     return out;
   } catch {
@@ -116,17 +130,17 @@ export function retryInfoDelayMs(status: RpcStatus): number | undefined {
     const r = new WireReader(detail.value);
     while (r.pos < r.end) {
       const t = r.tag();
-      if (t !== ((1 << 3) | WIRE_LEN)) {
-        r.skip(t & 7);
+      if (t !== TAG_RETRY_INFO_DELAY) {
+        r.skip(t & 7, t >>> 3);
         continue;
       }
       const e = r.lenEnd();
       const d = new WireReader(detail.value, r.pos, e);
       while (d.pos < d.end) {
         const dt = d.tag();
-        if (dt === ((1 << 3) | WIRE_VARINT)) seconds = d.varint();
-        else if (dt === ((2 << 3) | WIRE_VARINT)) nanos = d.varint();
-        else d.skip(dt & 7);
+        if (dt === TAG_DURATION_SECONDS) seconds = d.varint();
+        else if (dt === TAG_DURATION_NANOS) nanos = d.varint();
+        else d.skip(dt & 7, dt >>> 3);
       }
       r.pos = e;
     }

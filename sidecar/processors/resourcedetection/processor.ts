@@ -1,14 +1,13 @@
 // Adds the detected attributes to every resource, on the encoded bytes: the Resource of each
-// ResourceSpans is rewritten (its other fields and unknown fields copied as they are) and the
-// length prefixes re-framed (pdata/splice.ts). No decode or re-encode of spans. Detected
-// KeyValues are encoded once at start-up.
+// ResourceSpans (found through the batch's view) is rewritten, its other fields and unknown fields
+// copied as they are, and the length prefixes re-framed (pdata/splice.ts). No decode or re-encode
+// of spans. Detected KeyValues are encoded once at start-up.
 import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
-import { encodeStringKeyValue, lenFieldHeader, rewriteResources } from '../../pdata/splice.ts';
+import { attributeKey } from '../../pdata/attributes.ts';
+import { TAG_RESOURCE_ATTRIBUTES } from '../../pdata/fields.ts';
+import { encodeStringKeyValue, lenField, rewriteResources } from '../../pdata/splice.ts';
 import { TracesData } from '../../pdata/traces.ts';
-import { WIRE_LEN, WireReader } from '../../pdata/wire.ts';
-
-const TAG_ATTRIBUTE = (1 << 3) | WIRE_LEN; // Resource.attributes and KeyValue.key share field 1, LEN
-const utf8 = new TextDecoder();
+import { WireReader } from '../../pdata/wire.ts';
 
 export class ResourceDetectionProcessor implements Processor {
   // Rewriting builds new buffers; the input is never changed in place.
@@ -23,15 +22,14 @@ export class ResourceDetectionProcessor implements Processor {
     this.override = override;
     this.fields = new Map();
     for (const [k, v] of attributes) {
-      const kv = encodeStringKeyValue(k, v);
-      this.fields.set(k, Buffer.concat([lenFieldHeader(1, kv.length), kv]));
+      this.fields.set(k, lenField(TAG_RESOURCE_ATTRIBUTES, encodeStringKeyValue(k, v)));
     }
   }
 
   consumeTraces(data: TracesData): Promise<void> {
     if (this.fields.size === 0) return this.next.consumeTraces(data);
     const buf = data.bytes;
-    const out = rewriteResources(buf, (start, end) => this.resource(buf, start, end));
+    const out = rewriteResources(buf, data.view, (start, end) => this.resource(buf, start, end));
     return this.next.consumeTraces(out === undefined ? data : TracesData.trusted(out, data.spanCount));
   }
 
@@ -44,13 +42,13 @@ export class ResourceDetectionProcessor implements Processor {
     while (r.pos < end) {
       const fieldStart = r.pos;
       const tag = r.tag();
-      if (tag !== TAG_ATTRIBUTE) {
-        r.skip(tag & 7);
+      if (tag !== TAG_RESOURCE_ATTRIBUTES) {
+        r.skip(tag & 7, tag >>> 3);
         parts.push(buf.subarray(fieldStart, r.pos));
         continue;
       }
       const kvEnd = r.lenEnd();
-      const key = keyOf(buf, r.pos, kvEnd);
+      const key = attributeKey(buf, r.pos, kvEnd);
       r.pos = kvEnd;
       if (key !== undefined && this.fields.has(key)) {
         present.add(key);
@@ -75,17 +73,4 @@ export class ResourceDetectionProcessor implements Processor {
   shutdown(): Promise<void> {
     return Promise.resolve();
   }
-}
-
-function keyOf(buf: Uint8Array, start: number, end: number): string | undefined {
-  const r = new WireReader(buf, start, end);
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === TAG_ATTRIBUTE) {
-      const e = r.lenEnd();
-      return utf8.decode(buf.subarray(r.pos, e));
-    }
-    r.skip(tag & 7);
-  }
-  return undefined;
 }

@@ -1,13 +1,14 @@
 // The `tracecontext` processor on encoded OTLP bytes (no decode; unknown fields survive).
-// keep: a pass-through that does not even walk the bytes. rewrite: trace IDs that legacy X-Ray
+// keep: a pass-through that does not even look at the bytes. rewrite: trace IDs that legacy X-Ray
 // ingestion would reject relative to the span's own start are rewritten in place (fixed 16 bytes),
 // links to the span's own original trace follow, and the original ID is appended as a span
 // attribute (the only length-changing edit, done in one re-framing pass per batch). drop: such
-// spans are removed. Every rewrite and drop is counted.
+// spans are removed. Every rewrite and drop is counted. Spans, their trace IDs, start times and
+// link trace IDs come from the batch's view (built when the receiver validated the request).
 import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
+import { TAG_SPAN_ATTRIBUTES } from '../../pdata/fields.ts';
 import { TracesData } from '../../pdata/traces.ts';
-import { walkTraceRequest } from '../../pdata/wire.ts';
-import { appendToSpans, encodeStringKeyValue, filterSpans, lenFieldHeader } from '../../pdata/splice.ts';
+import { appendToSpans, encodeStringKeyValue, filterSpans, lenField } from '../../pdata/splice.ts';
 import {
   isUsableStartTime,
   isValidTraceId,
@@ -20,8 +21,6 @@ import {
 } from '../../tracecontext/index.ts';
 import type { BoundCounter } from '../../telemetry/metrics.ts';
 import type { TracecontextConfig } from './config.ts';
-
-const SPAN_ATTRIBUTES_FIELD = 9;
 
 export class TracecontextProcessor implements Processor {
   readonly mutatesData: boolean;
@@ -64,11 +63,13 @@ export class TracecontextProcessor implements Processor {
 
   private drop(data: TracesData): TracesData {
     const buf = data.bytes;
+    const view = data.view;
     const nowSeconds = Math.floor(Date.now() / 1000);
-    const kept = filterSpans(buf, (_start, _end, loc) => {
-      const off = loc.traceIdOffset;
+    const kept = filterSpans(buf, view, (k) => {
+      const off = view.traceIdOffset(k);
       if (off < 0 || !isValidTraceId(buf, off)) return true;
-      const start = loc.startTimeOffset >= 0 ? readUnixNanosAsEpochSeconds(buf, loc.startTimeOffset) : 0;
+      const startOff = view.startTimeOffset(k);
+      const start = startOff >= 0 ? readUnixNanosAsEpochSeconds(buf, startOff) : 0;
       return !isXRayValidTraceId(buf, isUsableStartTime(start) ? start : nowSeconds, off);
     });
     if (kept === undefined) return data;
@@ -82,32 +83,30 @@ export class TracecontextProcessor implements Processor {
     const appends = attr === '' ? undefined : new Map<number, Uint8Array>();
     const original = this.original;
     let receiveSeconds = 0;
-    walkTraceRequest(buf, {
-      span: (loc) => {
-        const off = loc.traceIdOffset;
-        if (off < 0) return;
-        const start = loc.startTimeOffset >= 0 ? readUnixNanosAsEpochSeconds(buf, loc.startTimeOffset) : 0;
-        original.set(buf.subarray(off, off + 16));
-        let outcome = rewriteTraceIdIfInvalid(buf, off, start, this.windowSeconds);
-        if (outcome === 'no-start-time') {
-          receiveSeconds ||= Math.floor(Date.now() / 1000);
-          outcome = rewriteTraceIdAtReceiveTime(buf, off, receiveSeconds, this.windowSeconds);
-          if (outcome === 'rewritten') this.nondeterministic.add(1);
+    const view = data.view;
+    for (let k = 0; k < view.spanCount; k++) {
+      const off = view.traceIdOffset(k);
+      if (off < 0) continue;
+      const startOff = view.startTimeOffset(k);
+      const start = startOff >= 0 ? readUnixNanosAsEpochSeconds(buf, startOff) : 0;
+      original.set(buf.subarray(off, off + 16));
+      let outcome = rewriteTraceIdIfInvalid(buf, off, start, this.windowSeconds);
+      if (outcome === 'no-start-time') {
+        receiveSeconds ||= Math.floor(Date.now() / 1000);
+        outcome = rewriteTraceIdAtReceiveTime(buf, off, receiveSeconds, this.windowSeconds);
+        if (outcome === 'rewritten') this.nondeterministic.add(1);
+      }
+      if (outcome !== 'rewritten') continue;
+      this.rewritten.add(1);
+      for (let n = 0; n < view.linkCount(k); n++) {
+        const linkOff = view.linkTraceIdOffset(k, n);
+        if (traceIdsEqual(buf, linkOff, original, 0)) {
+          buf.copyWithin(linkOff, off, off + 4);
+          this.linksRewritten.add(1);
         }
-        if (outcome !== 'rewritten') return;
-        this.rewritten.add(1);
-        for (const linkOff of loc.linkTraceIdOffsets) {
-          if (traceIdsEqual(buf, linkOff, original, 0)) {
-            buf.copyWithin(linkOff, off, off + 4);
-            this.linksRewritten.add(1);
-          }
-        }
-        if (appends !== undefined) {
-          const kv = encodeStringKeyValue(attr, traceIdToHex(original));
-          appends.set(loc.start, Buffer.concat([lenFieldHeader(SPAN_ATTRIBUTES_FIELD, kv.length), kv]));
-        }
-      },
-    });
+      }
+      if (appends !== undefined) appends.set(view.spanStart(k), lenField(TAG_SPAN_ATTRIBUTES, encodeStringKeyValue(attr, traceIdToHex(original))));
+    }
     if (appends === undefined || appends.size === 0) return data;
     return TracesData.trusted(appendToSpans(buf, appends), data.spanCount);
   }

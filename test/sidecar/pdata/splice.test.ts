@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { encodeStringKeyValue, filterSpans, rewriteResources } from '../../../sidecar/pdata/splice.ts';
 import { decodeTraceRequest, encodeTraceRequest, type ExportTraceServiceRequest } from '../../../sidecar/pdata/otlp-schema.ts';
-import { countSpans, WIRE_LEN, WireReader } from '../../../sidecar/pdata/wire.ts';
+import { TAG_SPAN_NAME } from '../../../sidecar/pdata/fields.ts';
+import { indexTraceRequest } from '../../../sidecar/pdata/trace-view.ts';
+import { countSpans, WireReader } from '../../../sidecar/pdata/wire.ts';
 
 const requestArb = fc.array(
   fc.record({
@@ -23,7 +25,7 @@ function spanName(buf: Uint8Array, start: number, end: number): string {
   const r = new WireReader(buf, start, end);
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === ((5 << 3) | WIRE_LEN)) {
+    if (tag === TAG_SPAN_NAME) {
       const e = r.lenEnd();
       return Buffer.from(buf.subarray(r.pos, e)).toString('utf8');
     }
@@ -51,7 +53,8 @@ describe('pdata splice', () => {
       fc.property(requestArb, (resourceSpans) => {
         const bytes = encodeTraceRequest({ resourceSpans });
         const drop = (name: string) => name.startsWith('drop');
-        const out = filterSpans(bytes, (start, end) => drop(spanName(bytes, start, end)));
+        const view = indexTraceRequest(bytes);
+        const out = filterSpans(bytes, view, (k) => drop(spanName(bytes, view.spanStart(k), view.spanEnd(k))));
         const toDrop = resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)).filter((s) => drop(s.name)).length;
         if (toDrop === 0) {
           assert.equal(out, undefined);
@@ -68,7 +71,8 @@ describe('pdata splice', () => {
   it('filterSpans copies fields it does not know', () => {
     const span = encodeTraceRequest({ resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'drop' }, { name: 'keep' }] }] }] });
     const withUnknown = Buffer.concat([Buffer.from(span), Buffer.from([0xa2, 0x06, 0x02, 0x68, 0x69])]);
-    const out = filterSpans(withUnknown, (s, e) => spanName(withUnknown, s, e) === 'drop')!;
+    const view = indexTraceRequest(withUnknown);
+    const out = filterSpans(withUnknown, view, (k) => spanName(withUnknown, view.spanStart(k), view.spanEnd(k)) === 'drop')!;
     assert.ok(Buffer.from(out.bytes).includes(Buffer.from([0xa2, 0x06, 0x02, 0x68, 0x69])));
     assert.deepEqual(decodeTraceRequest(out.bytes).resourceSpans![0]!.scopeSpans![0]!.spans!.map((s) => s.name), ['keep']);
   });
@@ -79,10 +83,11 @@ describe('pdata splice', () => {
     });
     const kv = encodeStringKeyValue('k', 'v');
     const payload = Buffer.concat([Buffer.from([0x0a, kv.length]), kv]);
-    const out = rewriteResources(bytes, () => payload)!;
+    const view = indexTraceRequest(bytes);
+    const out = rewriteResources(bytes, view, () => payload)!;
     const rss = decodeTraceRequest(out).resourceSpans!;
     assert.deepEqual(rss.map((rs) => rs.resource?.attributes?.map((a) => `${a.key}=${a.value?.stringValue}`)), [['k=v'], ['k=v']]);
     assert.deepEqual(rss.map((rs) => rs.scopeSpans![0]!.spans![0]!.name), ['a', 'b']);
-    assert.equal(rewriteResources(bytes, () => undefined), undefined);
+    assert.equal(rewriteResources(bytes, view, () => undefined), undefined);
   });
 });

@@ -1,23 +1,33 @@
 // OTLP/gRPC server on node:http2 (grpc-h2.ts says why not grpc-js). Messages are not decoded: the
-// handler gets the raw bytes, validates their framing with the wire walker and passes them on
-// unchanged (lossless). max_recv_msg_size applies after decompression, so gzip bombs are refused
-// with RESOURCE_EXHAUSTED before they are held in memory whole.
+// handler gets the raw bytes, validates them to the leaves without decoding (pdata/validate.ts;
+// metrics and logs: their outer levels) and passes them on unchanged (lossless). Malformed
+// requests get INVALID_ARGUMENT naming the path of the fault, before anything is acknowledged.
+// max_recv_msg_size applies after decompression, so gzip bombs are refused with
+// RESOURCE_EXHAUSTED before they are held in memory whole.
 import type { Consumers } from '../../component/component.ts';
 import { passthroughObs, receiverObs } from '../../component/obsreport.ts';
 import { TracesData } from '../../pdata/traces.ts';
-import { WireFormatError } from '../../pdata/wire.ts';
+import { validateLogsRequest, validateMetricsRequest } from '../../pdata/passthrough.ts';
 import { encodeTraceResponse } from '../../pdata/otlp-schema.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MetricsRegistry } from '../../telemetry/metrics.ts';
 import { ingestTraces } from '../internal/ingest.ts';
 import type { GrpcConfig } from './config.ts';
-import { classifyRefusal, type Refusal } from '../../component/errors.ts';
+import { classifyRefusal, PermanentError, type Refusal } from '../../component/errors.ts';
 import { GrpcError, GrpcH2Server, GrpcStatus } from './grpc-h2.ts';
 import { LOGS_EXPORT, METRICS_EXPORT, TRACE_EXPORT } from '../../pdata/otlp-grpc-paths.ts';
 
 export { TRACE_EXPORT, METRICS_EXPORT, LOGS_EXPORT };
 
 const EMPTY = Buffer.alloc(0);
+
+const VALIDATE = { metrics: validateMetricsRequest, logs: validateLogsRequest } as const;
+const MESSAGE = { metrics: 'ExportMetricsServiceRequest', logs: 'ExportLogsServiceRequest' } as const;
+
+function malformed(message: string, err: unknown): GrpcError {
+  if (!(err instanceof PermanentError)) throw err;
+  return new GrpcError(GrpcStatus.INVALID_ARGUMENT, `malformed ${message}: ${err.message}`);
+}
 
 function grpcError(r: Refusal): GrpcError {
   return new GrpcError(r.kind === 'invalid' ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.UNAVAILABLE, r.message);
@@ -45,8 +55,7 @@ export class OtlpGrpcServer {
         try {
           data = TracesData.fromProto(request);
         } catch (err) {
-          const why = err instanceof WireFormatError ? err.message : String(err);
-          throw new GrpcError(GrpcStatus.INVALID_ARGUMENT, `malformed ExportTraceServiceRequest: ${why}`);
+          throw malformed('ExportTraceServiceRequest', err);
         }
         const out = await ingestTraces(consumer, obs, data);
         if (!out.ok) throw grpcError(out);
@@ -57,7 +66,14 @@ export class OtlpGrpcServer {
       const consumer = next[signal];
       if (consumer === undefined) continue;
       const obs = passthroughObs(metrics, id, 'grpc', signal);
+      const validate = VALIDATE[signal];
       this.server.addMethod(path, async (request) => {
+        try {
+          validate(request);
+        } catch (err) {
+          obs.refused.add(1);
+          throw malformed(MESSAGE[signal], err);
+        }
         try {
           await consumer.consumeOpaque({ signal, bytes: request });
         } catch (err) {

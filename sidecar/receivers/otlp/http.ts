@@ -1,6 +1,8 @@
 // OTLP/HTTP server: POST /v1/traces (and /v1/metrics, /v1/logs when a pipeline takes them),
 // binary protobuf or JSON, compressed or not. Answers in the request's content type; errors carry
-// a google.rpc.Status as the OTLP specification asks.
+// a google.rpc.Status as the OTLP specification asks. Trace requests are validated to the leaves
+// (OTLP/JSON after its conversion to protobuf), metrics and logs at their outer levels, and
+// malformed ones refused with 400 naming the path of the fault, before anything is acknowledged.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Consumers, OpaqueConsumer, TracesConsumer } from '../../component/component.ts';
@@ -10,7 +12,9 @@ import { encodeTraceResponse } from '../../pdata/otlp-schema.ts';
 import { traceRequestJsonToProto, traceResponseJson } from '../../pdata/otlp-json.ts';
 import { TracesData } from '../../pdata/traces.ts';
 import { WireFormatError } from '../../pdata/wire.ts';
-import { lenFieldHeader } from '../../pdata/splice.ts';
+import { TAG_RPC_STATUS_CODE, TAG_RPC_STATUS_MESSAGE } from '../../pdata/fields.ts';
+import { validateLogsRequest, validateMetricsRequest } from '../../pdata/passthrough.ts';
+import { lenField } from '../../pdata/splice.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MetricsRegistry } from '../../telemetry/metrics.ts';
 import { HttpError, mediaType, readBody } from '../../net/http-body.ts';
@@ -26,9 +30,11 @@ type Format = 'proto' | 'json';
 // google.rpc.Status { int32 code = 1; string message = 2; }: two fields, written directly
 // (gRPC codes are < 128, one varint byte).
 function encodeStatus(code: number, message: string): Buffer {
-  const msg = Buffer.from(message, 'utf8');
-  return Buffer.concat([Buffer.from([0x08, code]), lenFieldHeader(2, msg.length), msg]);
+  return Buffer.concat([Buffer.from([TAG_RPC_STATUS_CODE, code]), lenField(TAG_RPC_STATUS_MESSAGE, Buffer.from(message, 'utf8'))]);
 }
+
+const VALIDATE = { metrics: validateMetricsRequest, logs: validateLogsRequest } as const;
+const MESSAGE = { metrics: 'ExportMetricsServiceRequest', logs: 'ExportLogsServiceRequest' } as const;
 
 const GRPC_CODE = { invalid: 3, throttle: 8, unavailable: 14 } as const;
 
@@ -99,8 +105,9 @@ export class OtlpHttpServer {
     try {
       data = TracesData.fromProto(fmt === 'json' ? traceRequestJsonToProto(body) : body);
     } catch (err) {
-      const message =
-        err instanceof WireFormatError ? `malformed ExportTraceServiceRequest: ${err.message}` : err instanceof PermanentError ? err.message : String(err);
+      if (!(err instanceof PermanentError)) throw err;
+      // traceRequestJsonToProto's messages already say what was wrong with the JSON.
+      const message = err instanceof WireFormatError ? `malformed ExportTraceServiceRequest: ${err.message}` : err.message;
       this.sendError(res, fmt, 400, { kind: 'invalid', message });
       return;
     }
@@ -124,6 +131,14 @@ export class OtlpHttpServer {
     if (fmt === 'json') {
       // Pass-through is byte for byte to OTLP exporters that speak protobuf.
       this.sendError(res, fmt, 415, { kind: 'invalid', message: `OTLP/JSON ${signal} are not supported: send ${PROTOBUF}` });
+      return;
+    }
+    try {
+      VALIDATE[signal](body);
+    } catch (err) {
+      if (!(err instanceof PermanentError)) throw err;
+      obs.refused.add(1);
+      this.sendError(res, fmt, 400, { kind: 'invalid', message: `malformed ${MESSAGE[signal]}: ${err.message}` });
       return;
     }
     try {

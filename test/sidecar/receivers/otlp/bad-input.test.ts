@@ -98,7 +98,8 @@ describe('otlp receiver bad input', () => {
     const bad = Buffer.from(encodeTraceRequest({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: Buffer.alloc(15, 1), spanId: Buffer.alloc(8, 2) }] }] }] }));
     const res = failed(await grpcExport(grpcPort, bad));
     assert.equal(res.code, grpc.status.INVALID_ARGUMENT);
-    assert.match(res.details, /trace_id must be 16 bytes/);
+    // The message names the path of the field (grpc-message is percent-encoded on the wire).
+    assert.match(decodeURIComponent(res.details), /resource_spans\[0\]\.scope_spans\[0\]\.spans\[0\]\.trace_id: must be 16 bytes, got 15/);
   });
 
   it('answers malformed JSON with 400 in JSON', async () => {

@@ -5,25 +5,38 @@
 // node:http sustained ~4x the spans/s of OTLP/gRPC on grpc-js on one core). OTLP uses unary calls
 // only, whose wire protocol is small (github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md):
 //   request:  POST /<service>/<method>, content-type application/grpc[+proto], optional
-//             grpc-encoding; body = one Length-Prefixed-Message: 1 byte compressed flag,
-//             4 bytes big-endian length, the message.
+//             grpc-encoding and grpc-timeout; body = one Length-Prefixed-Message: 1 byte
+//             compressed flag, 4 bytes big-endian length, the message.
 //   response: :status 200, content-type application/grpc, one Length-Prefixed-Message, then the
 //             trailers grpc-status (0 = OK) and grpc-message (percent-encoded); an error is a
 //             "Trailers-Only" response: the headers carry grpc-status and end the stream.
 // grpc-js stays the client (exporters), where calls are per batch, not per app request.
+//
+// Held to grpc-go's behaviour (the collector's server), and bounded:
+// - a call is handed to its handler only once its stream ended cleanly (END_STREAM received, not
+//   reset), and only if it is still open then: a call the client cancelled or that passed its
+//   grpc-timeout is never ingested, so the client's retry cannot duplicate it;
+// - the 5-byte prefix is checked as soon as it arrives: a message over the size limit, or one that
+//   does not fit in the receiver's in-flight byte budget (shared by all connections), is refused
+//   at once with RESOURCE_EXHAUSTED, before its bytes are buffered;
+// - RST_STREAM for a stream the client never opened is ignored (h2-frame-filter.ts), connections
+//   without calls are closed after an idle time, and session errors are counted, logged once per
+//   episode and never fatal.
 import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo } from 'node:net';
-import { gunzip, inflate } from 'node:zlib';
-import { promisify } from 'node:util';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { parseHostPort } from '../../config/schema.ts';
-
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
+import { createLogger, OnceWarning, type Logger } from '../../telemetry/logger.ts';
+import { MetricsRegistry, type BoundCounter, type Labels } from '../../telemetry/metrics.ts';
+import { DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTION_IDLE_MS, DEFAULT_MAX_INFLIGHT_SIZE_MIB } from './config.ts';
+import { ACCEPT_ENCODING, decompressMessage, DecompressError, isSupportedEncoding } from './decompress.ts';
+import { parseGrpcTimeout } from './grpc-timeout.ts';
+import { IdleResetFilter } from './h2-frame-filter.ts';
 
 /** gRPC status codes used here. */
 export const GrpcStatus = {
   OK: 0,
   INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
@@ -43,153 +56,486 @@ export class GrpcError extends Error {
 /** Handles one request message; resolves with the response message or rejects with a GrpcError. */
 export type UnaryHandler = (request: Buffer) => Promise<Buffer>;
 
+export interface GrpcH2Options {
+  /** Largest message, on the wire and after decompression. */
+  maxMessageBytes: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS; more streams are refused by HTTP/2 itself (REFUSED_STREAM). */
+  maxConcurrentStreams?: number;
+  /** Declared message bytes of calls in flight, across all connections (at least one largest message). */
+  maxInflightBytes?: number;
+  /** A connection without calls for this long gets GOAWAY; 0 = never. */
+  maxConnectionIdleMs?: number;
+  metrics?: MetricsRegistry;
+  logger?: Logger;
+  /** Labels of this server's metrics, e.g. `{ receiver: 'otlp' }`. */
+  labels?: Labels;
+}
+
 const { HTTP2_HEADER_PATH, HTTP2_HEADER_METHOD, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_STATUS } = constants;
+const MiB = 1024 * 1024;
+/** Longest timer node can arm (~24.8 days); a grpc-timeout beyond it is no deadline in practice. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A new episode of session errors (and a new warning) starts after this long without any. */
+const SESSION_ERROR_EPISODE_GAP_MS = 60_000;
+
+type RefusalReason = 'inflight_limit' | 'message_too_large' | 'deadline_exceeded';
+
+interface SessionState {
+  active: number;
+  idleSince: number;
+}
+
+/** Request bytes held by calls in flight, shared by every connection of one server. */
+class InflightBudget {
+  used = 0;
+  readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  tryReserve(n: number): boolean {
+    if (this.used + n > this.limit) return false;
+    this.used += n;
+    return true;
+  }
+
+  release(n: number): void {
+    this.used -= n;
+  }
+}
+
+/**
+ * Whether a content-type is gRPC, as grpc-go's grpcutil.ContentSubtype reads it: exactly
+ * `application/grpc`, or followed by `+subtype` or `;params`. `application/grpc-web` is not.
+ * Returns the subtype ('' for none), or undefined for a non-gRPC type.
+ */
+function grpcContentSubtype(contentType: string): string | undefined {
+  const base = 'application/grpc';
+  if (!contentType.toLowerCase().startsWith(base)) return undefined;
+  if (contentType.length === base.length) return '';
+  const next = contentType[base.length];
+  if (next === ';') return '';
+  if (next !== '+') return undefined;
+  return contentType.slice(base.length + 1).split(';')[0]!.trim().toLowerCase();
+}
 
 export class GrpcH2Server {
   private readonly server: Http2Server;
+  private readonly listener: NetServer;
   private readonly handlers = new Map<string, UnaryHandler>();
-  private readonly sessions = new Set<ServerHttp2Session>();
+  private readonly sessions = new Map<ServerHttp2Session, SessionState>();
   private readonly maxMessageBytes: number;
+  private readonly budget: InflightBudget;
+  private readonly maxIdleMs: number;
+  private idleSweep: NodeJS.Timeout | undefined;
+  private readonly logger: Logger;
+  private readonly sessionErrorWarning: OnceWarning;
+  private lastSessionError = -Infinity;
+  private readonly counters: {
+    sessionErrors: (code: string) => void;
+    refused: Record<RefusalReason, BoundCounter>;
+    cancelled: BoundCounter;
+    idleResetsIgnored: BoundCounter;
+    idleClosed: BoundCounter;
+  };
 
-  constructor(opts: { maxMessageBytes: number; maxConcurrentStreams?: number }) {
+  constructor(opts: GrpcH2Options) {
     this.maxMessageBytes = opts.maxMessageBytes;
+    this.budget = new InflightBudget(Math.max(opts.maxInflightBytes ?? DEFAULT_MAX_INFLIGHT_SIZE_MIB * MiB, opts.maxMessageBytes));
+    this.maxIdleMs = opts.maxConnectionIdleMs ?? DEFAULT_MAX_CONNECTION_IDLE_MS;
+    this.logger = opts.logger ?? createLogger('silent');
+    this.sessionErrorWarning = new OnceWarning(this.logger, 'gRPC client connections are failing (counted in tracebridge_receiver_grpc_session_errors_total)');
+    this.counters = this.makeCounters(opts.metrics ?? new MetricsRegistry(), opts.labels ?? {});
+
     this.server = createServer({
-      settings: opts.maxConcurrentStreams ? { maxConcurrentStreams: opts.maxConcurrentStreams } : {},
-      // Buffered request bodies are bounded by maxMessageBytes per stream; this bounds a session.
+      settings: { maxConcurrentStreams: opts.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS },
+      // Request bodies are bounded by the in-flight budget; this bounds nghttp2's own buffers.
       maxSessionMemory: 64,
     });
     this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
-    this.server.on('session', (session) => {
-      this.sessions.add(session);
-      session.once('close', () => this.sessions.delete(session));
-    });
+    this.server.on('session', (session) => this.onSession(session));
     // A broken client connection must never take the process down.
-    this.server.on('sessionError', () => undefined);
+    this.server.on('sessionError', (err) => this.onSessionError(err));
+    // node:http2 reads sockets natively; the filter puts the idle-RST_STREAM check in front.
+    this.listener = createNetServer((socket) => {
+      socket.on('error', () => undefined);
+      this.server.emit('connection', new IdleResetFilter(socket, () => this.counters.idleResetsIgnored.add(1)));
+    });
+  }
+
+  /** Declared message bytes of the calls in flight now (the budget's use). */
+  get inflightBytes(): number {
+    return this.budget.used;
   }
 
   addMethod(path: string, handler: UnaryHandler): void {
     this.handlers.set(path, handler);
   }
 
+  private makeCounters(metrics: MetricsRegistry, labels: Labels): GrpcH2Server['counters'] {
+    const refused = metrics.counter('tracebridge_receiver_grpc_refused_calls_total', 'gRPC calls refused by the transport before their handler, by reason.');
+    const sessionErrors = metrics.counter('tracebridge_receiver_grpc_session_errors_total', 'gRPC client connections that ended with an error, by error code.');
+    metrics.gauge('tracebridge_receiver_grpc_inflight_bytes', 'Declared message bytes of gRPC calls being received or handled.').collect(labels, () => this.budget.used);
+    return {
+      sessionErrors: (code) => sessionErrors.add(1, { ...labels, code }),
+      refused: {
+        inflight_limit: refused.bind({ ...labels, reason: 'inflight_limit' }),
+        message_too_large: refused.bind({ ...labels, reason: 'message_too_large' }),
+        deadline_exceeded: refused.bind({ ...labels, reason: 'deadline_exceeded' }),
+      },
+      cancelled: metrics.counter('tracebridge_receiver_grpc_cancelled_calls_total', 'gRPC calls reset or closed by the client before they were complete; never ingested.').bind(labels),
+      idleResetsIgnored: metrics.counter('tracebridge_receiver_grpc_idle_resets_ignored_total', 'RST_STREAM frames for streams the client never opened, ignored as grpc-go does.').bind(labels),
+      idleClosed: metrics.counter('tracebridge_receiver_grpc_idle_connections_closed_total', 'gRPC connections closed with GOAWAY after max_connection_idle without calls.').bind(labels),
+    };
+  }
+
+  private onSession(session: ServerHttp2Session): void {
+    const state: SessionState = { active: 0, idleSince: Date.now() };
+    this.sessions.set(session, state);
+    session.on('error', () => undefined);
+    session.once('close', () => this.sessions.delete(session));
+  }
+
+  private onSessionError(err: Error): void {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+    this.counters.sessionErrors(code);
+    const now = Date.now();
+    if (now - this.lastSessionError > SESSION_ERROR_EPISODE_GAP_MS) this.sessionErrorWarning.reset();
+    this.lastSessionError = now;
+    this.sessionErrorWarning.warn({ code, err: err.message });
+  }
+
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
     stream.on('error', () => undefined);
+    const state = this.sessions.get(stream.session as ServerHttp2Session);
+    if (state !== undefined) {
+      state.active++;
+      stream.once('close', () => {
+        if (--state.active === 0) state.idleSince = Date.now();
+      });
+    }
     const path = headers[HTTP2_HEADER_PATH] as string | undefined;
     const contentType = (headers[HTTP2_HEADER_CONTENT_TYPE] as string | undefined) ?? '';
-    if (headers[HTTP2_HEADER_METHOD] !== 'POST' || !contentType.startsWith('application/grpc')) {
-      stream.respond({ [HTTP2_HEADER_STATUS]: 415, [HTTP2_HEADER_CONTENT_TYPE]: 'text/plain' });
-      stream.end('gRPC only: POST with content-type application/grpc\n');
+    // The checks and answers of grpc-go's http2Server.operateHeaders, in its order.
+    const subtype = grpcContentSubtype(contentType);
+    if (subtype === undefined) {
+      earlyAnswer(stream, 415, GrpcStatus.INVALID_ARGUMENT, `invalid gRPC request content-type ${JSON.stringify(contentType)}`);
+      return;
+    }
+    let deadlineMs: number | undefined;
+    const timeout = headers['grpc-timeout'] as string | undefined;
+    if (timeout !== undefined) {
+      const parsed = parseGrpcTimeout(timeout);
+      if (typeof parsed === 'string') {
+        earlyAnswer(stream, 400, GrpcStatus.INTERNAL, `malformed grpc-timeout: ${parsed}`);
+        return;
+      }
+      deadlineMs = parsed;
+    }
+    if (headers[HTTP2_HEADER_METHOD] !== 'POST') {
+      earlyAnswer(stream, 405, GrpcStatus.INTERNAL, `Received a HEADERS frame with :method ${JSON.stringify(headers[HTTP2_HEADER_METHOD])} which should be POST`);
+      return;
+    }
+    if (subtype !== '' && subtype !== 'proto') {
+      // grpc-go would decode it as protobuf anyway and fail with INTERNAL; say why instead.
+      earlyAnswer(stream, 200, GrpcStatus.INTERNAL, `content-type ${contentType} is not supported: messages must be protobuf (application/grpc or application/grpc+proto)`);
       return;
     }
     const handler = path === undefined ? undefined : this.handlers.get(path);
     if (handler === undefined) {
-      stream.resume();
-      this.trailersOnly(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${path ?? ''}`);
+      earlyAnswer(stream, 200, GrpcStatus.UNIMPLEMENTED, `unknown method ${path ?? ''}`);
       return;
     }
     const encoding = ((headers['grpc-encoding'] as string | undefined) ?? 'identity').toLowerCase();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    // The prefix says how long the message is; refuse as soon as the wire bytes exceed the limit
-    // (compressed bytes larger than the limit mean a larger message) instead of buffering them.
-    stream.on('data', (c: Buffer) => {
-      if (refused) return;
-      size += c.length;
-      if (size > this.maxMessageBytes + 5) {
-        refused = true;
-        this.trailersOnly(stream, GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (${size - 5} vs. ${this.maxMessageBytes})`);
-        return;
-      }
-      chunks.push(c);
-    });
-    stream.on('end', () => {
-      if (refused) return;
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      this.unary(stream, handler, body, encoding).catch((err: unknown) => {
-        const e = err instanceof GrpcError ? err : new GrpcError(GrpcStatus.INTERNAL, String(err));
-        this.trailersOnly(stream, e.code, e.message);
-      });
-    });
+    new UnaryCall(this, stream, handler, encoding, deadlineMs);
   }
 
-  private async unary(stream: ServerHttp2Stream, handler: UnaryHandler, body: Buffer, encoding: string): Promise<void> {
-    if (body.length < 5) throw new GrpcError(GrpcStatus.INTERNAL, 'request has no gRPC message frame');
-    const compressed = body[0] === 1;
-    const length = body.readUInt32BE(1);
-    if (length !== body.length - 5) throw new GrpcError(GrpcStatus.INTERNAL, `gRPC frame length ${length} does not match the ${body.length - 5} bytes received`);
-    let message = body.subarray(5);
-    if (compressed) message = await this.decompress(message, encoding);
-    if (message.length > this.maxMessageBytes) {
-      throw new GrpcError(GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (${message.length} vs. ${this.maxMessageBytes})`);
-    }
-    const response = await handler(message);
-    if (stream.destroyed) return;
-    const frame = Buffer.allocUnsafe(5 + response.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(response.length, 1);
-    response.copy(frame, 5);
-    stream.respond({ [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc', 'grpc-accept-encoding': 'identity,deflate,gzip' }, { waitForTrailers: true });
-    stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-    stream.end(frame);
-  }
-
-  /** Decompresses with the output bounded by the message limit: a gzip bomb stops there. */
-  private async decompress(message: Buffer, encoding: string): Promise<Buffer> {
-    const opts = { maxOutputLength: this.maxMessageBytes + 1 };
-    try {
-      if (encoding === 'gzip') return await gunzipAsync(message, opts);
-      if (encoding === 'deflate') return await inflateAsync(message, opts);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new GrpcError(GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (more than ${this.maxMessageBytes} bytes after decompression)`);
-      }
-      throw new GrpcError(GrpcStatus.INTERNAL, `cannot decompress ${encoding} message: ${(err as Error).message}`);
-    }
-    throw new GrpcError(GrpcStatus.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}" (supported: identity, gzip, deflate)`);
-  }
-
-  private trailersOnly(stream: ServerHttp2Stream, code: number, message: string): void {
-    if (stream.destroyed || stream.headersSent) {
-      stream.close(constants.NGHTTP2_INTERNAL_ERROR);
-      return;
-    }
-    stream.respond(
-      {
-        [HTTP2_HEADER_STATUS]: 200,
-        [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
-        'grpc-status': String(code),
-        'grpc-message': encodeURIComponent(message),
-      },
-      { endStream: true },
-    );
+  /** @internal UnaryCall's access to the server's limits and counters. */
+  get limits(): { maxMessageBytes: number; budget: InflightBudget; counters: GrpcH2Server['counters'] } {
+    return { maxMessageBytes: this.maxMessageBytes, budget: this.budget, counters: this.counters };
   }
 
   listen(endpoint: string): Promise<number> {
     const hp = parseHostPort(endpoint);
     if (hp === undefined) return Promise.reject(new Error(`invalid endpoint ${endpoint}`));
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(hp.port, hp.host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
+      this.listener.once('error', reject);
+      this.listener.listen(hp.port, hp.host, () => {
+        this.listener.off('error', reject);
+        this.startIdleSweep();
+        resolve((this.listener.address() as AddressInfo).port);
       });
     });
   }
 
+  /**
+   * One timer for all connections instead of one per connection per idle period: a connection
+   * is closed between maxIdle and 1.25 × maxIdle after its last call ended.
+   */
+  private startIdleSweep(): void {
+    if (this.maxIdleMs <= 0) return;
+    this.idleSweep = setInterval(() => {
+      const now = Date.now();
+      for (const [session, state] of this.sessions) {
+        if (state.active === 0 && now - state.idleSince >= this.maxIdleMs && !session.closed) {
+          this.counters.idleClosed.add(1);
+          session.close(); // GOAWAY (NO_ERROR): the client reconnects when it next has a call
+        }
+      }
+    }, Math.max(10, Math.min(this.maxIdleMs / 4, 30_000)));
+    this.idleSweep.unref();
+  }
+
   /** Stops accepting sessions; in-flight streams get `graceMs` to finish. */
   close(graceMs: number): Promise<void> {
-    if (!this.server.listening) return Promise.resolve();
+    clearInterval(this.idleSweep);
+    if (!this.listener.listening) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        for (const s of this.sessions) s.destroy();
+        for (const s of this.sessions.keys()) s.destroy();
       }, graceMs);
       timer.unref();
-      this.server.close(() => {
+      this.listener.close(() => {
         clearTimeout(timer);
         resolve();
       });
       // GOAWAY: clients stop opening streams; streams in flight finish.
-      for (const s of this.sessions) s.close();
+      for (const s of this.sessions.keys()) s.close();
     });
+  }
+}
+
+/** A Trailers-Only answer. */
+function earlyAnswer(stream: ServerHttp2Stream, httpStatus: number, code: number, message: string, extra: Record<string, string> = {}): void {
+  if (stream.destroyed || stream.closed) return;
+  if (stream.headersSent) {
+    stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
+  stream.respond(
+    {
+      [HTTP2_HEADER_STATUS]: httpStatus,
+      [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+      'grpc-status': String(code),
+      'grpc-message': encodeURIComponent(message),
+      ...extra,
+    },
+    { endStream: true },
+  );
+  // Request bytes still to come are dropped as they arrive. No RST_STREAM after the answer (grpc-go
+  // sends one when the client is still sending): node:http2 hands it to nghttp2 ahead of the queued
+  // HEADERS, which are then never sent for a stream the client had half-closed. gRPC clients
+  // stop sending and reset the stream themselves once they read the status.
+  stream.resume();
+}
+
+/**
+ * One call: reads the Length-Prefixed-Message into a buffer of its declared size (reserved in the
+ * in-flight budget when the prefix arrives), then hands it to the handler once the stream ended
+ * cleanly. Every exit releases the reservation exactly once.
+ */
+class UnaryCall {
+  private readonly stream: ServerHttp2Stream;
+  private readonly handler: UnaryHandler;
+  private readonly encoding: string;
+  private readonly limits: GrpcH2Server['limits'];
+  private readonly prefix = Buffer.alloc(5);
+  private prefixFill = 0;
+  private compressed = false;
+  private length = -1;
+  private message: Buffer | undefined;
+  private filled = 0;
+  private reserved = 0;
+  /** Set once the call has its answer (or none is due any more): nothing else happens to it. */
+  private settled = false;
+  private handling = false;
+  private deadline: NodeJS.Timeout | undefined;
+
+  constructor(server: GrpcH2Server, stream: ServerHttp2Stream, handler: UnaryHandler, encoding: string, deadlineMs: number | undefined) {
+    this.stream = stream;
+    this.handler = handler;
+    this.encoding = encoding;
+    this.limits = server.limits;
+    if (deadlineMs !== undefined && deadlineMs <= MAX_TIMER_MS) {
+      this.deadline = setTimeout(() => this.onDeadline(), deadlineMs);
+      this.deadline.unref();
+    }
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('end', () => this.onEnd());
+    stream.on('close', () => this.onClose());
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.settled) return;
+    let at = 0;
+    if (this.length < 0) {
+      const n = Math.min(5 - this.prefixFill, chunk.length);
+      chunk.copy(this.prefix, this.prefixFill, 0, n);
+      this.prefixFill += n;
+      at = n;
+      if (this.prefixFill < 5 || !this.onPrefix()) return;
+      if (chunk.length - at === this.length) {
+        // The whole message in this chunk (the common case for small requests): no copy.
+        this.message = chunk.subarray(at);
+        this.filled = this.length;
+        return;
+      }
+      this.message = Buffer.allocUnsafe(this.length);
+    }
+    const n = chunk.length - at;
+    if (this.filled + n > this.length) {
+      this.fail(GrpcStatus.INTERNAL, `received more than the ${this.length}-byte message the prefix announced: a unary call carries exactly one message`);
+      return;
+    }
+    chunk.copy(this.message!, this.filled, at);
+    this.filled += n;
+  }
+
+  /** Checks the 5-byte prefix as grpc-go's recvMsg and checkRecvPayload do; true to read on. */
+  private onPrefix(): boolean {
+    const flag = this.prefix[0]!;
+    const length = this.prefix.readUInt32BE(1);
+    if (flag > 1) {
+      this.fail(GrpcStatus.INTERNAL, `received unexpected payload format ${flag}`);
+      return false;
+    }
+    this.compressed = flag === 1;
+    if (this.compressed) {
+      if (this.encoding === 'identity') {
+        this.fail(GrpcStatus.INTERNAL, 'compressed flag set with identity or empty grpc-encoding');
+        return false;
+      }
+      if (!isSupportedEncoding(this.encoding)) {
+        this.fail(GrpcStatus.UNIMPLEMENTED, `Decompressor is not installed for grpc-encoding ${JSON.stringify(this.encoding)}`, { 'grpc-accept-encoding': ACCEPT_ENCODING });
+        return false;
+      }
+    }
+    const { maxMessageBytes, budget, counters } = this.limits;
+    if (length > maxMessageBytes) {
+      counters.refused.message_too_large.add(1);
+      this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs. ${maxMessageBytes})`);
+      return false;
+    }
+    if (!budget.tryReserve(length)) {
+      counters.refused.inflight_limit.add(1);
+      this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `receiver busy: ${budget.used} bytes of requests in flight, limit ${budget.limit}; retry later`);
+      return false;
+    }
+    this.reserved = length;
+    this.length = length;
+    if (length === 0) this.message = Buffer.alloc(0);
+    return true;
+  }
+
+  private onEnd(): void {
+    if (this.settled) return;
+    // 'end' also follows a reset (node pushes the end of the readable side when a stream closes):
+    // only END_STREAM on a stream still open means the client sent the whole call.
+    if (this.stream.closed || this.stream.aborted || this.stream.destroyed) {
+      this.abandon();
+      return;
+    }
+    if (this.length < 0) {
+      this.fail(GrpcStatus.INTERNAL, this.prefixFill === 0 ? 'request has no gRPC message' : 'request ended inside the gRPC message prefix');
+      return;
+    }
+    if (this.filled < this.length) {
+      this.fail(GrpcStatus.INTERNAL, `request ended after ${this.filled} of the ${this.length} bytes its prefix announced`);
+      return;
+    }
+    this.handling = true;
+    this.run().catch((err: unknown) => {
+      const e = err instanceof GrpcError ? err : new GrpcError(GrpcStatus.INTERNAL, String(err));
+      this.fail(e.code, e.message);
+    });
+  }
+
+  private async run(): Promise<void> {
+    let response: Buffer;
+    try {
+      const message = this.compressed ? await this.decompress(this.message!) : this.message!;
+      this.message = undefined;
+      // Reset or past its deadline while it was decompressed: the client has given up on it.
+      if (this.settled || this.stream.closed || this.stream.destroyed) {
+        this.abandon();
+        return;
+      }
+      response = await this.handler(message);
+    } finally {
+      this.handling = false;
+      this.release();
+    }
+    // Reset while the handler ran: the data is in; nobody is left to tell.
+    if (this.settled || this.stream.closed || this.stream.destroyed) return;
+    this.settle();
+    const frame = Buffer.allocUnsafe(5 + response.length);
+    frame[0] = 0;
+    frame.writeUInt32BE(response.length, 1);
+    response.copy(frame, 5);
+    this.stream.respond({ [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING }, { waitForTrailers: true });
+    this.stream.once('wantTrailers', () => this.stream.sendTrailers({ 'grpc-status': '0' }));
+    this.stream.end(frame);
+  }
+
+  /** Decompresses, moving the reservation from the wire bytes to the decompressed ones. */
+  private async decompress(wire: Buffer): Promise<Buffer> {
+    const { maxMessageBytes, budget, counters } = this.limits;
+    let message: Buffer;
+    try {
+      message = await decompressMessage(this.encoding, wire, maxMessageBytes);
+    } catch (err) {
+      if (!(err instanceof DecompressError)) throw err;
+      if (!err.tooLarge) throw new GrpcError(GrpcStatus.INTERNAL, err.message);
+      counters.refused.message_too_large.add(1);
+      throw new GrpcError(GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (${err.message} vs. ${maxMessageBytes})`);
+    }
+    this.release();
+    if (!budget.tryReserve(message.length)) {
+      counters.refused.inflight_limit.add(1);
+      throw new GrpcError(GrpcStatus.RESOURCE_EXHAUSTED, `receiver busy: ${budget.used} bytes of requests in flight, limit ${budget.limit}; retry later`);
+    }
+    this.reserved = message.length;
+    return message;
+  }
+
+  private onDeadline(): void {
+    this.deadline = undefined;
+    if (this.settled) return;
+    this.limits.counters.refused.deadline_exceeded.add(1);
+    this.fail(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline Exceeded');
+  }
+
+  private onClose(): void {
+    if (this.settled) return;
+    // Closed without an answer: reset by the client or its connection went away.
+    this.abandon();
+  }
+
+  /** The client gave up: no answer is due, the bytes are dropped now. */
+  private abandon(): void {
+    if (this.settled) return;
+    this.limits.counters.cancelled.add(1);
+    this.settle();
+  }
+
+  private fail(code: number, message: string, extra?: Record<string, string>): void {
+    if (this.settled) return;
+    this.settle();
+    earlyAnswer(this.stream, 200, code, message, extra);
+  }
+
+  private settle(): void {
+    this.settled = true;
+    clearTimeout(this.deadline);
+    this.message = undefined;
+    // A running handler holds the message; its reservation ends when the handler does.
+    if (!this.handling) this.release();
+  }
+
+  private release(): void {
+    if (this.reserved === 0) return;
+    this.limits.budget.release(this.reserved);
+    this.reserved = 0;
   }
 }

@@ -2,8 +2,7 @@
 // C-core (python3 grpcio), node:http2, and hand-made HTTP/2 frames for what clients send only in
 // races (an RST_STREAM for a stream never opened, a call cut off at its deadline).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import type { Service } from '../../../../sidecar/service/service.ts';
 import type { OtlpReceiver } from '../../../../sidecar/receivers/otlp/receiver.ts';
@@ -13,9 +12,10 @@ import { maskedCrc32c } from '../../../../sidecar/receivers/otlp/snappy.ts';
 import { sinks, startService } from '../../../support/sink.ts';
 import { FrameType, RawH2Connection, dataFrame, grpcMessage, grpcRequestHeaders, headersFrame, rstStreamFrame } from './testdata/raw-h2.ts';
 import { grpcFrame, openSession, startCall, call, type GrpcAnswer } from './testdata/h2-call.ts';
+import { PYTHON, pythonCalls as runPython } from './testdata/python-client.ts';
 
-const PYTHON = '/usr/bin/python3';
-const CLIENT = fileURLToPath(new URL('./testdata/grpc_client.py', import.meta.url));
+const pythonCalls = (port: number, request: Buffer, opts: Parameters<typeof runPython>[3] = {}) => runPython(port, TRACE_EXPORT, request, opts);
+
 const MiB = 1024 * 1024;
 
 const CONFIG = `
@@ -50,31 +50,6 @@ function spans(n: number, name = 's'): Buffer {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs the C-core client (asynchronously: the server runs in this process); one result per call. */
-function pythonCalls(port: number, request: Buffer, opts: { compression?: string; timeoutS?: number; count?: number } = {}): Promise<{ code: string; details: string }[]> {
-  const child = spawn(PYTHON, [CLIENT, String(port), TRACE_EXPORT, opts.compression ?? 'none', String(opts.timeoutS ?? 5), String(opts.count ?? 1)], { timeout: 20_000 });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  child.stdin.end(request);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) {
-        reject(new Error(`python client exited ${code}: ${err}`));
-        return;
-      }
-      resolve(
-        out
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as { code: string; details: string }),
-      );
-    });
-  });
-}
 
 /** A raw snappy block of `data`, by python-snappy (the C++ library): an independent encoder. */
 function snappyBlock(data: Buffer): Buffer {

@@ -15,7 +15,8 @@ export interface GrpcAnswer {
 
 export function openSession(port: number): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const session = connect(`http://127.0.0.1:${port}`);
+    // Memory for large requests queued on this side (node's default, 10 MB, would refuse streams).
+    const session = connect(`http://127.0.0.1:${port}`, { maxSessionMemory: 1024 });
     session.once('connect', () => resolve(session));
     session.once('error', reject);
   });

@@ -3,6 +3,7 @@
 // IDs as hex (not base64, unlike other bytes), enums as integers, 64-bit integers as decimal
 // strings, NaN/Infinity as strings. JSON goes through the schema in otlp-schema.ts, so fields that
 // schema does not know are lost: protobuf (the default encoding) is the lossless choice.
+import { PermanentError } from '../component/errors.ts';
 import { ExportTraceServiceRequestType } from './otlp-schema.ts';
 
 type Json = Record<string, unknown>;
@@ -18,8 +19,18 @@ function hexIds(obj: Json, keys: readonly string[]): void {
 const SPAN_IDS = ['traceId', 'spanId', 'parentSpanId'] as const;
 const LINK_IDS = ['traceId', 'spanId'] as const;
 
+/**
+ * Throws PermanentError when the bytes do not decode (never for validated data): the exporter's
+ * queue then drops the request, counted and warned about once, instead of retrying what cannot
+ * succeed.
+ */
 export function traceRequestProtoToJson(bytes: Uint8Array): string {
-  const msg = ExportTraceServiceRequestType.decode(bytes);
+  let msg: ReturnType<typeof ExportTraceServiceRequestType.decode>;
+  try {
+    msg = ExportTraceServiceRequestType.decode(bytes);
+  } catch (err) {
+    throw new PermanentError(`trace request does not decode for OTLP/JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
   const doc = ExportTraceServiceRequestType.toObject(msg, { longs: String, enums: Number, bytes: String, defaults: false, json: true });
   for (const rs of (doc.resourceSpans as Json[] | undefined) ?? []) {
     for (const ss of (rs.scopeSpans as Json[] | undefined) ?? []) {

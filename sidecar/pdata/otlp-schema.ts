@@ -133,6 +133,20 @@ const descriptor = {
   },
 };
 
+// proto3 leaves an empty string off the wire, and toObject with `defaults: false` then omits the
+// field; KeyValue.key is declared a string (consumers call string methods on it), so a decoded
+// KeyValue gets its default back. Registered before the types are set up, which installs it.
+protobuf.wrappers['.otlp.KeyValue'] = {
+  fromObject(this: protobuf.Type, object) {
+    return this.fromObject(object);
+  },
+  toObject(this: protobuf.Type, message, options) {
+    const out = this.toObject(message, options);
+    out.key ??= '';
+    return out;
+  },
+};
+
 const root = protobuf.Root.fromJSON(descriptor);
 
 export const ExportTraceServiceRequestType = root.lookupType('otlp.ExportTraceServiceRequest');

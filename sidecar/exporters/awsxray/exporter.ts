@@ -9,6 +9,7 @@
 // tracecontext processor's `on_invalid: rewrite`. After that rewrite the IDs are valid, so the
 // counter stays at zero when the rewrite runs before this exporter.
 import type { CreateSettings, Exporter, Host, TracesConsumer } from '../../component/component.ts';
+import { PermanentError } from '../../component/errors.ts';
 import type { TracesData } from '../../pdata/traces.ts';
 import { OnceWarning } from '../../telemetry/logger.ts';
 import { formatXRayTraceId, xrayValidity } from '../../tracecontext/index.ts';
@@ -112,7 +113,15 @@ export class AwsXRayExporter implements Exporter {
   }
 
   private send(req: SegmentRequest, abort: AbortSignal): Promise<SendOutcome | void> {
-    if (req.data !== undefined) this.translate(req, req.data);
+    if (req.data !== undefined) {
+      try {
+        this.translate(req, req.data);
+      } catch (err) {
+        // Receivers validate what they accept, so this is a bug upstream; retrying cannot help.
+        // Permanent: the queue drops the request at once, counts its spans as failed and warns once.
+        return Promise.reject(new PermanentError(`batch could not be translated to X-Ray segments: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+      }
+    }
     if (req.docs.length === 0) return Promise.resolve(req.rejected > 0 ? { rejected: req.rejected, message: 'segment documents over 64 kB after trimming' } : undefined);
     return this.transport!.send(req, abort);
   }

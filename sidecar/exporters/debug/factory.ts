@@ -5,8 +5,8 @@ export const debugExporterFactory: ExporterFactory<DebugExporterConfig> = {
   type: 'debug',
   config: debugExporterConfig,
   signals: ['traces', 'metrics', 'logs'],
-  async create(_settings, config) {
+  async create(settings, config) {
     const { DebugExporter } = await import('./exporter.ts');
-    return new DebugExporter(config);
+    return new DebugExporter(settings, config);
   },
 };

@@ -1,12 +1,14 @@
-// The schema-free walker against an independent encoder (the OpenTelemetry JS otlp-transformer),
-// and the lossless promise: fields this schema does not know reach the exporter byte for byte.
+// The wire primitives and the indexed view against an independent encoder (the OpenTelemetry JS
+// otlp-transformer), and the lossless promise: fields this schema does not know reach the exporter
+// byte for byte.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { countSpans, walkTraceRequest, WireFormatError } from '../../../sidecar/pdata/wire.ts';
+import { countSpans, MAX_MESSAGE_DEPTH, WireFormatError, WireReader } from '../../../sidecar/pdata/wire.ts';
+import { indexTraceRequest, startTimeUnixNano, validateTraceRequest } from '../../../sidecar/pdata/trace-view.ts';
 import { TracesData } from '../../../sidecar/pdata/traces.ts';
 import { decodeTraceRequest, encodeTraceRequest } from '../../../sidecar/pdata/otlp-schema.ts';
 import type { OtlpReceiver } from '../../../sidecar/receivers/otlp/receiver.ts';
@@ -36,18 +38,18 @@ function unknownLen(field: number, payload: Buffer): Buffer {
   return Buffer.concat([Buffer.from([(field << 3) | 2, payload.length]), payload]);
 }
 
-describe('wire walker', () => {
+describe('wire format and trace view', () => {
   it('counts spans and finds every trace ID and start time in the SDK encoder output', () => {
     const { bytes, traceIds, starts } = sdkRequest(7, 3);
     const seen: string[] = [];
     const seenStarts: number[] = [];
-    const n = walkTraceRequest(bytes, {
-      span(loc) {
-        seen.push(Buffer.from(bytes.subarray(loc.traceIdOffset, loc.traceIdOffset + 16)).toString('hex'));
-        seenStarts.push(loc.startTimeUnixNano);
-      },
-    });
-    assert.equal(n, 21);
+    const view = validateTraceRequest(bytes);
+    for (let k = 0; k < view.spanCount; k++) {
+      seen.push(Buffer.from(bytes.subarray(view.traceIdOffset(k), view.traceIdOffset(k) + 16)).toString('hex'));
+      seenStarts.push(startTimeUnixNano(view, bytes, k));
+    }
+    assert.equal(view.spanCount, 21);
+    assert.equal(view.resourceSpansCount, 3);
     assert.deepEqual(seen.sort(), [...traceIds].sort());
     // fixed64 read as a double: within 1 µs of the exact value.
     const exact = starts.map(Number).sort();
@@ -65,9 +67,10 @@ describe('wire walker', () => {
             })),
           };
           const bytes = encodeTraceRequest(req);
+          const view = indexTraceRequest(bytes);
           let links = 0;
-          const n = walkTraceRequest(bytes, { span: (l) => (links += l.linkTraceIdOffsets.length) });
-          assert.equal(n, resources.flat().length);
+          for (let k = 0; k < view.spanCount; k++) links += view.linkCount(k);
+          assert.equal(view.spanCount, resources.flat().length);
           assert.equal(links, resources.flat().reduce((a, s) => a + s.links, 0));
         },
       ),
@@ -83,7 +86,31 @@ describe('wire walker', () => {
         assert.ok(err instanceof WireFormatError, String(err));
       }
     }
-    assert.throws(() => countSpans(Buffer.from([0x08, 0x01])), WireFormatError); // resource_spans as varint
+    assert.throws(() => validateTraceRequest(Buffer.from([0x08, 0x01])), /resource_spans: wire type 0, expected 2/);
+  });
+
+  it('reads 32-bit varints as protobufjs does: up to 5 bytes, or 10 for a negative int32', () => {
+    const read = (bytes: number[]) => new WireReader(Buffer.from(bytes)).varint32();
+    assert.equal(read([0xff, 0xff, 0xff, 0xff, 0x0f]), 0xffffffff);
+    assert.equal(read([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), 2 ** 64 - 1);
+    for (let n = 6; n <= 9; n++) assert.throws(() => read([...Array<number>(n - 1).fill(0x80), 0x00]), new RegExp(`${n}-byte varint in a 32-bit field`));
+    assert.throws(() => new WireReader(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x08])).tag(), /tag longer than 32 bits/);
+    assert.throws(() => new WireReader(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00])).lenEnd(), /length prefix longer than 5 bytes/);
+  });
+
+  it('skips unknown groups (nested, end tag matching), within the message depth limit', () => {
+    const skipGroup = (bytes: number[], field: number) => {
+      const r = new WireReader(Buffer.from(bytes));
+      r.skip(3, field);
+      return r.pos;
+    };
+    // group 5 { 1: varint 1, group 6 { } } then one more byte
+    assert.equal(skipGroup([0x08, 0x01, 0x33, 0x34, 0x2c, 0xff], 5), 5);
+    assert.throws(() => skipGroup([0x08, 0x01, 0x34], 5), /group 5 closed by the end tag of 6/);
+    assert.throws(() => skipGroup([0x08, 0x01], 5), /group not closed/);
+    const deep = [...Array<number>(MAX_MESSAGE_DEPTH + 1).fill(0x33), ...Array<number>(MAX_MESSAGE_DEPTH + 1).fill(0x34), 0x2c];
+    assert.throws(() => skipGroup(deep, 5), WireFormatError);
+    assert.throws(() => new WireReader(Buffer.from([])).skip(4), /end of a group that was not started/);
   });
 
   it('batches by concatenation into a request holding every span', () => {

@@ -1,9 +1,10 @@
 // Checks OTLP metrics and logs requests before they are acknowledged and passed through as opaque
 // bytes: the request, ResourceMetrics / ResourceLogs and ScopeMetrics / ScopeLogs levels are
-// walked (every length inside its message, known fields with their wire types), Resource and
-// InstrumentationScope are validated to the leaves as for traces, and each Metric / LogRecord must
-// be a well-framed LEN field. The records themselves are not decoded: nothing here reads them, the
-// OTLP exporters send the bytes on unchanged. Unknown fields are skipped, as everywhere.
+// walked (every length inside its message, known fields with their wire types, schema URLs UTF-8),
+// and the Resource, the InstrumentationScope and each Metric / LogRecord must be well-framed LEN
+// fields. Their contents are not read: nothing here uses them, the OTLP exporters send the bytes
+// on unchanged, and each request goes out alone (pass-through does not batch), so a bad one can
+// only cost its own sender. Unknown fields are skipped, as everywhere.
 import {
   LOGS_REQUEST_FIELDS,
   METRICS_REQUEST_FIELDS,
@@ -113,7 +114,7 @@ function request(l: Layout): void {
         c.close(o);
       } else if (rt === l.resourceTag) {
         const o = c.open('resource', -1);
-        c.resource();
+        r.pos = r.end;
         c.close(o);
       } else if (rt === l.resourceSchemaUrl) {
         c.string('schema_url');
@@ -137,7 +138,7 @@ function scopeLevel(l: Layout): void {
       c.close(o);
     } else if (t === l.scopeTag) {
       const o = c.open('scope', -1);
-      c.scope();
+      r.pos = r.end;
       c.close(o);
     } else if (t === l.scopeSchemaUrl) {
       c.string('schema_url');

@@ -238,17 +238,19 @@ describe('pdata validation', () => {
 
   describe('metrics and logs (pass-through) framing', () => {
     const resourceLevel = (child: Buffer) => len(1, cat(len(1, resourcePayload()), len(2, cat(len(1, scopePayload()), child)), len(3, 'https://opentelemetry.io/schemas/1.26.0')));
-    it('accepts well-framed requests with unknown fields, whatever the records hold', () => {
+    it('accepts well-framed requests with unknown fields, whatever the resource, scope and records hold', () => {
       validateMetricsRequest(cat(resourceLevel(len(2, 'any bytes: metrics are not decoded')), vint(99, 1)));
       validateLogsRequest(cat(resourceLevel(len(2, Buffer.from([0xff, 0xff]))), group(77, vint(1, 1))));
+      validateLogsRequest(len(1, cat(len(1, Buffer.from([0x0a, 0x09])), len(2, len(1, Buffer.from([0x78]))))));
       validateMetricsRequest(Buffer.alloc(0));
     });
-    it('refuses broken framing and malformed resources or scopes, naming the path', () => {
+    it('refuses broken framing of the outer levels, naming the path', () => {
       assert.equal(refusal(Buffer.from([0x0a, 0x05, 0x0a]), validateMetricsRequest), 'resource_metrics[0]: length 5 runs past the end of the message');
       assert.equal(refusal(Buffer.from([0x08, 0x01]), validateLogsRequest), 'resource_logs: wire type 0, expected 2');
-      assert.equal(refusal(len(1, len(1, len(1, Buffer.from([0x0a, 0x09])))), validateLogsRequest), 'resource_logs[0].resource.attributes[0]: length 9 runs past the end of the message');
+      assert.equal(refusal(len(1, Buffer.from([0x0a, 0x09])), validateLogsRequest), 'resource_logs[0].resource: length 9 runs past the end of the message');
       assert.equal(refusal(len(1, len(2, Buffer.from([0x12, 0x05, 0x00]))), validateMetricsRequest), 'resource_metrics[0].scope_metrics[0].metrics[0]: length 5 runs past the end of the message');
-      assert.equal(refusal(len(1, len(2, len(1, len(1, Buffer.from([0xc3, 0x28]))))), validateLogsRequest), 'resource_logs[0].scope_logs[0].scope.name: invalid UTF-8');
+      assert.equal(refusal(len(1, len(2, vint(1, 1))), validateLogsRequest), 'resource_logs[0].scope_logs[0].scope: wire type 0, expected 2');
+      assert.equal(refusal(len(1, len(2, len(3, Buffer.from([0xc3, 0x28])))), validateLogsRequest), 'resource_logs[0].scope_logs[0].schema_url: invalid UTF-8');
     });
   });
 

@@ -116,7 +116,7 @@ export class WireChecker {
       for (let i = 0; i < this.depth; i++) segments.push(seg(i));
     } else {
       for (let i = 0; i < PATH_HEAD; i++) segments.push(seg(i));
-      segments.push(`...(${this.depth - PATH_HEAD - PATH_TAIL} more)...`);
+      segments.push(`(${this.depth - PATH_HEAD - PATH_TAIL} more)`);
       for (let i = this.depth - PATH_TAIL; i < this.depth; i++) segments.push(seg(i));
     }
     if (this.failedField !== '') segments.push(this.failedField);

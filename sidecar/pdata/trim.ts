@@ -3,16 +3,25 @@
 // while they fit; what is cut is added to the span's dropped_*_count fields and recorded in a
 // `tracebridge.trimmed` attribute, so the trimmed span says so where users look. Every other
 // field, known or not, is copied byte for byte.
+import {
+  fieldNumber,
+  TAG_SPAN_ATTRIBUTES,
+  TAG_SPAN_DROPPED_ATTRIBUTES_COUNT,
+  TAG_SPAN_DROPPED_EVENTS_COUNT,
+  TAG_SPAN_DROPPED_LINKS_COUNT,
+  TAG_SPAN_EVENTS,
+  TAG_SPAN_LINKS,
+} from './fields.ts';
 import { encodeStringKeyValue } from './splice.ts';
 import { varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeVarint } from './wire.ts';
 
-// Span fields (opentelemetry/proto/trace/v1/trace.proto).
-const ATTRIBUTES = 9;
-const DROPPED_ATTRIBUTES = 10;
-const EVENTS = 11;
-const DROPPED_EVENTS = 12;
-const LINKS = 13;
-const DROPPED_LINKS = 14;
+// Span field numbers, by which the fields are sorted below.
+const ATTRIBUTES = fieldNumber(TAG_SPAN_ATTRIBUTES);
+const DROPPED_ATTRIBUTES = fieldNumber(TAG_SPAN_DROPPED_ATTRIBUTES_COUNT);
+const EVENTS = fieldNumber(TAG_SPAN_EVENTS);
+const DROPPED_EVENTS = fieldNumber(TAG_SPAN_DROPPED_EVENTS_COUNT);
+const LINKS = fieldNumber(TAG_SPAN_LINKS);
+const DROPPED_LINKS = fieldNumber(TAG_SPAN_DROPPED_LINKS_COUNT);
 
 export const TRIMMED_ATTRIBUTE = 'tracebridge.trimmed';
 
@@ -76,7 +85,7 @@ export function trimSpan(buf: Uint8Array, start: number, end: number, maxBytes: 
   const summary = `attributes:${cut[ATTRIBUTES]},events:${cut[EVENTS]},links:${cut[LINKS]}`;
   const marker = encodeStringKeyValue(TRIMMED_ATTRIBUTE, `${summary} (span over ${maxBytes} bytes)`);
   const markerHeader = new Uint8Array(1 + varintSize(marker.length));
-  writeVarint(markerHeader, writeVarint(markerHeader, 0, (ATTRIBUTES << 3) | WIRE_LEN), marker.length);
+  writeVarint(markerHeader, writeVarint(markerHeader, 0, TAG_SPAN_ATTRIBUTES), marker.length);
   kept.push(markerHeader, marker);
   const counts: [number, number][] = [
     [DROPPED_ATTRIBUTES, dropped[DROPPED_ATTRIBUTES]! + cut[ATTRIBUTES]!],

@@ -1,10 +1,17 @@
 // OTLP/JSON (the OTLP specification's JSON encoding): lowerCamelCase field names, trace and span
 // IDs as hex strings (other bytes base64), enums as integers (names accepted too), 64-bit
-// integers as decimal strings or numbers, unknown fields ignored.
+// integers as decimal strings or numbers, unknown fields ignored. A lone UTF-16 surrogate escape
+// (`"\ud800"`) becomes U+FFFD, as Go's JSON decoders (the collector's) make it: JSON text is
+// always convertible, and the protobuf it becomes must hold UTF-8.
 import { ExportTraceServiceRequestType, ExportTraceServiceResponseType } from './otlp-schema.ts';
 import { PermanentError } from '../component/errors.ts';
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+function wellFormedStrings(_key: string, value: unknown): unknown {
+  return typeof value === 'string' && !value.isWellFormed() ? value.toWellFormed() : value;
+}
 
 function hexField(obj: Record<string, unknown>, key: string, bytes: number, where: string): void {
   const v = obj[key];
@@ -31,7 +38,9 @@ function asArray(v: unknown, where: string): Record<string, unknown>[] {
 export function traceRequestJsonToProto(body: Buffer | string): Uint8Array {
   let doc: unknown;
   try {
-    doc = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    // Only a \uD800-\uDFFF escape can make a string that is not well-formed; the reviver costs a call per value.
+    doc = SURROGATE_ESCAPE.test(text) ? JSON.parse(text, wellFormedStrings) : JSON.parse(text);
   } catch (err) {
     throw new PermanentError(`malformed JSON: ${(err as Error).message}`);
   }

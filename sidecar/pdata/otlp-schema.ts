@@ -249,7 +249,11 @@ export function encodeTraceResponse(rejectedSpans: number, errorMessage: string)
 }
 
 // protobufjs writes 64-bit fields from numbers, decimal strings or {low, high} bits, not bigint.
+// It also writes a lone UTF-16 surrogate as three bytes that are not UTF-8, which strict decoders
+// downstream refuse (with the whole batch): such a string gets U+FFFD in its place, as Go's JSON
+// decoders do for the Zipkin and X-Ray documents these objects come from.
 function toLongFriendly(v: unknown): unknown {
+  if (typeof v === 'string') return v.isWellFormed() ? v : v.toWellFormed();
   if (typeof v === 'bigint') {
     const bits = BigInt.asUintN(64, v);
     return { low: Number(bits & 0xffffffffn), high: Number(bits >> 32n) };

@@ -23,9 +23,11 @@ export class WireFormatError extends PermanentError {
 }
 
 /**
- * Message nesting limit, as the reference protobuf parsers count it (C++, Java and upb default
- * to 100 nested messages below the top-level one): a request within it decodes everywhere
- * downstream. Only AnyValue recursion (array_value, kvlist_value) and unknown groups can reach it.
+ * Message nesting limit, counted as protobuf parsers count it: C++, Java, upb and protobufjs (the
+ * decoder of the exporters here that need objects) all default to 100 nested messages below the
+ * top-level one, so a request within it decodes everywhere downstream. Only AnyValue recursion
+ * (array_value, kvlist_value: ~47 levels of arrays in a span attribute) and unknown groups can
+ * reach it.
  */
 export const MAX_MESSAGE_DEPTH = 100;
 

@@ -129,9 +129,9 @@ export function requestWithUnknownFieldsEverywhere(): Buffer {
   });
 }
 
-/** An AnyValue payload holding `depth` nested array_values around a string. */
-export function nestedArrays(depth: number): Buffer {
-  let v = anyString('leaf');
+/** An AnyValue payload holding `depth` nested array_values around `leaf` (an AnyValue payload). */
+export function nestedArrays(depth: number, leaf = anyString('leaf')): Buffer {
+  let v = leaf;
   for (let i = 0; i < depth; i++) v = anyArray(v);
   return v;
 }

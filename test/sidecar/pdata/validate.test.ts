@@ -88,6 +88,14 @@ describe('pdata validation', () => {
       const ok = traceRequest({ spans: [spanPayload(len(9, kv('deep', nestedArrays(47))))] });
       assert.equal(validateTraceRequest(ok).spanCount, 1);
       assert.doesNotThrow(() => decodeTraceRequest(ok));
+      // Exactly at the limit: an (empty) ArrayValue 100 messages deep; protobufjs (limit 100, as
+      // protoc's) decodes it, and refuses one level more, as validation does.
+      const at100 = traceRequest({ spans: [spanPayload(len(9, kv('deep', nestedArrays(47, anyArray()))))] });
+      validateTraceRequest(at100);
+      assert.doesNotThrow(() => decodeTraceRequest(at100));
+      const at101 = traceRequest({ spans: [spanPayload(len(9, kv('deep', nestedArrays(47, anyKvlist(kv('k', anyString('v')))))))] });
+      assert.match(refusal(at101), /\.kvlist_value: nested deeper than 100 messages$/);
+      assert.throws(() => decodeTraceRequest(at101), /max depth exceeded/);
       const deep = traceRequest({ spans: [spanPayload(len(9, kv('deep', nestedArrays(48))))] });
       assert.match(
         refusal(deep),
@@ -157,6 +165,14 @@ describe('pdata validation', () => {
         }),
         { numRuns: 2000 },
       );
+    });
+
+    it('what this process encodes from objects: a lone surrogate (Zipkin, X-Ray JSON) becomes U+FFFD, not bytes that are not UTF-8', () => {
+      const bytes = encodeTraceRequest({ resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'a\ud800b', attributes: [{ key: '\udfff', value: { stringValue: 'ok' } }] }] }] }] });
+      validateTraceRequest(bytes);
+      const span = decodeTraceRequest(bytes).resourceSpans![0]!.scopeSpans![0]!.spans![0]!;
+      assert.equal(span.name, 'a\ufffdb');
+      assert.equal(span.attributes![0]!.key, '\ufffd');
     });
 
     it('a negative enum in 10 bytes, as encoders write it', () => {

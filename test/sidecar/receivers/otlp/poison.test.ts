@@ -148,15 +148,25 @@ describe('otlp receiver: malformed requests are refused before they are acknowle
     });
   }
 
-  it('OTLP/JSON goes through the same validation (a lone surrogate would be encoded as invalid UTF-8)', async () => {
-    const doc = {
-      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', name: 'x', attributes: [{ key: 'k', value: { stringValue: '\ud800' } }] }] }] }],
-    };
-    const res = await post(http, '/v1/traces', Buffer.from(JSON.stringify(doc)), 'application/json');
+  it('OTLP/JSON: nesting beyond 100 messages is refused with 400; a lone surrogate escape becomes U+FFFD, as in Go decoders', async () => {
+    const span = (value: unknown) => ({
+      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', name: 'json', attributes: [{ key: 'k', value }] }] }] }],
+    });
+    let deep: unknown = { stringValue: 'leaf' };
+    for (let i = 0; i < 60; i++) deep = { arrayValue: { values: [deep] } };
+    const res = await post(http, '/v1/traces', Buffer.from(JSON.stringify(span(deep))), 'application/json');
     assert.equal(res.status, 400);
     const body = JSON.parse(res.body.toString()) as { code: number; message: string };
     assert.equal(body.code, 3);
-    assert.match(body.message, new RegExp(`${SPAN}\\.attributes\\[0\\]\\.value\\.string_value: invalid UTF-8`));
+    assert.match(body.message, /malformed OTLP\/JSON: max depth exceeded/);
+
+    const sink = sinks.get('sink')!;
+    const before = sink.spanCount();
+    const lone = await post(http, '/v1/traces', Buffer.from(JSON.stringify(span({ stringValue: 'a\ud800b' }))), 'application/json');
+    assert.equal(lone.status, 200);
+    await sink.waitForSpans(before + 1);
+    const got = sink.spans().filter((s) => s.span.name === 'json').at(-1)!;
+    assert.equal(got.span.attributes![0]!.value!.stringValue, 'a\ufffdb');
   });
 
   it('metrics and logs that are not their request message are refused, not passed through', async () => {

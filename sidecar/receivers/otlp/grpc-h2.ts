@@ -19,18 +19,18 @@
 // - the 5-byte prefix is checked as soon as it arrives: a message over the size limit, or one that
 //   does not fit in the receiver's in-flight byte budget (shared by all connections), is refused
 //   at once with RESOURCE_EXHAUSTED, before its bytes are buffered;
-// - RST_STREAM for a stream the client never opened is ignored (h2-frame-filter.ts), connections
-//   without calls are closed after an idle time, and session errors are counted, logged once per
-//   episode and never fatal.
+// - RST_STREAM for a stream a gRPC C-core client never opened is ignored (h2-frame-filter.ts),
+//   connections without calls are closed after an idle time, and session errors are counted,
+//   logged once per episode and never fatal.
 import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { parseHostPort } from '../../config/schema.ts';
 import { createLogger, OnceWarning, type Logger } from '../../telemetry/logger.ts';
 import { MetricsRegistry, type BoundCounter, type Labels } from '../../telemetry/metrics.ts';
 import { DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTION_IDLE_MS, DEFAULT_MAX_INFLIGHT_SIZE_MIB } from './config.ts';
 import { ACCEPT_ENCODING, decompressMessage, DecompressError, isSupportedEncoding } from './decompress.ts';
 import { parseGrpcTimeout } from './grpc-timeout.ts';
-import { IdleResetFilter } from './h2-frame-filter.ts';
+import { IdleResetFilter, isGrpcCoreClient } from './h2-frame-filter.ts';
 
 /** gRPC status codes used here. */
 export const GrpcStatus = {
@@ -75,10 +75,26 @@ const { HTTP2_HEADER_PATH, HTTP2_HEADER_METHOD, HTTP2_HEADER_CONTENT_TYPE, HTTP2
 const MiB = 1024 * 1024;
 /** Longest timer node can arm (~24.8 days); a grpc-timeout beyond it is no deadline in practice. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Bytes read to find a connection's first SETTINGS frame before giving up and reading it natively. */
+const MAX_PREFACE_PEEK = 16 * 1024;
 /** A new episode of session errors (and a new warning) starts after this long without any. */
 const SESSION_ERROR_EPISODE_GAP_MS = 60_000;
 
 type RefusalReason = 'inflight_limit' | 'message_too_large' | 'deadline_exceeded';
+
+interface TransportCounters {
+  sessionErrors: (code: string) => void;
+  refused: Record<RefusalReason, BoundCounter>;
+  cancelled: BoundCounter;
+  idleResetsIgnored: BoundCounter;
+  idleClosed: BoundCounter;
+}
+
+interface CallLimits {
+  maxMessageBytes: number;
+  budget: InflightBudget;
+  counters: TransportCounters;
+}
 
 interface SessionState {
   active: number;
@@ -125,6 +141,8 @@ export class GrpcH2Server {
   private readonly listener: NetServer;
   private readonly handlers = new Map<string, UnaryHandler>();
   private readonly sessions = new Map<ServerHttp2Session, SessionState>();
+  /** Connections whose first bytes have not arrived yet (no HTTP/2 session so far). */
+  private readonly pending = new Set<Socket>();
   private readonly maxMessageBytes: number;
   private readonly budget: InflightBudget;
   private readonly maxIdleMs: number;
@@ -132,13 +150,9 @@ export class GrpcH2Server {
   private readonly logger: Logger;
   private readonly sessionErrorWarning: OnceWarning;
   private lastSessionError = -Infinity;
-  private readonly counters: {
-    sessionErrors: (code: string) => void;
-    refused: Record<RefusalReason, BoundCounter>;
-    cancelled: BoundCounter;
-    idleResetsIgnored: BoundCounter;
-    idleClosed: BoundCounter;
-  };
+  /** What each call needs of the server, in one object made once. */
+  private readonly limits: CallLimits;
+  private readonly counters: TransportCounters;
 
   constructor(opts: GrpcH2Options) {
     this.maxMessageBytes = opts.maxMessageBytes;
@@ -147,6 +161,7 @@ export class GrpcH2Server {
     this.logger = opts.logger ?? createLogger('silent');
     this.sessionErrorWarning = new OnceWarning(this.logger, 'gRPC client connections are failing (counted in tracebridge_receiver_grpc_session_errors_total)');
     this.counters = this.makeCounters(opts.metrics ?? new MetricsRegistry(), opts.labels ?? {});
+    this.limits = { maxMessageBytes: this.maxMessageBytes, budget: this.budget, counters: this.counters };
 
     this.server = createServer({
       settings: { maxConcurrentStreams: opts.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS },
@@ -157,11 +172,36 @@ export class GrpcH2Server {
     this.server.on('session', (session) => this.onSession(session));
     // A broken client connection must never take the process down.
     this.server.on('sessionError', (err) => this.onSessionError(err));
-    // node:http2 reads sockets natively; the filter puts the idle-RST_STREAM check in front.
-    this.listener = createNetServer((socket) => {
-      socket.on('error', () => undefined);
-      this.server.emit('connection', new IdleResetFilter(socket, () => this.counters.idleResetsIgnored.add(1)));
-    });
+    this.listener = createNetServer((socket) => this.onConnection(socket));
+  }
+
+  /**
+   * Reads the connection's first bytes to tell gRPC C-core clients, whose idle RST_STREAMs must be
+   * filtered, from the others, which node:http2 keeps reading natively (h2-frame-filter.ts says
+   * why), with the bytes read so far put back for it.
+   */
+  private onConnection(socket: Socket): void {
+    socket.on('error', () => undefined);
+    this.pending.add(socket);
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const core = isGrpcCoreClient(head);
+      if (core === undefined && head.length < MAX_PREFACE_PEEK) return;
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      socket.pause();
+      this.pending.delete(socket);
+      if (core === true) {
+        this.server.emit('connection', new IdleResetFilter(socket, () => this.counters.idleResetsIgnored.add(1), head));
+      } else {
+        socket.unshift(head);
+        this.server.emit('connection', socket);
+      }
+    };
+    const onClose = () => this.pending.delete(socket);
+    socket.on('data', onData);
+    socket.once('close', onClose);
   }
 
   /** Declared message bytes of the calls in flight now (the budget's use). */
@@ -173,7 +213,7 @@ export class GrpcH2Server {
     this.handlers.set(path, handler);
   }
 
-  private makeCounters(metrics: MetricsRegistry, labels: Labels): GrpcH2Server['counters'] {
+  private makeCounters(metrics: MetricsRegistry, labels: Labels): TransportCounters {
     const refused = metrics.counter('tracebridge_receiver_grpc_refused_calls_total', 'gRPC calls refused by the transport before their handler, by reason.');
     const sessionErrors = metrics.counter('tracebridge_receiver_grpc_session_errors_total', 'gRPC client connections that ended with an error, by error code.');
     metrics.gauge('tracebridge_receiver_grpc_inflight_bytes', 'Declared message bytes of gRPC calls being received or handled.').collect(labels, () => this.budget.used);
@@ -211,7 +251,7 @@ export class GrpcH2Server {
     const state = this.sessions.get(stream.session as ServerHttp2Session);
     if (state !== undefined) {
       state.active++;
-      stream.once('close', () => {
+      stream.on('close', () => {
         if (--state.active === 0) state.idleSince = Date.now();
       });
     }
@@ -248,13 +288,9 @@ export class GrpcH2Server {
       return;
     }
     const encoding = ((headers['grpc-encoding'] as string | undefined) ?? 'identity').toLowerCase();
-    new UnaryCall(this, stream, handler, encoding, deadlineMs);
+    new UnaryCall(this.limits, stream, handler, encoding, deadlineMs);
   }
 
-  /** @internal UnaryCall's access to the server's limits and counters. */
-  get limits(): { maxMessageBytes: number; budget: InflightBudget; counters: GrpcH2Server['counters'] } {
-    return { maxMessageBytes: this.maxMessageBytes, budget: this.budget, counters: this.counters };
-  }
 
   listen(endpoint: string): Promise<number> {
     const hp = parseHostPort(endpoint);
@@ -302,6 +338,7 @@ export class GrpcH2Server {
       });
       // GOAWAY: clients stop opening streams; streams in flight finish.
       for (const s of this.sessions.keys()) s.close();
+      for (const s of this.pending) s.destroy();
     });
   }
 }
@@ -339,8 +376,9 @@ class UnaryCall {
   private readonly stream: ServerHttp2Stream;
   private readonly handler: UnaryHandler;
   private readonly encoding: string;
-  private readonly limits: GrpcH2Server['limits'];
-  private readonly prefix = Buffer.alloc(5);
+  private readonly limits: CallLimits;
+  /** Bytes of a prefix split across chunks (rare: allocated only then). */
+  private prefix: Buffer | undefined;
   private prefixFill = 0;
   private compressed = false;
   private length = -1;
@@ -352,11 +390,11 @@ class UnaryCall {
   private handling = false;
   private deadline: NodeJS.Timeout | undefined;
 
-  constructor(server: GrpcH2Server, stream: ServerHttp2Stream, handler: UnaryHandler, encoding: string, deadlineMs: number | undefined) {
+  constructor(limits: CallLimits, stream: ServerHttp2Stream, handler: UnaryHandler, encoding: string, deadlineMs: number | undefined) {
     this.stream = stream;
     this.handler = handler;
     this.encoding = encoding;
-    this.limits = server.limits;
+    this.limits = limits;
     if (deadlineMs !== undefined && deadlineMs <= MAX_TIMER_MS) {
       this.deadline = setTimeout(() => this.onDeadline(), deadlineMs);
       this.deadline.unref();
@@ -370,11 +408,20 @@ class UnaryCall {
     if (this.settled) return;
     let at = 0;
     if (this.length < 0) {
-      const n = Math.min(5 - this.prefixFill, chunk.length);
-      chunk.copy(this.prefix, this.prefixFill, 0, n);
-      this.prefixFill += n;
-      at = n;
-      if (this.prefixFill < 5 || !this.onPrefix()) return;
+      // Per-call allocations show up as GC time in the bench: read the prefix in place when the
+      // chunk holds all of it (nearly always).
+      if (this.prefixFill === 0 && chunk.length >= 5) {
+        this.prefixFill = 5;
+        at = 5;
+        if (!this.onPrefix(chunk)) return;
+      } else {
+        this.prefix ??= Buffer.allocUnsafe(5);
+        const n = Math.min(5 - this.prefixFill, chunk.length);
+        chunk.copy(this.prefix, this.prefixFill, 0, n);
+        this.prefixFill += n;
+        at = n;
+        if (this.prefixFill < 5 || !this.onPrefix(this.prefix)) return;
+      }
       if (chunk.length - at === this.length) {
         // The whole message in this chunk (the common case for small requests): no copy.
         this.message = chunk.subarray(at);
@@ -393,9 +440,9 @@ class UnaryCall {
   }
 
   /** Checks the 5-byte prefix as grpc-go's recvMsg and checkRecvPayload do; true to read on. */
-  private onPrefix(): boolean {
-    const flag = this.prefix[0]!;
-    const length = this.prefix.readUInt32BE(1);
+  private onPrefix(prefix: Buffer): boolean {
+    const flag = prefix[0]!;
+    const length = prefix.readUInt32BE(1);
     if (flag > 1) {
       this.fail(GrpcStatus.INTERNAL, `received unexpected payload format ${flag}`);
       return false;

@@ -10,7 +10,7 @@ import { TRACE_EXPORT } from '../../../../sidecar/receivers/otlp/grpc.ts';
 import { encodeTraceRequest } from '../../../../sidecar/pdata/otlp-schema.ts';
 import { maskedCrc32c } from '../../../../sidecar/receivers/otlp/snappy.ts';
 import { sinks, startService } from '../../../support/sink.ts';
-import { FrameType, RawH2Connection, dataFrame, grpcMessage, grpcRequestHeaders, headersFrame, rstStreamFrame } from './testdata/raw-h2.ts';
+import { FrameType, GRPC_CORE_SETTINGS, RawH2Connection, dataFrame, grpcMessage, grpcRequestHeaders, headersFrame, rstStreamFrame } from './testdata/raw-h2.ts';
 import { grpcFrame, openSession, startCall, call, type GrpcAnswer } from './testdata/h2-call.ts';
 import { PYTHON, pythonCalls as runPython } from './testdata/python-client.ts';
 
@@ -142,9 +142,9 @@ describe('otlp receiver gRPC transport', function () {
   });
 
   describe('cancelled and reset calls', () => {
-    it('ignores an RST_STREAM for a stream it never saw: the other calls on the connection succeed', async () => {
+    it('ignores an RST_STREAM for a stream a C-core client never opened: the other calls on the connection succeed', async () => {
       const before = sink().spanCount();
-      const c = await RawH2Connection.open(port);
+      const c = await RawH2Connection.open(port, GRPC_CORE_SETTINGS);
       try {
         const first = grpcMessage(spans(3, 'a'));
         c.send(headersFrame(1, grpcRequestHeaders(TRACE_EXPORT)));

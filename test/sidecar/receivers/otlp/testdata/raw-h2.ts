@@ -11,6 +11,9 @@ const ACK = 0x1;
 
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
+/** The SETTINGS gRPC C-core (Python grpcio 1.51) sends first, captured from the wire. */
+export const GRPC_CORE_SETTINGS = Buffer.from('0002000000000003000000000004003fffff0005003fffff000600002000fe0300000001', 'hex');
+
 export function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
   const head = Buffer.alloc(9);
   head.writeUIntBE(payload.length, 0, 3);

@@ -248,49 +248,45 @@ export class GrpcH2Server {
 
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
     stream.on('error', () => undefined);
-    const state = this.sessions.get(stream.session as ServerHttp2Session);
-    if (state !== undefined) {
-      state.active++;
-      stream.on('close', () => {
-        if (--state.active === 0) state.idleSince = Date.now();
-      });
-    }
-    const path = headers[HTTP2_HEADER_PATH] as string | undefined;
-    const contentType = (headers[HTTP2_HEADER_CONTENT_TYPE] as string | undefined) ?? '';
-    // The checks and answers of grpc-go's http2Server.operateHeaders, in its order.
-    const subtype = grpcContentSubtype(contentType);
-    if (subtype === undefined) {
-      earlyAnswer(stream, 415, GrpcStatus.INVALID_ARGUMENT, `invalid gRPC request content-type ${JSON.stringify(contentType)}`);
+    const session = this.sessions.get(stream.session as ServerHttp2Session);
+    if (session !== undefined) session.active++;
+    const refusal = this.check(headers);
+    if (typeof refusal !== 'string') {
+      if (session !== undefined) stream.on('close', () => streamClosed(session));
+      earlyAnswer(stream, refusal.httpStatus, refusal.code, refusal.message);
       return;
     }
-    let deadlineMs: number | undefined;
+    const handler = this.handlers.get(headers[HTTP2_HEADER_PATH] as string)!;
+    const encoding = ((headers['grpc-encoding'] as string | undefined) ?? 'identity').toLowerCase();
+    const timeout = headers['grpc-timeout'] as string | undefined;
+    const deadlineMs = timeout === undefined ? undefined : (parseGrpcTimeout(timeout) as number);
+    // The call's own 'close' listener ends the session's count: one listener fewer per call.
+    new UnaryCall(this.limits, stream, handler, encoding, deadlineMs, session);
+  }
+
+  /**
+   * The checks and answers of grpc-go's http2Server.operateHeaders, in its order: a refusal, or
+   * 'ok' for a call to read.
+   */
+  private check(headers: IncomingHttpHeaders): { httpStatus: number; code: number; message: string } | 'ok' {
+    const contentType = (headers[HTTP2_HEADER_CONTENT_TYPE] as string | undefined) ?? '';
+    const subtype = contentType === 'application/grpc' ? '' : grpcContentSubtype(contentType);
+    if (subtype === undefined) return { httpStatus: 415, code: GrpcStatus.INVALID_ARGUMENT, message: `invalid gRPC request content-type ${JSON.stringify(contentType)}` };
     const timeout = headers['grpc-timeout'] as string | undefined;
     if (timeout !== undefined) {
       const parsed = parseGrpcTimeout(timeout);
-      if (typeof parsed === 'string') {
-        earlyAnswer(stream, 400, GrpcStatus.INTERNAL, `malformed grpc-timeout: ${parsed}`);
-        return;
-      }
-      deadlineMs = parsed;
+      if (typeof parsed === 'string') return { httpStatus: 400, code: GrpcStatus.INTERNAL, message: `malformed grpc-timeout: ${parsed}` };
     }
-    if (headers[HTTP2_HEADER_METHOD] !== 'POST') {
-      earlyAnswer(stream, 405, GrpcStatus.INTERNAL, `Received a HEADERS frame with :method ${JSON.stringify(headers[HTTP2_HEADER_METHOD])} which should be POST`);
-      return;
-    }
+    const method = headers[HTTP2_HEADER_METHOD];
+    if (method !== 'POST') return { httpStatus: 405, code: GrpcStatus.INTERNAL, message: `Received a HEADERS frame with :method ${JSON.stringify(method)} which should be POST` };
     if (subtype !== '' && subtype !== 'proto') {
       // grpc-go would decode it as protobuf anyway and fail with INTERNAL; say why instead.
-      earlyAnswer(stream, 200, GrpcStatus.INTERNAL, `content-type ${contentType} is not supported: messages must be protobuf (application/grpc or application/grpc+proto)`);
-      return;
+      return { httpStatus: 200, code: GrpcStatus.INTERNAL, message: `content-type ${contentType} is not supported: messages must be protobuf (application/grpc or application/grpc+proto)` };
     }
-    const handler = path === undefined ? undefined : this.handlers.get(path);
-    if (handler === undefined) {
-      earlyAnswer(stream, 200, GrpcStatus.UNIMPLEMENTED, `unknown method ${path ?? ''}`);
-      return;
-    }
-    const encoding = ((headers['grpc-encoding'] as string | undefined) ?? 'identity').toLowerCase();
-    new UnaryCall(this.limits, stream, handler, encoding, deadlineMs);
+    const path = headers[HTTP2_HEADER_PATH] as string | undefined;
+    if (path === undefined || !this.handlers.has(path)) return { httpStatus: 200, code: GrpcStatus.UNIMPLEMENTED, message: `unknown method ${path ?? ''}` };
+    return 'ok';
   }
-
 
   listen(endpoint: string): Promise<number> {
     const hp = parseHostPort(endpoint);
@@ -343,6 +339,10 @@ export class GrpcH2Server {
   }
 }
 
+function streamClosed(session: SessionState): void {
+  if (--session.active === 0) session.idleSince = Date.now();
+}
+
 /** A Trailers-Only answer. */
 function earlyAnswer(stream: ServerHttp2Stream, httpStatus: number, code: number, message: string, extra: Record<string, string> = {}): void {
   if (stream.destroyed || stream.closed) return;
@@ -389,9 +389,11 @@ class UnaryCall {
   private settled = false;
   private handling = false;
   private deadline: NodeJS.Timeout | undefined;
+  private readonly session: SessionState | undefined;
 
-  constructor(limits: CallLimits, stream: ServerHttp2Stream, handler: UnaryHandler, encoding: string, deadlineMs: number | undefined) {
+  constructor(limits: CallLimits, stream: ServerHttp2Stream, handler: UnaryHandler, encoding: string, deadlineMs: number | undefined, session: SessionState | undefined) {
     this.stream = stream;
+    this.session = session;
     this.handler = handler;
     this.encoding = encoding;
     this.limits = limits;
@@ -554,6 +556,7 @@ class UnaryCall {
   }
 
   private onClose(): void {
+    if (this.session !== undefined) streamClosed(this.session);
     if (this.settled) return;
     // Closed without an answer: reset by the client or its connection went away.
     this.abandon();

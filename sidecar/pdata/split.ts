@@ -9,9 +9,11 @@
 // level fields other than resource_spans (none in OTLP today) go with the first part.
 import { varintSize, WIRE_LEN, WireReader, writeVarint } from './wire.ts';
 
-const TAG_RESOURCE_SPANS = (1 << 3) | WIRE_LEN;
-const TAG_RS_SCOPE_SPANS = (2 << 3) | WIRE_LEN;
-const TAG_SS_SPAN = (2 << 3) | WIRE_LEN;
+import {
+  TAG_RESOURCE_SPANS_SCOPE_SPANS as TAG_RS_SCOPE_SPANS,
+  TAG_SCOPE_SPANS_SPANS as TAG_SS_SPAN,
+  TAG_TRACE_REQUEST_RESOURCE_SPANS as TAG_RESOURCE_SPANS,
+} from './fields.ts';
 
 export interface TracePart {
   bytes: Uint8Array;

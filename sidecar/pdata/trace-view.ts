@@ -211,37 +211,6 @@ export function countSpans(buf: Uint8Array): number {
   return indexTraceRequest(buf).spanCount;
 }
 
-/** What walkTraceRequest tells a visitor about one span (offsets into the walked bytes). */
-export interface SpanLocation {
-  start: number;
-  end: number;
-  traceIdOffset: number;
-  startTimeOffset: number;
-  startTimeUnixNano: number;
-  linkTraceIdOffsets: readonly number[];
-}
-
-/**
- * Visits each span of a request (framing only) and returns the span count. An object per span:
- * for tests and tools; pipeline code reads the TraceView.
- */
-export function walkTraceRequest(buf: Uint8Array, visitor?: { span?(loc: SpanLocation): void }): number {
-  const view = indexTraceRequest(buf);
-  for (let k = 0; k < view.spanCount && visitor?.span !== undefined; k++) {
-    const links: number[] = [];
-    for (let n = 0; n < view.linkCount(k); n++) links.push(view.linkTraceIdOffset(k, n));
-    visitor.span({
-      start: view.spanStart(k),
-      end: view.spanEnd(k),
-      traceIdOffset: view.traceIdOffset(k),
-      startTimeOffset: view.startTimeOffset(k),
-      startTimeUnixNano: startTimeUnixNano(view, buf, k),
-      linkTraceIdOffsets: links,
-    });
-  }
-  return view.spanCount;
-}
-
 // Scratch, grown by doubling and reused by every walk.
 let rsBuf = new Int32Array(16 * RS_SLOTS);
 let ssBuf = new Int32Array(16 * SS_SLOTS);

@@ -9,7 +9,7 @@ import { WIRE_EGROUP, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_SGROUP, WIRE_VARINT } f
 
 export { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './fields.ts';
 // Re-exports only (no use at module load), so the import cycle with trace-view.ts is harmless.
-export { countSpans, walkTraceRequest, type SpanLocation } from './trace-view.ts';
+export { countSpans } from './trace-view.ts';
 
 /**
  * Malformed protobuf. Permanent: the same bytes will never be accepted, so clients must not retry

@@ -98,7 +98,10 @@ export class BatchProcessor implements Processor {
   }
 
   private send(batch: TracesData): void {
-    const p = this.next.consumeTraces(batch).then(
+    // Called from timers: a consumer that throws instead of rejecting must not take the process down.
+    const p = Promise.resolve()
+      .then(() => this.next.consumeTraces(batch))
+      .then(
       () => {
         this.dropWarning.reset();
       },

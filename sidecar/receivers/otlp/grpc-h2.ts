@@ -355,7 +355,7 @@ function earlyAnswer(stream: ServerHttp2Stream, httpStatus: number, code: number
       [HTTP2_HEADER_STATUS]: httpStatus,
       [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
       'grpc-status': String(code),
-      'grpc-message': encodeURIComponent(message),
+      'grpc-message': percentEncodeGrpcMessage(message),
       ...extra,
     },
     { endStream: true },
@@ -588,4 +588,16 @@ class UnaryCall {
     this.limits.budget.release(this.reserved);
     this.reserved = 0;
   }
+}
+
+/**
+ * grpc-message as the gRPC spec writes it: UTF-8, with '%' and bytes outside 0x20-0x7E
+ * percent-encoded, so clients show "a: b, c" rather than "a%3A%20b%2C%20c".
+ */
+export function percentEncodeGrpcMessage(message: string): string {
+  let out = '';
+  for (const b of Buffer.from(message, 'utf8')) {
+    out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }

@@ -45,6 +45,11 @@ export class OtlpGrpcServer {
     this.server = new GrpcH2Server({
       maxMessageBytes: cfg.max_recv_msg_size_mib * 1024 * 1024,
       maxConcurrentStreams: cfg.max_concurrent_streams > 0 ? cfg.max_concurrent_streams : undefined,
+      maxInflightBytes: cfg.max_inflight_size_mib * 1024 * 1024,
+      maxConnectionIdleMs: cfg.keepalive.server_parameters.max_connection_idle,
+      metrics,
+      logger,
+      labels: { receiver: id, transport: 'grpc' },
     });
 
     if (next.traces !== undefined) {

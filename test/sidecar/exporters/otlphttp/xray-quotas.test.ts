@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { embeddedDefault } from '../../../../sidecar/config/embedded-default.ts';
 import { mergeConfig } from '../../../../sidecar/config/load.ts';
 import { decodeSidecarConfig } from '../../../../sidecar/config/service-config.ts';
-import { countSpans, walkTraceRequest } from '../../../../sidecar/pdata/wire.ts';
+import { indexTraceRequest } from '../../../../sidecar/pdata/trace-view.ts';
 import { decodeTraceRequest } from '../../../../sidecar/pdata/otlp-schema.ts';
 import type { OtlpReceiver } from '../../../../sidecar/receivers/otlp/receiver.ts';
 import { components } from '../../../../sidecar/service/components.ts';
@@ -83,9 +83,10 @@ describe('otlphttp exporter to X-Ray OTLP endpoint quotas (embedded default, noc
         // nock hands the body over already decompressed.
         const wire = Buffer.from(await req.arrayBuffer());
         const body = wire[0] === 0x1f && wire[1] === 0x8b ? gunzipSync(wire) : wire;
-        const spans = countSpans(body);
+        const view = indexTraceRequest(body);
+        const spans = view.spanCount;
         let largest = 0;
-        walkTraceRequest(body, { span: (loc) => (largest = Math.max(largest, loc.end - loc.start)) });
+        for (let k = 0; k < spans; k++) largest = Math.max(largest, view.spanEnd(k) - view.spanStart(k));
         if (spans > MAX_SPANS || body.length > MAX_BYTES || largest > MAX_SPAN_BYTES) {
           refused++;
           return [413, `request of ${spans} spans, ${body.length} bytes (largest span ${largest}) is over the quota`] as const;

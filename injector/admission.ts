@@ -1,4 +1,4 @@
-// AdmissionReview handling (DESIGN §4 "AdmissionReview"), following the OpenTelemetry
+// AdmissionReview handling, following the OpenTelemetry
 // Operator's webhook: decode → look up the namespace → decide → mutate a copy → JSON Patch
 // against the original. Fail open: an internal error answers `allowed: true` without a patch,
 // because `failurePolicy: Ignore` covers neither `allowed: false` nor a patch the API server

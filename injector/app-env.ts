@@ -1,5 +1,5 @@
-// Points app containers at the sidecar, only where they have not chosen otherwise
-// (DESIGN §4): the traces endpoint with its protocol (traces only: metrics and logs keep
+// Points app containers at the sidecar, only where they have not chosen otherwise:
+// the traces endpoint with its protocol (traces only: metrics and logs keep
 // their own settings) and the X-Ray daemon address, all on 127.0.0.1 (never `localhost`,
 // which may resolve to ::1 while the sidecar binds IPv4 loopback).
 import * as keys from './annotations.ts';

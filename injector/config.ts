@@ -1,4 +1,4 @@
-// Injector configuration (DESIGN §1 "Injector configuration"), decoded with the shared
+// Injector configuration, decoded with the shared
 // schema so errors carry YAML paths, unknown keys are rejected and `${env:NAME}` expands.
 // Every option, its default and why it exists: injector/README.md.
 import {
@@ -50,7 +50,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const port = () => int({ min: 1, max: 65535 });
 
-/** Ports a mesh proxy owns: a sidecar port there would break the pod (DESIGN §1 "Ports"). */
+/** Ports a mesh proxy owns: a sidecar port there would break the pod. */
 export function meshReservedRange(p: number): string | undefined {
   if (p >= 15000 && p <= 15090) return 'Istio 15000-15090';
   if (p >= 4140 && p <= 4191) return 'Linkerd 4140-4191';

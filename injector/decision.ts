@@ -1,4 +1,4 @@
-// Whether a pod gets the sidecar, and why (DESIGN §4 "Decision"). A pure function of the pod,
+// Whether a pod gets the sidecar, and why. A pure function of the pod,
 // its namespace's metadata (or why that is unknown) and the policy, so every rule is a row in
 // a table test. The reason code is low-cardinality (a metric label); the message is for humans.
 import * as keys from './annotations.ts';

@@ -1,4 +1,4 @@
-// The header bridge in an injected pod (DESIGN §2 "Header bridge", issue 12): the pod opts in
+// The header bridge in an injected pod (issue 12): the pod opts in
 // with `tracebridge.io/header-bridge: "true"`; the sidecar then runs its loopback forward proxy
 // (TRACEBRIDGE_HEADER_BRIDGE=true, sidecar-container.ts) and app containers get HTTP_PROXY
 // pointing at it. Only plain-HTTP calls are bridged: HTTPS_PROXY is never set, because a CONNECT

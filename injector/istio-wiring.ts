@@ -1,4 +1,4 @@
-// Istio wiring (DESIGN §4 "Mesh wiring"): Envoy's Zipkin tracer pointed at the sidecar through
+// Istio wiring: Envoy's Zipkin tracer pointed at the sidecar through
 // `proxy.istio.io/config`, and the sidecar's externally reached ports kept out of Envoy.
 //
 // Istio copies the annotation into the proxy's bootstrap at injection, and the annotation's

@@ -1,4 +1,4 @@
-// Linkerd wiring (DESIGN §4 "Mesh wiring"): linkerd2-proxy exports its spans to the sidecar
+// Linkerd wiring: linkerd2-proxy exports its spans to the sidecar
 // over OTLP on loopback (no identity needed for a loopback collector), through
 // `config.linkerd.io/proxy-additional-env`, a JSON list of EnvVar that Linkerd's injector merges
 // by name into the proxy's env. LINKERD2_PROXY_TRACE_PROTOCOL is set too: proxies that support

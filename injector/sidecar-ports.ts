@@ -1,4 +1,4 @@
-// The ports the injected sidecar binds (its embedded default, DESIGN §1), with the names the
+// The ports the injected sidecar binds (its embedded default), with the names the
 // injector gives them. Names carry the `tb-` prefix and fit IANA_SVC_NAME (≤ 15 characters).
 import type { SidecarPorts } from './config.ts';
 

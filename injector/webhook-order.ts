@@ -1,4 +1,4 @@
-// Start-up check of the webhook order (DESIGN §4 "Ordering"). The API server calls mutating
+// Start-up check of the webhook order. The API server calls mutating
 // webhook configurations in name order (an implementation detail, not a guarantee): tracebridge
 // must come before the mesh injectors, so they read its annotations, and before EKS pod
 // identity, so its credentials reach the sidecar too. A pure check over the list the API

@@ -1,4 +1,4 @@
-// Command line of tracebridge-sidecar (DESIGN §1):
+// Command line of tracebridge-sidecar:
 //   tracebridge-sidecar [--config FILE]...          run (embedded default without --config)
 //   tracebridge-sidecar validate --config FILE...   check a config, list every error, exit 0 or 1
 //   tracebridge-sidecar convert VALUE               print a trace ID / header in every format

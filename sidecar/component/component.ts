@@ -16,7 +16,7 @@ export interface TracesConsumer {
   readonly mutatesData?: boolean;
 }
 
-/** Metrics and logs are passed through unread (DESIGN §3). */
+/** Metrics and logs are passed through unread. */
 export interface OpaqueConsumer {
   consumeOpaque(data: OpaqueData): Promise<void>;
 }

@@ -1,4 +1,4 @@
-// The config the sidecar runs without --config (DESIGN §3). Receivers on loopback; the exporter
+// The config the sidecar runs without --config. Receivers on loopback; the exporter
 // follows the sidecar's own OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT when set (the injector sets it),
 // else the debug exporter prints one line per span so `npm start` shows spans arriving.
 import { xrayOtlpRegion } from '../aws/endpoints.ts';
@@ -35,7 +35,7 @@ function pickExporter(env: Env): { id: string; config: Record<string, unknown>; 
   }
   // The signal-specific variable is a full URL; the generic one gets /v1/traces appended (OTel spec).
   const config: Record<string, unknown> = tracesEndpoint ? { traces_endpoint: chosen } : { endpoint: chosen };
-  // X-Ray's OTLP endpoint only takes SigV4-signed requests (DESIGN §5): sign with the pod's AWS
+  // X-Ray's OTLP endpoint only takes SigV4-signed requests: sign with the pod's AWS
   // credentials (EKS Pod Identity, IRSA), region and service read from the host.
   const region = xrayOtlpRegion(chosen);
   if (region !== undefined) {

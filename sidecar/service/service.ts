@@ -78,7 +78,7 @@ export class Service implements Host {
           procs.unshift(proc);
           next = proc;
         }
-        // The sidecar never traces itself (DESIGN §3): unless the pipeline lists the self filter,
+        // The sidecar never traces itself: unless the pipeline lists the self filter,
         // one with its defaults goes first.
         if (!p.processors.some((id) => id.split('/')[0] === SELF_FILTER_TYPE)) {
           const proc = await selfFilterFactory.create(this.settings(SELF_FILTER_TYPE, 'processor', p.id), selfFilterFactory.config.defaultValue, next);

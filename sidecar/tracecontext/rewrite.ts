@@ -1,4 +1,4 @@
-// The deterministic, stateless trace ID rewrite of DESIGN §2 (`tracecontext` processor,
+// The deterministic, stateless trace ID rewrite (`tracecontext` processor,
 // `on_invalid: rewrite`), for pipelines that feed a legacy X-Ray ingestion path.
 //
 // Rule. For a trace ID whose bytes 0-3 are not legacy-valid relative to the span's own start

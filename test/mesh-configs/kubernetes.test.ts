@@ -24,7 +24,7 @@ const injectorConfigText = configMapData(INJECTOR_CONFIG_FILE);
 const cfg: InjectorConfig = decodeInjectorConfig(parseYaml(injectorConfigText), { requireTls: true });
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
-// Mutating webhook configurations the ordering must beat (DESIGN §4 "Ordering").
+// Mutating webhook configurations the ordering must beat.
 const MESH_WEBHOOKS = ['istio-revision-tag-default', 'istio-sidecar-injector', 'linkerd-proxy-injector-webhook-config', 'pod-identity-webhook'];
 
 function containerPort(name: unknown): number {

@@ -32,7 +32,7 @@ export function cryptoIdSource(): IdSource {
 
 /**
  * A new trace ID whose first 4 bytes are the current epoch seconds, as X-Ray SDKs and
- * OpenTelemetry's AWS X-Ray ID generator make them: legacy X-Ray ingestion accepts it (DESIGN §2),
+ * OpenTelemetry's AWS X-Ray ID generator make them: legacy X-Ray ingestion accepts it,
  * and bytes 4–15 stay random for W3C.
  */
 export function newTraceId(ids: IdSource): Uint8Array {

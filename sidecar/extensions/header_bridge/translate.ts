@@ -1,5 +1,5 @@
 // The bridge's one decision per request, as a pure function of the propagation headers that came
-// in (DESIGN §2 "Header bridge"):
+// in:
 //   one format present          → derive the others from it;
 //   several that disagree       → the configured primary wins, then formats in config order;
 //   none                        → optionally start a trace;

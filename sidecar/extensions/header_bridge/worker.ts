@@ -20,7 +20,7 @@ const proxy = new BridgeProxy(data.options, new CounterCells(data.counters), ids
 async function start(): Promise<void> {
   const listeners: ListenerInfo[] = [];
   // Each listener starts or fails on its own: one port held by someone else must not take the
-  // others down (DESIGN §3: a port that cannot be bound is logged and skipped).
+  // others down (a port that cannot be bound is logged and skipped).
   for (const spec of data.listen) {
     try {
       const target = spec.target === undefined ? undefined : parseHostPort(spec.target)!;

@@ -1,4 +1,4 @@
-// Config of the `tracecontext` processor (DESIGN §2).
+// Config of the `tracecontext` processor.
 import { duration, object, oneOf, string, withDefault } from '../../config/schema.ts';
 import { DEFAULT_REWRITE_WINDOW_SECONDS, rewriteWindowError } from '../../tracecontext/index.ts';
 

@@ -1,7 +1,7 @@
 // Config of the `awsxray` receiver: the collector-contrib awsxrayreceiver's fields (its own
 // `endpoint` and `transport`, plus `proxy_server` from internal/aws/proxy), so a collector config
 // carries over. Defaults differ in one place on purpose: every listener binds 127.0.0.1, not
-// 0.0.0.0, because segments arrive from the pod over loopback only (DESIGN §1 "Ports").
+// 0.0.0.0, because segments arrive from the pod over loopback only.
 import { bool, endpoint, int, object, oneOf, string, url, withDefault } from '../../config/schema.ts';
 
 const optionalUrl = url();

@@ -1,5 +1,5 @@
 // The bridge's per-request decision (translate.ts) through the header walker (headers.ts):
-// fixtures for each rule of DESIGN §2, then properties over random contexts and junk.
+// fixtures for each rule of the header bridge, then properties over random contexts and junk.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { IdSource } from '../../../../sidecar/extensions/header_bridge/ids.ts';

@@ -74,7 +74,7 @@ describe('header_bridge between the X-Ray SDK and OpenTelemetry', () => {
     bridge = await startBridge();
     daemon = createSocket('udp4');
     daemon.on('message', (msg) => {
-      // `{"format":"json","version":1}\n{segment}` (DESIGN §5)
+      // `{"format":"json","version":1}\n{segment}`
       const text = msg.toString('utf8');
       segments.push(JSON.parse(text.slice(text.indexOf('\n') + 1)) as XRaySegment);
       waiters.splice(0).forEach((w) => w());

@@ -7,7 +7,9 @@
 // InstrumentationScope (and every other non-span field of the ScopeSpans) of the spans it holds,
 // copied as raw bytes, so unknown fields survive; only the enclosing length prefixes are new. Top
 // level fields other than resource_spans (none in OTLP today) go with the first part.
-import { varintSize, WIRE_LEN, WireReader, writeVarint } from './wire.ts';
+import { lenField, lenFieldHeader } from './splice.ts';
+import type { TraceView } from './trace-view.ts';
+import { varintSize, WireReader } from './wire.ts';
 
 import {
   TAG_RESOURCE_SPANS_SCOPE_SPANS as TAG_RS_SCOPE_SPANS,
@@ -37,9 +39,7 @@ class Message {
 
   /** Appends this message as a LEN field of `field` to `out`. */
   writeAsField(out: Message, field: number): void {
-    const header = new Uint8Array(1 + varintSize(this.length));
-    writeVarint(header, writeVarint(header, 0, (field << 3) | WIRE_LEN), this.length);
-    out.add(header);
+    out.add(lenFieldHeader(field, this.length));
     for (const p of this.parts) out.add(p);
   }
 }
@@ -181,51 +181,18 @@ export interface EditResult {
 
 /**
  * Applies `edit` to every span whose payload is larger than `maxSpanBytes` (a backend's per-span
- * limit); undefined when there is none, which is the common case and costs one walk of the
- * resource/scope/span framing.
+ * limit); undefined when there is none, the common case, read off the request's view.
  */
-export function editLargeSpans(buf: Uint8Array, maxSpanBytes: number, edit: SpanEdit): EditResult | undefined {
-  if (!hasSpanOver(buf, maxSpanBytes)) return undefined;
+export function editLargeSpans(buf: Uint8Array, view: TraceView, maxSpanBytes: number, edit: SpanEdit): EditResult | undefined {
+  if (!hasSpanOver(view, maxSpanBytes)) return undefined;
   const walk: Walk = { maxSpanBytes, edit, edited: 0, dropped: 0 };
   const [part] = walkRequest(buf, new PartBuilder(0, 0), walk);
   return { part: part!, edited: walk.edited, dropped: walk.dropped };
 }
 
-/** Calls `span(start, end)` with each span's payload range. */
-function eachSpan(buf: Uint8Array, span: (start: number, end: number) => void): void {
-  const r = new WireReader(buf);
-  while (r.pos < r.end) {
-    const top = r.tag();
-    if (top !== TAG_RESOURCE_SPANS) {
-      r.skip(top & 7);
-      continue;
-    }
-    const rsEnd = r.lenEnd();
-    while (r.pos < rsEnd) {
-      const tag = r.tag();
-      if (tag !== TAG_RS_SCOPE_SPANS) {
-        r.skip(tag & 7);
-        continue;
-      }
-      const ssEnd = r.lenEnd();
-      while (r.pos < ssEnd) {
-        const t = r.tag();
-        if (t !== TAG_SS_SPAN) {
-          r.skip(t & 7);
-          continue;
-        }
-        const e = r.lenEnd();
-        span(r.pos, e);
-        r.pos = e;
-      }
-    }
-  }
-}
-
-function hasSpanOver(buf: Uint8Array, max: number): boolean {
-  let found = false;
-  eachSpan(buf, (s, e) => (found ||= e - s > max));
-  return found;
+function hasSpanOver(view: TraceView, max: number): boolean {
+  for (let k = 0; k < view.spanCount; k++) if (view.spanEnd(k) - view.spanStart(k) > max) return true;
+  return false;
 }
 
 function walkRequest(buf: Uint8Array, b: PartBuilder, walk: Walk): TracePart[] {
@@ -288,7 +255,7 @@ function splitScopeSpans(buf: Uint8Array, start: number, end: number, b: PartBui
       if (payload === undefined) walk.dropped++;
       else {
         walk.edited++;
-        spans.push(lenField(2, payload));
+        spans.push(lenField(TAG_SS_SPAN, payload));
       }
     }
     r.pos = e;
@@ -297,11 +264,4 @@ function splitScopeSpans(buf: Uint8Array, start: number, end: number, b: PartBui
   if (spans.length === 0) b.addEmptyScope();
   for (const s of spans) b.addSpan(s);
   b.closeScope();
-}
-
-function lenField(field: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + varintSize(payload.length) + payload.length);
-  const pos = writeVarint(out, writeVarint(out, 0, (field << 3) | WIRE_LEN), payload.length);
-  out.set(payload, pos);
-  return out;
 }

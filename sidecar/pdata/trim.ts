@@ -12,7 +12,7 @@ import {
   TAG_SPAN_EVENTS,
   TAG_SPAN_LINKS,
 } from './fields.ts';
-import { encodeStringKeyValue } from './splice.ts';
+import { encodeStringKeyValue, lenHeader } from './splice.ts';
 import { varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeVarint } from './wire.ts';
 
 // Span field numbers, by which the fields are sorted below.
@@ -84,9 +84,7 @@ export function trimSpan(buf: Uint8Array, start: number, end: number, maxBytes: 
   }
   const summary = `attributes:${cut[ATTRIBUTES]},events:${cut[EVENTS]},links:${cut[LINKS]}`;
   const marker = encodeStringKeyValue(TRIMMED_ATTRIBUTE, `${summary} (span over ${maxBytes} bytes)`);
-  const markerHeader = new Uint8Array(1 + varintSize(marker.length));
-  writeVarint(markerHeader, writeVarint(markerHeader, 0, TAG_SPAN_ATTRIBUTES), marker.length);
-  kept.push(markerHeader, marker);
+  kept.push(lenHeader(TAG_SPAN_ATTRIBUTES, marker.length), marker);
   const counts: [number, number][] = [
     [DROPPED_ATTRIBUTES, dropped[DROPPED_ATTRIBUTES]! + cut[ATTRIBUTES]!],
     [DROPPED_EVENTS, dropped[DROPPED_EVENTS]! + cut[EVENTS]!],

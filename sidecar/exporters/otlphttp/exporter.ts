@@ -92,7 +92,7 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
     if (compression !== undefined) this.baseHeaders['content-encoding'] = compression;
     this.traces = {
       mutatesData: false,
-      consumeTraces: (d: TracesData) => this.enqueueTraces(d.bytes, d.spanCount),
+      consumeTraces: (d: TracesData) => this.enqueueTraces(d),
     };
     const opaque: OpaqueConsumer = {
       consumeOpaque: (d: OpaqueData) => this.enqueue({ signal: d.signal, items: 1, bytes: d.bytes.length, payload: d.bytes }),
@@ -102,9 +102,9 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
   }
 
   /** Trims (or drops) spans over the per-span limit, when there is one, then queues. */
-  private enqueueTraces(payload: Uint8Array, spans: number): Promise<void> {
+  private enqueueTraces(d: TracesData): Promise<void> {
     const max = this.maxSpanBytes;
-    const edited = max === undefined ? undefined : editLargeSpans(payload, max, (buf, s, e) => trimSpan(buf, s, e, max)?.payload);
+    const edited = max === undefined ? undefined : editLargeSpans(d.bytes, d.view, max, (buf, s, e) => trimSpan(buf, s, e, max)?.payload);
     if (edited !== undefined) {
       this.trimmed?.add(edited.edited);
       this.oversized?.add(edited.dropped);
@@ -112,7 +112,7 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
       if (edited.part.spans === 0) return Promise.resolve();
       return this.enqueue({ signal: 'traces', items: edited.part.spans, bytes: edited.part.bytes.length, payload: edited.part.bytes });
     }
-    return this.enqueue({ signal: 'traces', items: spans, bytes: payload.length, payload });
+    return this.enqueue({ signal: 'traces', items: d.spanCount, bytes: d.byteLength, payload: d.bytes });
   }
 
   private enqueue(req: HttpExportRequest): Promise<void> {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { decodeTraceRequest, encodeTraceRequest } from '../../../sidecar/pdata/otlp-schema.ts';
 import { editLargeSpans } from '../../../sidecar/pdata/split.ts';
+import { indexTraceRequest } from '../../../sidecar/pdata/trace-view.ts';
+
+const edit = (bytes: Uint8Array, max: number, fn: Parameters<typeof editLargeSpans>[3]) => editLargeSpans(bytes, indexTraceRequest(bytes), max, fn);
 import { TRIMMED_ATTRIBUTE, trimSpan } from '../../../sidecar/pdata/trim.ts';
 
 const attr = (i: number, size: number) => ({ key: `a${i}`, value: { stringValue: 'v'.repeat(size) } });
@@ -17,7 +20,7 @@ function request(spanOverrides: Record<string, unknown>): Uint8Array {
 describe('pdata trim', () => {
   it('keeps attributes, then events, in order while they fit; counts the rest in dropped_*_count and tracebridge.trimmed', () => {
     const bytes = request({ attributes: Array.from({ length: 10 }, (_, i) => attr(i, 1000)), events: Array.from({ length: 4 }, (_, i) => ({ name: `e${i}`, attributes: [attr(i, 2000)] })) });
-    const out = editLargeSpans(bytes, 5000, (buf, s, e) => trimSpan(buf, s, e, 5000)?.payload);
+    const out = edit(bytes, 5000, (buf, s, e) => trimSpan(buf, s, e, 5000)?.payload);
     assert.ok(out);
     assert.equal(out.edited, 1);
     assert.equal(out.dropped, 0);
@@ -35,8 +38,8 @@ describe('pdata trim', () => {
   });
 
   it('returns nothing to edit when every span fits, and drops a span whose name alone is over the limit', () => {
-    assert.equal(editLargeSpans(request({}), 5000, () => assert.fail('not called')), undefined);
-    const out = editLargeSpans(request({ name: 'n'.repeat(6000) }), 5000, (buf, s, e) => trimSpan(buf, s, e, 5000)?.payload);
+    assert.equal(edit(request({}), 5000, () => assert.fail('not called')), undefined);
+    const out = edit(request({ name: 'n'.repeat(6000) }), 5000, (buf, s, e) => trimSpan(buf, s, e, 5000)?.payload);
     assert.ok(out);
     assert.equal(out.dropped, 1);
     assert.equal(out.part.spans, 1);

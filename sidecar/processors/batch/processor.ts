@@ -131,17 +131,22 @@ export class BatchProcessor implements Processor {
     this.retryTimer.unref();
   }
 
-  /** Offers every held batch again, oldest first; those refused again are held again. */
+  /** Offers every held batch again, oldest first, and ends the episode once none is held. */
   private offerHeld(): void {
-    const batches = this.held;
-    this.held = [];
-    for (const b of batches) this.send(b);
+    this.resendHeld();
     void Promise.all([...this.inflight]).then(() => {
       if (this.held.length === 0) {
         this.retryMs = FIRST_RETRY_MS;
         this.heldWarning.reset();
       }
     });
+  }
+
+  /** Takes every held batch out and sends it again; those refused again are held again. */
+  private resendHeld(): void {
+    const batches = this.held;
+    this.held = [];
+    for (const b of batches) this.send(b);
   }
 
   start(host: Host): Promise<void> {
@@ -170,9 +175,7 @@ export class BatchProcessor implements Processor {
       if (Date.now() + this.retryMs > deadline) break;
       await new Promise((r) => setTimeout(r, this.retryMs));
       this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
-      const batches = this.held;
-      this.held = [];
-      for (const b of batches) this.send(b);
+      this.resendHeld();
     }
     const spans = this.held.reduce((n, b) => n + b.spanCount, 0);
     this.held = [];

@@ -1,20 +1,55 @@
-// Points app containers at the sidecar, only where they have not chosen otherwise:
-// the traces endpoint with its protocol (traces only: metrics and logs keep
-// their own settings) and the X-Ray daemon address, all on 127.0.0.1 (never `localhost`,
-// which may resolve to ::1 while the sidecar binds IPv4 loopback).
+// App wiring as a transparent takeover: injection never changes where an app's telemetry ends
+// up, except where the operator's config names an exporter.
+// - An app container that names a destination (OTEL_EXPORTER_OTLP_ENDPOINT, the per-signal
+//   OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT, AWS_XRAY_DAEMON_ADDRESS pointing elsewhere)
+//   is pointed at the sidecar instead, and the sidecar gets the original variables as its upstream
+//   (TRACEBRIDGE_UPSTREAM_*: EnvVar objects copied as they are, so a header from a Secret stays a
+//   secretKeyRef; `$(VAR)` references bring their definitions along).
+// - An app with no such variable keeps its env: the SDK defaults already reach the sidecar.
+// - Where the app's telemetry cannot reach the sidecar (envFrom, TLS files the sidecar cannot read,
+//   a second container naming another destination, sidecar.app_env: false), the container is left
+//   as it is and its status says so.
+// Every address written is 127.0.0.1, never `localhost` (which may resolve to ::1 while the sidecar
+// binds IPv4 loopback). Both OTLP ports speak OTLP/gRPC and OTLP/HTTP, so the port chosen only
+// follows the app's protocol for readability; the URL form is what the SDKs need (README table).
+import { UPSTREAM_PREFIX, upstreamName } from '../sidecar/config/upstream.ts';
 import * as keys from './annotations.ts';
 import type { SidecarSettings } from './config.ts';
-import { envList, type Container, type EnvVar } from './pod.ts';
+import { appContainers, envList, type Container, type EnvVar, type Pod } from './pod.ts';
 
+/** What was done to one container's env (the header bridge uses the same record). */
 export interface AppEnvOutcome {
   set: string[];
   /** Variable (or `*`) → why it was left alone. */
   left: Record<string, string>;
 }
 
-const TRACES_ENDPOINT = 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT';
-const TRACES_PROTOCOL = 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL';
+/** One app container's telemetry wiring, as the status annotation records it. */
+export interface TelemetryWiring extends AppEnvOutcome {
+  /** Whether the container's telemetry reaches the sidecar. */
+  reaches: boolean;
+  /** One sentence for people: where its telemetry goes now. */
+  detail: string;
+  /** App variables handed to the sidecar as its upstream. */
+  upstream?: string[];
+}
+
+export interface Takeover {
+  containers: Record<string, TelemetryWiring>;
+  /** Env for the sidecar container: the app's destination under TRACEBRIDGE_UPSTREAM_* names. */
+  sidecarEnv: EnvVar[];
+}
+
 const XRAY_DAEMON = 'AWS_XRAY_DAEMON_ADDRESS';
+const GENERIC_ENDPOINT = 'OTEL_EXPORTER_OTLP_ENDPOINT';
+const SIGNALS = ['TRACES', 'METRICS', 'LOGS'] as const;
+const ENDPOINTS = [GENERIC_ENDPOINT, ...SIGNALS.map((s) => `OTEL_EXPORTER_OTLP_${s}_ENDPOINT`)];
+/** The variables that say where and how the app exports: copied to the sidecar as its upstream. */
+const DESTINATION = /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?(?:ENDPOINT|PROTOCOL|HEADERS|INSECURE)$/;
+/** Files in the app's filesystem: the sidecar cannot read them, so it cannot reach such a destination. */
+const TLS_FILES = /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?(?:CERTIFICATE|CLIENT_KEY|CLIENT_CERTIFICATE)$/;
+const INSECURE = /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?INSECURE$/;
+const REFERENCE = /\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g;
 
 const MESH_PROXIES = new Set([keys.ISTIO_PROXY_CONTAINER, keys.LINKERD_PROXY_CONTAINER]);
 
@@ -31,47 +66,291 @@ export function envLeftAlone(container: Container, settings: SidecarSettings, wh
   return undefined;
 }
 
-/** Mutates `container` (a copy owned by the caller) and says what it set and what it left. */
-export function setAppEnv(container: Container, settings: SidecarSettings): AppEnvOutcome {
-  const outcome: AppEnvOutcome = { set: [], left: {} };
-  const alone = envLeftAlone(container, settings, 'these variables');
-  if (alone !== undefined) {
-    outcome.left['*'] = alone;
-    return outcome;
-  }
-  const env = envList(container);
-  const byName = new Map(env.map((e) => [e.name, e]));
-  const added: EnvVar[] = [];
-
-  if (byName.has(TRACES_ENDPOINT)) {
-    outcome.left[TRACES_ENDPOINT] = 'already set';
-  } else {
-    const protocol = byName.get(TRACES_PROTOCOL);
-    if (protocol !== undefined && typeof protocol.value !== 'string') {
-      outcome.left[TRACES_ENDPOINT] = `${TRACES_PROTOCOL} comes from valueFrom: cannot pick the matching port`;
-    } else {
-      // Keep the app's protocol choice when it made one; else OTLP/HTTP protobuf, the SDKs' default.
-      const chosen = protocol?.value ?? 'http/protobuf';
-      const url = chosen === 'grpc' ? `http://127.0.0.1:${settings.ports.otlp_grpc}` : `http://127.0.0.1:${settings.ports.otlp_http}/v1/traces`;
-      added.push({ name: TRACES_ENDPOINT, value: url });
-      outcome.set.push(TRACES_ENDPOINT);
-      if (protocol === undefined) {
-        added.push({ name: TRACES_PROTOCOL, value: chosen });
-        outcome.set.push(TRACES_PROTOCOL);
-      }
-    }
-  }
-  if (byName.has(XRAY_DAEMON)) {
-    outcome.left[XRAY_DAEMON] = 'already set';
-  } else {
-    added.push({ name: XRAY_DAEMON, value: `127.0.0.1:${settings.ports.xray}` });
-    outcome.set.push(XRAY_DAEMON);
-  }
-  appendEnv(container, added);
-  return outcome;
-}
-
 /** Appends `added` after the container's own env (kept as it came, malformed entries too). */
 export function appendEnv(container: Container, added: readonly EnvVar[]): void {
   if (added.length > 0) container.env = [...(Array.isArray(container.env) ? container.env : []), ...added];
+}
+
+/** The variable's definition, if it is a literal value. */
+function literal(e: EnvVar | undefined): string | undefined {
+  return e !== undefined && e.valueFrom === undefined && typeof e.value === 'string' ? e.value.trim() : undefined;
+}
+
+interface HostPort {
+  host: string;
+  port: string | undefined;
+  path: string;
+}
+
+function parseEndpoint(text: string): HostPort | undefined {
+  const m = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(\[[^\]]*\]|[^/:?#\s]*)(?::(\d+))?([^?#\s]*)/i.exec(text.trim());
+  if (m === null || m[2] === '') return undefined;
+  return { host: m[2]!.toLowerCase(), port: m[3], path: m[4] ?? '' };
+}
+
+const LOOPBACK = /^(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+
+/** True when a literal endpoint already reaches the sidecar (loopback, one of its OTLP ports). */
+function pointsAtSidecarOtlp(value: string | undefined, settings: SidecarSettings): boolean {
+  if (value === undefined) return false;
+  const ep = parseEndpoint(value);
+  if (ep === undefined || !LOOPBACK.test(ep.host)) return false;
+  return ep.port === String(settings.ports.otlp_grpc) || ep.port === String(settings.ports.otlp_http);
+}
+
+/** `host:port`, `udp:h:p`, or `udp:h:p tcp:h:p` on loopback at the sidecar's X-Ray port. */
+function pointsAtSidecarXray(value: string | undefined, settings: SidecarSettings): boolean {
+  if (value === undefined) return false;
+  const parts = value.split(/\s+/).map((p) => p.replace(/^(?:udp|tcp):/, ''));
+  return parts.every((p) => {
+    const ep = parseEndpoint(p);
+    return ep !== undefined && LOOPBACK.test(ep.host) && ep.port === String(settings.ports.xray);
+  });
+}
+
+/**
+ * The sidecar URL for one endpoint variable, in the form every OpenTelemetry SDK accepts:
+ * - the generic endpoint is a base URL with no path (HTTP exporters append /v1/<signal>, gRPC
+ *   exporters use scheme, host and port); `http://` means plaintext for every gRPC exporter;
+ * - a per-signal endpoint is used as it is: OTLP/HTTP needs the full path (/v1/traces), OTLP/gRPC
+ *   must have none (.NET resolves the method path against it). The app's protocol variable says
+ *   which; without one (the exporter is chosen in code) the form of the app's own value does: a
+ *   URL with a path served an HTTP exporter; one without, a gRPC exporter (an HTTP exporter would
+ *   have POSTed to `/`, which no OTLP receiver serves).
+ */
+function sidecarUrl(name: string, original: EnvVar, byName: Map<string, EnvVar>, settings: SidecarSettings): string {
+  const signal = /^OTEL_EXPORTER_OTLP_(TRACES|METRICS|LOGS)_ENDPOINT$/.exec(name)?.[1];
+  const protocol =
+    literal(signal !== undefined ? byName.get(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) : undefined) ?? literal(byName.get('OTEL_EXPORTER_OTLP_PROTOCOL'));
+  const grpcBase = `http://127.0.0.1:${settings.ports.otlp_grpc}`;
+  const httpBase = `http://127.0.0.1:${settings.ports.otlp_http}`;
+  const own = parseEndpoint(literal(original) ?? '');
+  if (signal === undefined) {
+    if (protocol === 'grpc' || (protocol === undefined && own?.port === '4317')) return grpcBase;
+    return httpBase;
+  }
+  const httpUrl = `${httpBase}/v1/${signal.toLowerCase()}`;
+  if (protocol === 'grpc') return grpcBase;
+  if (protocol !== undefined) return httpUrl;
+  if (own === undefined) return httpUrl; // valueFrom: unknown form; most exporters are HTTP by default
+  return own.path.replace(/\/+$/, '') === '' ? grpcBase : httpUrl;
+}
+
+interface ContainerPlan {
+  wiring: TelemetryWiring;
+  /** The container names an OTLP endpoint / an X-Ray daemon (else the SDK defaults apply). */
+  namesOtlp: boolean;
+  namesXray: boolean;
+  otlpReaches: boolean;
+  xrayReaches: boolean;
+  /** Signature of the destination handed over (undefined: none to hand over). */
+  otlpKey?: string;
+  otlpUpstream: EnvVar[];
+  /** The app variables handed over (original names). */
+  otlpHanded: string[];
+  otlpApp: EnvVar[];
+  xrayKey?: string;
+  xrayUpstream: EnvVar[];
+  xrayApp: EnvVar[];
+  notes: string[];
+}
+
+/** Last definition of each name (the kubelet lets a later entry win). */
+function definitions(c: Container): Map<string, EnvVar> {
+  return new Map(envList(c).map((e) => [e.name, e]));
+}
+
+/**
+ * The definitions `vars` reference through `$(NAME)` (defined earlier in the container: the
+ * kubelet expands only those), to be copied with them; or why they cannot be.
+ */
+function referenced(vars: readonly EnvVar[], c: Container, reserved: ReadonlyMap<string, EnvVar>): EnvVar[] | string {
+  const env = envList(c);
+  const out = new Map<string, EnvVar>();
+  const pending = [...vars];
+  while (pending.length > 0) {
+    const v = pending.pop()!;
+    if (typeof v.value !== 'string') continue;
+    const at = env.lastIndexOf(v);
+    for (const [, ref] of v.value.matchAll(REFERENCE)) {
+      if (out.has(ref!)) continue;
+      const def = env.slice(0, at < 0 ? env.length : at).filter((e) => e.name === ref).pop();
+      if (def === undefined) continue;
+      const own = reserved.get(ref!);
+      if ((own !== undefined && JSON.stringify(own) !== JSON.stringify(def)) || ref!.startsWith(UPSTREAM_PREFIX)) {
+        return `${v.name} references $(${ref}), which the sidecar defines differently`;
+      }
+      out.set(ref!, def);
+      pending.push(def);
+    }
+  }
+  // Definitions before their users, as the kubelet needs them.
+  return [...out.values()].sort((a, b) => env.lastIndexOf(a) - env.lastIndexOf(b));
+}
+
+function toUpstream(e: EnvVar): EnvVar {
+  const { name: _name, ...rest } = e;
+  return { name: upstreamName(e.name), ...structuredClone(rest) };
+}
+
+function plan(c: Container, settings: SidecarSettings, reserved: ReadonlyMap<string, EnvVar>): ContainerPlan {
+  const wiring: TelemetryWiring = { reaches: true, detail: '', set: [], left: {} };
+  const byName = definitions(c);
+  const endpoints = ENDPOINTS.filter((n) => byName.has(n));
+  const xray = byName.get(XRAY_DAEMON);
+  const p: ContainerPlan = {
+    wiring,
+    namesOtlp: endpoints.length > 0,
+    namesXray: xray !== undefined,
+    otlpReaches: true,
+    xrayReaches: true,
+    otlpUpstream: [],
+    otlpHanded: [],
+    otlpApp: [],
+    xrayUpstream: [],
+    xrayApp: [],
+    notes: [],
+  };
+
+  const alone = envLeftAlone(c, settings, 'OTEL_EXPORTER_OTLP_* or AWS_XRAY_DAEMON_ADDRESS');
+  if (alone !== undefined) {
+    wiring.left['*'] = alone;
+    if (alone.startsWith('envFrom')) {
+      p.otlpReaches = p.xrayReaches = false;
+      p.notes.push(`left as it is (${alone}): its telemetry reaches the sidecar only if that env leaves the endpoints unset or points them at 127.0.0.1`);
+    } else {
+      p.otlpReaches = endpoints.every((n) => pointsAtSidecarOtlp(literal(byName.get(n)), settings)) && (p.namesOtlp || settings.ports.otlp_http === 4318);
+      p.xrayReaches = xray === undefined ? settings.ports.xray === 2000 : pointsAtSidecarXray(literal(xray), settings);
+      p.notes.push(`left as it is (${alone})`);
+    }
+    return p;
+  }
+
+  // OTLP.
+  const tlsFiles = [...byName.keys()].filter((n) => TLS_FILES.test(n));
+  const foreign = endpoints.filter((n) => !pointsAtSidecarOtlp(literal(byName.get(n)), settings));
+  if (foreign.length > 0 && tlsFiles.length > 0) {
+    for (const n of foreign) wiring.left[n] = `${tlsFiles.join(', ')} names a file in the app's container the sidecar cannot read`;
+    p.otlpReaches = false;
+    p.notes.push(`OTLP left going to its own destination (${tlsFiles[0]} is a file the sidecar cannot read)`);
+  } else if (foreign.length > 0) {
+    const destination = [...byName.values()].filter((e) => DESTINATION.test(e.name));
+    const refs = referenced(destination, c, reserved);
+    if (typeof refs === 'string') {
+      for (const n of foreign) wiring.left[n] = refs;
+      p.otlpReaches = false;
+      p.notes.push(`OTLP left going to its own destination (${refs})`);
+    } else {
+      p.otlpUpstream = [...refs, ...destination.map(toUpstream)];
+      p.otlpHanded = destination.map((e) => e.name);
+      p.otlpKey = JSON.stringify(p.otlpUpstream);
+      for (const n of foreign) p.otlpApp.push({ name: n, value: sidecarUrl(n, byName.get(n)!, byName, settings) });
+      // `http://` already means plaintext; an explicit INSECURE=false would still ask some SDKs for TLS.
+      for (const e of destination) if (INSECURE.test(e.name) && literal(e)?.toLowerCase() !== 'true') p.otlpApp.push({ name: e.name, value: 'true' });
+    }
+  } else if (endpoints.length === 0 && (settings.ports.otlp_grpc !== 4317 || settings.ports.otlp_http !== 4318)) {
+    // The SDK defaults (4317/4318) miss a sidecar on other ports: name it (both ports speak both protocols).
+    p.otlpApp.push({ name: GENERIC_ENDPOINT, value: `http://127.0.0.1:${settings.ports.otlp_http}` });
+  }
+
+  // X-Ray daemon.
+  if (xray !== undefined && !pointsAtSidecarXray(literal(xray), settings)) {
+    const refs = referenced([xray], c, reserved);
+    if (typeof refs === 'string') {
+      wiring.left[XRAY_DAEMON] = refs;
+      p.xrayReaches = false;
+      p.notes.push(`X-Ray segments left going to their own daemon (${refs})`);
+    } else {
+      p.xrayUpstream = [...refs, toUpstream(xray)];
+      p.xrayKey = JSON.stringify(p.xrayUpstream);
+      p.xrayApp.push({ name: XRAY_DAEMON, value: `127.0.0.1:${settings.ports.xray}` });
+    }
+  } else if (xray === undefined && settings.ports.xray !== 2000) {
+    p.xrayApp.push({ name: XRAY_DAEMON, value: `127.0.0.1:${settings.ports.xray}` });
+  }
+  return p;
+}
+
+/** Replaces (or appends) `vars` in the container's env, keeping every other entry where it was. */
+function setVars(c: Container, vars: readonly EnvVar[]): void {
+  if (vars.length === 0) return;
+  const env = Array.isArray(c.env) ? [...c.env] : [];
+  for (const v of vars) {
+    const at = env.findLastIndex((e) => typeof e === 'object' && e !== null && (e as EnvVar).name === v.name);
+    if (at >= 0) env[at] = v;
+    else env.push(v);
+  }
+  c.env = env;
+}
+
+/**
+ * Takes over the app containers of `pod` (a copy owned by the caller: their env is rewritten) and
+ * returns what each container now does, and the upstream env for the sidecar. The first container
+ * naming a destination sets the sidecar's upstream; another naming a different one is left
+ * sending there itself (the sidecar has one upstream per signal).
+ * @param reserved the sidecar's own env: a `$(VAR)` the app's destination needs must not clash with it.
+ */
+export function takeOverTelemetry(pod: Pod, settings: SidecarSettings, reserved: readonly EnvVar[] = []): Takeover {
+  const out: Takeover = { containers: {}, sidecarEnv: [] };
+  const reservedByName = new Map(reserved.map((e) => [e.name, e]));
+  let otlpOwner: { name: string; key: string } | undefined;
+  let xrayOwner: { name: string; key: string } | undefined;
+  const sidecarEnv = new Map<string, EnvVar>();
+  const add = (vars: readonly EnvVar[]) => {
+    for (const v of vars) if (!sidecarEnv.has(v.name) && JSON.stringify(reservedByName.get(v.name)) !== JSON.stringify(v)) sidecarEnv.set(v.name, v);
+  };
+  for (const c of appContainers(pod)) {
+    if (!isAppContainer(c, settings.container_name)) continue;
+    const p = plan(c, settings, reservedByName);
+    const w = p.wiring;
+    out.containers[c.name] = w;
+    if (p.otlpKey !== undefined) {
+      if (otlpOwner === undefined || otlpOwner.key === p.otlpKey) {
+        otlpOwner ??= { name: c.name, key: p.otlpKey };
+        add(p.otlpUpstream);
+        w.upstream = [...(w.upstream ?? []), ...p.otlpHanded];
+        p.notes.push(`OTLP to the sidecar, which passes it on to the app's own destination`);
+      } else {
+        for (const e of p.otlpApp) w.left[e.name] = `container "${otlpOwner.name}" names another OTLP destination, and the sidecar has one`;
+        p.notes.push(`OTLP left going to its own destination (container "${otlpOwner.name}" names another, and the sidecar has one upstream)`);
+        p.otlpApp = [];
+        p.otlpReaches = false;
+      }
+    }
+    if (p.xrayKey !== undefined) {
+      if (xrayOwner === undefined || xrayOwner.key === p.xrayKey) {
+        xrayOwner ??= { name: c.name, key: p.xrayKey };
+        add(p.xrayUpstream);
+        w.upstream = [...(w.upstream ?? []), XRAY_DAEMON];
+        p.notes.push('X-Ray segments to the sidecar, which forwards them to the daemon the app named');
+      } else {
+        w.left[XRAY_DAEMON] = `container "${xrayOwner.name}" names another X-Ray daemon, and the sidecar has one`;
+        p.notes.push(`X-Ray segments left going to their own daemon (container "${xrayOwner.name}" names another)`);
+        p.xrayApp = [];
+        p.xrayReaches = false;
+      }
+    }
+    setVars(c, [...p.otlpApp, ...p.xrayApp]);
+    w.set = [...p.otlpApp, ...p.xrayApp].map((e) => e.name);
+    // What the container produces: what it names, else (naming nothing) whatever its SDK defaults send.
+    const produced = [p.namesOtlp ? p.otlpReaches : undefined, p.namesXray ? p.xrayReaches : undefined].filter((r) => r !== undefined);
+    w.reaches = produced.length > 0 ? produced.some(Boolean) : p.otlpReaches || p.xrayReaches;
+    if (!p.namesOtlp && !p.namesXray && w.left['*'] === undefined) {
+      p.notes.push(w.set.length > 0 ? `pointed at the sidecar (${w.set.join(', ')})` : 'keeps its env: the SDK defaults reach the sidecar');
+    } else if (w.set.length > 0 && w.upstream === undefined) {
+      p.notes.push(`pointed at the sidecar (${w.set.join(', ')})`);
+    } else if (p.otlpKey === undefined && p.xrayKey === undefined && w.left['*'] === undefined && w.reaches) {
+      p.notes.push('already sends to the sidecar');
+    }
+    w.detail = p.notes.join('; ');
+  }
+  out.sidecarEnv = [...sidecarEnv.values()];
+  return out;
+}
+
+/** Per container, one clause: whether its telemetry reaches the sidecar. */
+export function describeWiring(containers: Record<string, TelemetryWiring>): string {
+  return Object.entries(containers)
+    .map(([name, w]) => `${name}: ${w.reaches ? 'reaches the sidecar' : 'does NOT reach the sidecar'} (${w.detail})`)
+    .join('; ');
 }

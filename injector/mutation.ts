@@ -2,13 +2,13 @@
 // status record come out; the JSON Patch is computed afterwards by diffing the two
 // (json-patch.ts), so nothing here deals in patch paths.
 import * as keys from './annotations.ts';
-import { isAppContainer, setAppEnv, type AppEnvOutcome } from './app-env.ts';
+import { isAppContainer, takeOverTelemetry, type AppEnvOutcome, type TelemetryWiring } from './app-env.ts';
 import type { SidecarSettings } from './config.ts';
 import type { Decision, ReasonCode } from './decision.ts';
 import { headerBridgeRequest, proxyUrl, setBridgeEnv, type HeaderBridgeStatus } from './header-bridge.ts';
 import type { ModeChoice, SidecarMode } from './mode.ts';
 import { allContainers, appContainers, isRecord, portList, type Pod } from './pod.ts';
-import { configVolume, sidecarContainer } from './sidecar-container.ts';
+import { configVolume, sidecarContainer, sidecarEnv } from './sidecar-container.ts';
 import { sidecarPortList, type SidecarPort } from './sidecar-ports.ts';
 
 export interface InjectionContext {
@@ -26,7 +26,8 @@ export interface InjectionStatus {
   mode: SidecarMode;
   modeReason: string;
   namespace?: string;
-  appEnv: Record<string, AppEnvOutcome>;
+  /** Per app container: whether its telemetry reaches the sidecar, and what was changed for it. */
+  appEnv: Record<string, TelemetryWiring>;
   headerBridge?: HeaderBridgeStatus;
   mesh?: unknown;
 }
@@ -68,13 +69,12 @@ export function injectSidecar(original: Pod, ctx: InjectionContext, steps: reado
     ...(ctx.decision.namespaceUnknown !== undefined ? { namespace: `unknown: ${ctx.decision.namespaceUnknown}` } : {}),
     appEnv: {},
   };
-  for (const c of appContainers(pod)) {
-    if (isAppContainer(c, settings.container_name)) status.appEnv[c.name] = setAppEnv(c, settings);
-  }
+  const takeover = takeOverTelemetry(pod, settings, sidecarEnv(settings, { headerBridge: bridge.on }));
+  status.appEnv = takeover.containers;
   if (bridge.on) status.headerBridge = bridgeStatus(pod, settings, ctx.mode.mode);
   else if (bridge.detail !== undefined) status.headerBridge = { enabled: false, detail: bridge.detail };
 
-  const container = sidecarContainer({ settings, mode: ctx.mode.mode, ports, configVolume: volumeName, headerBridge: bridge.on });
+  const container = sidecarContainer({ settings, mode: ctx.mode.mode, ports, configVolume: volumeName, headerBridge: bridge.on, upstream: takeover.sidecarEnv });
   if (ctx.mode.mode === 'native') {
     // Appended: after a native mesh proxy already present, so it starts after the proxy and
     // stops before it, flushing while the proxy still routes its export.

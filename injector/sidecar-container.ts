@@ -19,9 +19,11 @@ export interface SidecarParts {
   configVolume?: string;
   /** The pod asked for the header bridge. */
   headerBridge?: boolean;
+  /** The app's own destination (TRACEBRIDGE_UPSTREAM_*, and the variables they reference). */
+  upstream?: readonly EnvVar[];
 }
 
-export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boolean } = {}): EnvVar[] {
+export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boolean; upstream?: readonly EnvVar[] } = {}): EnvVar[] {
   const env: EnvVar[] = [
     fieldEnv('POD_NAME', 'metadata.name'),
     fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
@@ -45,6 +47,9 @@ export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boo
   if (settings.config_map !== undefined) env.push({ name: 'TRACEBRIDGE_CONFIG', value: CONFIG_PATH });
   // The embedded default then enables the header_bridge extension on 127.0.0.1:13128.
   if (opts.headerBridge === true) env.push({ name: 'TRACEBRIDGE_HEADER_BRIDGE', value: 'true' });
+  // The app's destination, taken over: the sidecar passes metrics and logs there, and traces too
+  // unless sidecar.exporter names the cluster's exporter.
+  env.push(...(opts.upstream ?? []));
   // Operator extras last; one of ours with the same name is replaced, never duplicated.
   for (const [name, value] of Object.entries(settings.env)) {
     const i = env.findIndex((v) => v.name === name);
@@ -70,7 +75,7 @@ export function sidecarContainer(parts: SidecarParts): Container {
     imagePullPolicy: settings.image_pull_policy,
     // Native: an init container that keeps running; started before the app, stopped after it.
     ...(mode === 'native' ? { restartPolicy: 'Always' } : {}),
-    env: sidecarEnv(settings, { headerBridge: parts.headerBridge === true }),
+    env: sidecarEnv(settings, { headerBridge: parts.headerBridge === true, upstream: parts.upstream ?? [] }),
     ports,
     // Startup: the sidecar is ready within about a second; a native sidecar holds the app's start
     // until this passes, so it is short and frequent. No readiness probe on purpose: a sidecar

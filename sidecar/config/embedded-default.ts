@@ -1,8 +1,13 @@
-// The config the sidecar runs without --config. Receivers on loopback; the exporter
-// follows the sidecar's own OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT when set (the injector sets it),
-// else the debug exporter prints one line per span so `npm start` shows spans arriving.
+// The config the sidecar runs without --config. Receivers on loopback. Where data goes:
+// - traces: the sidecar's own OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT when set (the injector sets it
+//   from its `sidecar.exporter`: the operator's choice); else the app's own destination, handed over
+//   by the injector as TRACEBRIDGE_UPSTREAM_* (upstream.ts); else the debug exporter prints one
+//   line per span, so `npm start` shows spans arriving;
+// - metrics and logs: unchanged to the app's own destination when there is one; else to the
+//   sidecar's OTLP endpoint when it can take them; else they have no pipeline (404 / UNIMPLEMENTED).
 import { xrayOtlpRegion } from '../aws/endpoints.ts';
 import type { Env } from './load.ts';
+import { readUpstream, SIGNALS, upstreamName, type Signal, type UpstreamSignal } from './upstream.ts';
 
 export interface EmbeddedDefault {
   config: Record<string, unknown>;
@@ -45,6 +50,52 @@ function pickExporter(env: Env): { id: string; config: Record<string, unknown>; 
   return { id: 'otlphttp', config, reason: `exporting OTLP/HTTP to ${chosen}` };
 }
 
+interface Exporter {
+  id: string;
+  config: Record<string, unknown>;
+  sigv4Region?: string;
+}
+
+/**
+ * Exporters for the app's own destination: one per group of signals that share protocol,
+ * headers and TLS (an OTLP/HTTP exporter takes a URL per signal; a gRPC one, one host).
+ */
+function upstreamExporters(signals: readonly UpstreamSignal[]): { exporters: Exporter[]; bySignal: Map<Signal, Exporter> } {
+  const groups = new Map<string, UpstreamSignal[]>();
+  for (const s of signals) {
+    const xray = s.signal === 'traces' && s.protocol !== 'grpc' ? xrayOtlpRegion(s.url) : undefined;
+    const key = JSON.stringify([s.protocol === 'grpc' ? ['grpc', s.url.replace(/^https?:\/\//i, '').replace(/\/.*$/, ''), s.insecure] : [s.protocol], s.headers, xray ?? '']);
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  const exporters: Exporter[] = [];
+  const bySignal = new Map<Signal, Exporter>();
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const suffix = groups.size === 1 ? 'upstream' : `upstream_${group.map((s) => s.signal).join('_')}`;
+    const headers = Object.keys(first.headers).length > 0 ? { headers: first.headers } : {};
+    let exporter: Exporter;
+    if (first.protocol === 'grpc') {
+      exporter = {
+        id: `otlp/${suffix}`,
+        config: { endpoint: first.url.replace(/^https?:\/\//i, '').replace(/\/.*$/, ''), tls: { insecure: first.insecure }, ...headers },
+      };
+    } else {
+      const config: Record<string, unknown> = { ...headers, ...(first.protocol === 'http/json' ? { encoding: 'json' } : {}) };
+      for (const s of group) config[`${s.signal}_endpoint`] = s.url;
+      const region = first.signal === 'traces' ? xrayOtlpRegion(first.url) : undefined;
+      if (region !== undefined) config.auth = { authenticator: 'sigv4auth' };
+      exporter = { id: `otlphttp/${suffix}`, config, ...(region !== undefined ? { sigv4Region: region } : {}) };
+    }
+    exporters.push(exporter);
+    for (const s of group) bySignal.set(s.signal, exporter);
+  }
+  return { exporters, bySignal };
+}
+
+function describeUpstream(s: UpstreamSignal): string {
+  return `the app's destination ${s.url} over ${s.protocol} (from ${upstreamName(s.from)}, protocol from ${s.protocolFrom})`;
+}
+
 /**
  * @param available component types compiled into this build, so the default only names what
  * exists (`receivers`, `processors`, `exporters` by type).
@@ -53,10 +104,28 @@ export function embeddedDefault(
   env: Env,
   available: { receiver: ReadonlySet<string>; processor: ReadonlySet<string>; exporter: ReadonlySet<string>; extension?: ReadonlySet<string> },
 ): EmbeddedDefault {
-  let exporter = pickExporter(env);
-  if (!available.exporter.has(exporter.id)) {
-    exporter = { id: 'debug', config: { verbosity: 'normal' }, reason: `exporter ${exporter.id} is not available in this build; printing spans` };
+  const notes: string[] = [];
+  let cluster = pickExporter(env);
+  if (!available.exporter.has(cluster.id)) {
+    cluster = { id: 'debug', config: { verbosity: 'normal' }, reason: `exporter ${cluster.id} is not available in this build; printing spans` };
   }
+  const clusterConfigured = cluster.id !== 'debug';
+
+  // The app's own destination, minus anything pointing back at the sidecar.
+  const upstream = readUpstream(env);
+  notes.push(...upstream.problems);
+  const upSignals = SIGNALS.map((s) => upstream.otlp[s]).filter((s): s is UpstreamSignal => {
+    if (s === undefined) return false;
+    if (!SELF.test(s.url)) return true;
+    notes.push(`${upstreamName(s.from)}=${s.url} points at the sidecar itself: ignored`);
+    return false;
+  });
+  const up = upstreamExporters(upSignals.filter((s) => available.exporter.has(s.protocol === 'grpc' ? 'otlp' : 'otlphttp')));
+  const daemon =
+    upstream.xrayDaemon !== undefined && available.exporter.has('awsxray') && !/^(?:udp:)?(?:127\.0\.0\.1|localhost):2000(?:\s|$)/.test(upstream.xrayDaemon)
+      ? { id: 'awsxray/upstream', config: { transport: 'udp', daemon_address: upstream.xrayDaemon } }
+      : undefined;
+
   const receivers: Record<string, unknown> = {
     otlp: { protocols: { grpc: { endpoint: '127.0.0.1:4317' }, http: { endpoint: '127.0.0.1:4318' } } },
   };
@@ -70,31 +139,70 @@ export function embeddedDefault(
   if (available.processor.has('tracecontext')) processors.tracecontext = { on_invalid: 'keep' };
   processors.batch = { send_batch_size: 8192, timeout: '200ms' };
   const metricsAddress = env.TRACEBRIDGE_METRICS_ADDRESS?.trim() || '127.0.0.1:8888';
-  // No pipeline whose exporter could not take its signal: an otlphttp exporter given only a traces
-  // URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, X-Ray's OTLP endpoint) has nowhere to send metrics and
-  // logs, and would refuse every SDK export of them with 400. Without those pipelines the receiver
-  // answers 404 / UNIMPLEMENTED for them, as a collector without such a pipeline does.
-  const otlpPassThrough = exporter.id !== 'debug' && !('traces_endpoint' in exporter.config);
-  const pipelines: Record<string, unknown> = {
-    traces: { receivers: Object.keys(receivers), processors: Object.keys(processors), exporters: [exporter.id] },
+
+  const exporters: Record<string, unknown> = {};
+  const use = (e: Exporter): string => {
+    exporters[e.id] = e.config;
+    return e.id;
   };
-  if (otlpPassThrough) {
-    // SDK defaults send metrics and logs to the same ports: pass them on so nothing is lost.
-    pipelines.metrics = { receivers: ['otlp'], exporters: [exporter.id] };
-    pipelines.logs = { receivers: ['otlp'], exporters: [exporter.id] };
+  const pipelines: Record<string, unknown> = {};
+  const reasons: string[] = [];
+  const processorIds = Object.keys(processors);
+  const receiverIds = Object.keys(receivers);
+  if (clusterConfigured) {
+    // The operator's exporter takes every trace.
+    pipelines.traces = { receivers: receiverIds, processors: processorIds, exporters: [use(cluster)] };
+    reasons.push(`traces: ${cluster.reason}`);
+  } else {
+    // No exporter configured: each trace goes where the app sent it. X-Ray segments go to the app's
+    // X-Ray daemon, OTLP (and the mesh proxy's Zipkin) spans to its OTLP destination; either takes
+    // the other's share when the app named only one.
+    const otlpTraces = up.bySignal.get('traces');
+    const forOtlp = otlpTraces ?? daemon ?? cluster;
+    const forXray = daemon ?? otlpTraces ?? cluster;
+    const xrayReceivers = receiverIds.filter((r) => r === 'awsxray');
+    const otherReceivers = receiverIds.filter((r) => r !== 'awsxray');
+    if (forOtlp.id === forXray.id || xrayReceivers.length === 0) {
+      pipelines.traces = { receivers: receiverIds, processors: processorIds, exporters: [use(forOtlp)] };
+    } else {
+      pipelines.traces = { receivers: otherReceivers, processors: processorIds, exporters: [use(forOtlp)] };
+      pipelines['traces/xray'] = { receivers: xrayReceivers, processors: processorIds, exporters: [use(forXray)] };
+    }
+    const traces = upstream.otlp.traces;
+    if (otlpTraces !== undefined && traces !== undefined) reasons.push(`traces: to ${describeUpstream(traces)}`);
+    if (daemon !== undefined) reasons.push(`X-Ray segments${otlpTraces === undefined ? ' and other traces' : ''}: to the app's X-Ray daemon ${upstream.xrayDaemon} (from ${upstreamName('AWS_XRAY_DAEMON_ADDRESS')})`);
+    if (otlpTraces === undefined && daemon === undefined) reasons.push(`traces: ${cluster.reason}`);
   }
+  // Metrics and logs pass through unchanged (no processors): to the app's own destination, else to
+  // the operator's exporter when it can take them. An otlphttp exporter given only a traces URL
+  // (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, X-Ray's OTLP endpoint) has nowhere to send metrics and logs
+  // and would refuse every SDK export of them with 400: without a pipeline the receiver answers
+  // 404 / UNIMPLEMENTED for them, as a collector without such a pipeline does.
+  const clusterPassThrough = clusterConfigured && !('traces_endpoint' in cluster.config);
+  for (const signal of ['metrics', 'logs'] as const) {
+    const target = up.bySignal.get(signal);
+    const own = upstream.otlp[signal];
+    if (target !== undefined && own !== undefined) {
+      pipelines[signal] = { receivers: ['otlp'], exporters: [use(target)] };
+      reasons.push(`${signal}: to ${describeUpstream(own)}`);
+    } else if (clusterPassThrough) {
+      pipelines[signal] = { receivers: ['otlp'], exporters: [use(cluster)] };
+    }
+  }
+
   const extensions: Record<string, unknown> = { health_check: { endpoint: '0.0.0.0:13133' } };
-  if (exporter.sigv4Region !== undefined) extensions.sigv4auth = { region: exporter.sigv4Region, service: 'xray' };
+  const sigv4 = [cluster, ...up.exporters].find((e) => e.sigv4Region !== undefined && e.id in exporters);
+  if (sigv4?.sigv4Region !== undefined) extensions.sigv4auth = { region: sigv4.sigv4Region, service: 'xray' };
   // The injector sets TRACEBRIDGE_HEADER_BRIDGE=true for pods annotated tracebridge.io/header-bridge.
   if (env.TRACEBRIDGE_HEADER_BRIDGE?.trim() === 'true' && available.extension?.has('header_bridge') === true) {
     extensions.header_bridge = { endpoint: '127.0.0.1:13128' };
   }
   return {
-    exporterReason: exporter.reason,
+    exporterReason: [...reasons, ...notes].join('; '),
     config: {
       receivers,
       processors,
-      exporters: { [exporter.id]: exporter.config },
+      exporters,
       extensions,
       service: {
         extensions: Object.keys(extensions),

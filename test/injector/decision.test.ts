@@ -45,11 +45,18 @@ describe('injector decision and mutation over pod fixtures', () => {
       assertRestricted(sidecar);
       if (fx.expect.portNames !== undefined) assert.deepEqual(sidecar.ports!.map((p) => p.name), fx.expect.portNames);
 
-      // App env: only added, never changed or removed.
+      // App env: the same variables in the same order; only the values of those pointed at the
+      // sidecar change, each to a 127.0.0.1 address.
+      const statusOf = JSON.parse(patched.metadata!.annotations!['tracebridge.io/status']!) as InjectionStatus;
       (fx.pod as Pod).spec!.containers!.forEach((c, i) => {
         const before = c.env ?? [];
         const after = patched.spec!.containers![i]!.env ?? [];
-        assert.deepEqual(after.slice(0, before.length), before, `env of ${c.name} kept as is`);
+        const set = new Set(statusOf.appEnv[c.name]?.set ?? []);
+        assert.deepEqual(after.slice(0, before.length).map((e) => e.name), before.map((e) => e.name), `env names of ${c.name} kept in order`);
+        before.forEach((e, j) => {
+          if (set.has(e.name)) assert.match(after[j]!.value!, /^(?:http:\/\/)?127\.0\.0\.1:\d+(?:\/v1\/(?:traces|metrics|logs))?$|^true$/, `${c.name} ${e.name}`);
+          else assert.deepEqual(after[j], e, `${c.name} ${e.name} kept as is`);
+        });
       });
 
       const status = JSON.parse(patched.metadata!.annotations!['tracebridge.io/status']!) as InjectionStatus;
@@ -61,6 +68,8 @@ describe('injector decision and mutation over pod fixtures', () => {
       for (const [name, want] of Object.entries(fx.expect.appEnv ?? {})) {
         assert.deepEqual(status.appEnv[name]!.set, want.set);
         for (const [k, why] of Object.entries(want.left ?? {})) assert.ok(status.appEnv[name]!.left[k]?.includes(why), `${name}.${k}`);
+        if (want.reaches !== undefined) assert.equal(status.appEnv[name]!.reaches, want.reaches, `${name} reaches`);
+        if (want.upstream !== undefined) assert.deepEqual(status.appEnv[name]!.upstream, want.upstream, `${name} upstream`);
       }
 
       // Idempotent: the injected pod decides "already injected" and gets no second sidecar.
@@ -76,7 +85,10 @@ describe('injector decision and mutation over pod fixtures', () => {
     const env = Object.fromEntries(pod.spec!.containers![0]!.env!.map((e) => [e.name, e.value]));
     assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, 'http://127.0.0.1:4317');
     assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, 'grpc');
-    assert.equal(env.AWS_XRAY_DAEMON_ADDRESS, '127.0.0.1:2000');
+    assert.equal(env.AWS_XRAY_DAEMON_ADDRESS, undefined, 'an app naming no X-Ray daemon gets none');
+    const sidecar = new Map(pod.spec!.initContainers!.at(-1)!.env!.map((e) => [e.name, e.value]));
+    assert.equal(sidecar.get('TRACEBRIDGE_UPSTREAM_OTLP_TRACES_ENDPOINT'), 'https://tempo.tracing:4317');
+    assert.equal(sidecar.get('TRACEBRIDGE_UPSTREAM_OTLP_TRACES_PROTOCOL'), 'grpc');
   });
 
   it('gives the sidecar the exporter, downward API, metrics address and config env of the contract', () => {

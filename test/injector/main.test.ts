@@ -278,7 +278,7 @@ spec:
     assert.equal(env.get('HTTP_PROXY'), 'http://127.0.0.1:13128');
     assert.match(env.get('NO_PROXY')!, /^127\.0\.0\.1,localhost,::1,\$\(TRACEBRIDGE_POD_IP\),/);
     assert.equal(env.get('HTTPS_PROXY'), undefined);
-    assert.deepEqual(egress!.env!.map((e) => e.name), ['HTTP_PROXY', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'AWS_XRAY_DAEMON_ADDRESS']);
+    assert.deepEqual(egress!.env!.map((e) => e.name), ['HTTP_PROXY'], 'its own proxy kept; SDK defaults reach the sidecar');
   });
 
   it('reports config errors with their paths and exits 1', () => {

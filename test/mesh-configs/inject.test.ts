@@ -91,10 +91,16 @@ describe('mesh-configs/examples: tracebridge-injector inject (Istio sample)', ()
     assert.ok(declared.includes(`${port('receivers.awsxray.endpoint')}/UDP`));
   });
 
-  it("points the apps at the sidecar's loopback receivers", () => {
-    const app = envOf((template(out.objects, 'checkout').spec.containers as Obj[]).find((c) => c.name === 'app')!);
-    assert.equal(app.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, `http://127.0.0.1:${port('receivers.otlp.protocols.http.endpoint')}/v1/traces`);
-    assert.equal(app.AWS_XRAY_DAEMON_ADDRESS, `127.0.0.1:${port('receivers.awsxray.endpoint')}`);
+  it("leaves apps whose SDK defaults already reach the sidecar's loopback receivers as they are", () => {
+    // The sidecar config of the manifests keeps the SDK default ports, so nothing needs setting.
+    assert.equal(port('receivers.otlp.protocols.grpc.endpoint'), 4317);
+    assert.equal(port('receivers.otlp.protocols.http.endpoint'), 4318);
+    assert.equal(port('receivers.awsxray.endpoint'), 2000);
+    const checkout = template(out.objects, 'checkout');
+    const app = envOf((checkout.spec.containers as Obj[]).find((c) => c.name === 'app')!);
+    assert.deepEqual(Object.keys(app).filter((k) => k.startsWith('OTEL_EXPORTER_') || k.startsWith('AWS_XRAY')), []);
+    const status = JSON.parse(checkout.metadata.annotations['tracebridge.io/status']!) as { appEnv: Record<string, { reaches: boolean; set: string[] }> };
+    assert.deepEqual(status.appEnv.app, { ...status.appEnv.app, reaches: true, set: [] });
     const worker = envOf((template(out.objects, 'invoice-worker').spec.containers as Obj[])[0]!);
     assert.equal(worker.AWS_XRAY_DAEMON_ADDRESS, '127.0.0.1:2000', "the app's own value is kept");
   });

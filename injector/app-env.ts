@@ -32,6 +32,8 @@ export interface TelemetryWiring extends AppEnvOutcome {
   detail: string;
   /** App variables handed to the sidecar as its upstream. */
   upstream?: string[];
+  /** App variables taken out (per-signal endpoints: the generic one now names the sidecar). */
+  removed?: string[];
 }
 
 export interface Takeover {
@@ -49,6 +51,7 @@ const DESTINATION = /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?(?:ENDPOIN
 /** Files in the app's filesystem: the sidecar cannot read them, so it cannot reach such a destination. */
 const TLS_FILES = /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?(?:CERTIFICATE|CLIENT_KEY|CLIENT_CERTIFICATE)$/;
 const INSECURE = /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?INSECURE$/;
+const JAVA_OPTIONS = ['JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS', 'JAVA_OPTS'];
 const REFERENCE = /\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g;
 
 const MESH_PROXIES = new Set([keys.ISTIO_PROXY_CONTAINER, keys.LINKERD_PROXY_CONTAINER]);
@@ -109,31 +112,23 @@ function pointsAtSidecarXray(value: string | undefined, settings: SidecarSetting
 }
 
 /**
- * The sidecar URL for one endpoint variable, in the form every OpenTelemetry SDK accepts:
- * - the generic endpoint is a base URL with no path (HTTP exporters append /v1/<signal>, gRPC
- *   exporters use scheme, host and port); `http://` means plaintext for every gRPC exporter;
- * - a per-signal endpoint is used as it is: OTLP/HTTP needs the full path (/v1/traces), OTLP/gRPC
- *   must have none (.NET resolves the method path against it). The app's protocol variable says
- *   which; without one (the exporter is chosen in code) the form of the app's own value does: a
- *   URL with a path served an HTTP exporter; one without, a gRPC exporter (an HTTP exporter would
- *   have POSTed to `/`, which no OTLP receiver serves).
+ * The one value every OpenTelemetry SDK accepts whatever exporter the app built: the generic
+ * OTEL_EXPORTER_OTLP_ENDPOINT as a base URL without a path. HTTP exporters append /v1/<signal> to
+ * it (Go, Java, Python, JS, .NET, Rust alike); gRPC exporters use scheme, host and port, and
+ * `http://` means plaintext in all of them. A per-signal endpoint has no such form: OTLP/HTTP
+ * needs the full path, while gRPC exporters must get none (Java refuses a path, Go joins it into
+ * the dial target, .NET puts it before the method path), and apps often build their exporter in
+ * code, so the protocol is not known. Per-signal endpoints are therefore removed and the generic
+ * one written instead. Both sidecar ports speak both protocols; the port follows the app's
+ * protocol only for people reading the env.
  */
-function sidecarUrl(name: string, original: EnvVar, byName: Map<string, EnvVar>, settings: SidecarSettings): string {
-  const signal = /^OTEL_EXPORTER_OTLP_(TRACES|METRICS|LOGS)_ENDPOINT$/.exec(name)?.[1];
-  const protocol =
-    literal(signal !== undefined ? byName.get(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) : undefined) ?? literal(byName.get('OTEL_EXPORTER_OTLP_PROTOCOL'));
-  const grpcBase = `http://127.0.0.1:${settings.ports.otlp_grpc}`;
-  const httpBase = `http://127.0.0.1:${settings.ports.otlp_http}`;
-  const own = parseEndpoint(literal(original) ?? '');
-  if (signal === undefined) {
-    if (protocol === 'grpc' || (protocol === undefined && own?.port === '4317')) return grpcBase;
-    return httpBase;
-  }
-  const httpUrl = `${httpBase}/v1/${signal.toLowerCase()}`;
-  if (protocol === 'grpc') return grpcBase;
-  if (protocol !== undefined) return httpUrl;
-  if (own === undefined) return httpUrl; // valueFrom: unknown form; most exporters are HTTP by default
-  return own.path.replace(/\/+$/, '') === '' ? grpcBase : httpUrl;
+function sidecarBase(byName: Map<string, EnvVar>, endpoints: readonly string[], settings: SidecarSettings): string {
+  const protocols = [literal(byName.get('OTEL_EXPORTER_OTLP_PROTOCOL')), ...SIGNALS.map((s) => literal(byName.get(`OTEL_EXPORTER_OTLP_${s}_PROTOCOL`)))].filter(
+    (v) => v !== undefined,
+  );
+  const ports = endpoints.map((n) => parseEndpoint(literal(byName.get(n)) ?? '')?.port);
+  const grpc = protocols.length > 0 ? protocols.every((v) => v === 'grpc') : ports.length > 0 && ports.every((port) => port === '4317');
+  return `http://127.0.0.1:${grpc ? settings.ports.otlp_grpc : settings.ports.otlp_http}`;
 }
 
 interface ContainerPlan {
@@ -148,10 +143,10 @@ interface ContainerPlan {
   otlpUpstream: EnvVar[];
   /** The app variables handed over (original names). */
   otlpHanded: string[];
-  otlpApp: EnvVar[];
+  otlpApp: EnvChange[];
   xrayKey?: string;
   xrayUpstream: EnvVar[];
-  xrayApp: EnvVar[];
+  xrayApp: EnvChange[];
   notes: string[];
 }
 
@@ -177,7 +172,7 @@ function referenced(vars: readonly EnvVar[], c: Container, reserved: ReadonlyMap
       const def = env.slice(0, at < 0 ? env.length : at).filter((e) => e.name === ref).pop();
       if (def === undefined) continue;
       const own = reserved.get(ref!);
-      if ((own !== undefined && JSON.stringify(own) !== JSON.stringify(def)) || ref!.startsWith(UPSTREAM_PREFIX)) {
+      if ((own !== undefined && !sameDefinition(own, def)) || ref!.startsWith(UPSTREAM_PREFIX)) {
         return `${v.name} references $(${ref}), which the sidecar defines differently`;
       }
       out.set(ref!, def);
@@ -186,6 +181,13 @@ function referenced(vars: readonly EnvVar[], c: Container, reserved: ReadonlyMap
   }
   // Definitions before their users, as the kubelet needs them.
   return [...out.values()].sort((a, b) => env.lastIndexOf(a) - env.lastIndexOf(b));
+}
+
+/** Two definitions of one variable that the kubelet resolves alike (fieldRef apiVersion defaults to v1). */
+function sameDefinition(a: EnvVar, b: EnvVar): boolean {
+  const norm = (e: EnvVar) =>
+    JSON.stringify(e, (k, val: unknown) => (k === 'apiVersion' && val === 'v1' ? undefined : val));
+  return norm(a) === norm(b);
 }
 
 function toUpstream(e: EnvVar): EnvVar {
@@ -229,7 +231,14 @@ function plan(c: Container, settings: SidecarSettings, reserved: ReadonlyMap<str
   // OTLP.
   const tlsFiles = [...byName.keys()].filter((n) => TLS_FILES.test(n));
   const foreign = endpoints.filter((n) => !pointsAtSidecarOtlp(literal(byName.get(n)), settings));
-  if (foreign.length > 0 && tlsFiles.length > 0) {
+  // Java system properties (-Dotel.exporter.otlp.endpoint=...) win over the env in the Java SDK and agent.
+  const javaProps = JAVA_OPTIONS.find((n) => /-Dotel\.exporter\.otlp\./.test(byName.get(n)?.value ?? ''));
+  if (javaProps !== undefined) {
+    p.namesOtlp = true;
+    p.otlpReaches = false;
+    wiring.left[javaProps] = 'sets -Dotel.exporter.otlp.* system properties, which override the env';
+    p.notes.push(`OTLP left as the app configured it (${javaProps} sets -Dotel.exporter.otlp.*)`);
+  } else if (foreign.length > 0 && tlsFiles.length > 0) {
     for (const n of foreign) wiring.left[n] = `${tlsFiles.join(', ')} names a file in the app's container the sidecar cannot read`;
     p.otlpReaches = false;
     p.notes.push(`OTLP left going to its own destination (${tlsFiles[0]} is a file the sidecar cannot read)`);
@@ -244,7 +253,8 @@ function plan(c: Container, settings: SidecarSettings, reserved: ReadonlyMap<str
       p.otlpUpstream = [...refs, ...destination.map(toUpstream)];
       p.otlpHanded = destination.map((e) => e.name);
       p.otlpKey = JSON.stringify(p.otlpUpstream);
-      for (const n of foreign) p.otlpApp.push({ name: n, value: sidecarUrl(n, byName.get(n)!, byName, settings) });
+      for (const n of endpoints) if (n !== GENERIC_ENDPOINT) p.otlpApp.push({ name: n, remove: true });
+      p.otlpApp.push({ name: GENERIC_ENDPOINT, value: sidecarBase(byName, endpoints, settings) });
       // `http://` already means plaintext; an explicit INSECURE=false would still ask some SDKs for TLS.
       for (const e of destination) if (INSECURE.test(e.name) && literal(e)?.toLowerCase() !== 'true') p.otlpApp.push({ name: e.name, value: 'true' });
     }
@@ -271,16 +281,31 @@ function plan(c: Container, settings: SidecarSettings, reserved: ReadonlyMap<str
   return p;
 }
 
-/** Replaces (or appends) `vars` in the container's env, keeping every other entry where it was. */
-function setVars(c: Container, vars: readonly EnvVar[]): void {
-  if (vars.length === 0) return;
-  const env = Array.isArray(c.env) ? [...c.env] : [];
-  for (const v of vars) {
-    const at = env.findLastIndex((e) => typeof e === 'object' && e !== null && (e as EnvVar).name === v.name);
-    if (at >= 0) env[at] = v;
-    else env.push(v);
+/** A variable to set, or (`remove`) to take out of the app's env. */
+type EnvChange = EnvVar | { name: string; remove: true };
+
+/**
+ * Applies `changes` to the container's env: a set replaces every definition of its name in place
+ * (or is appended), a remove takes them all out; every other entry stays where it was.
+ */
+function changeEnv(c: Container, changes: readonly EnvChange[]): void {
+  if (changes.length === 0) return;
+  let env: unknown[] = Array.isArray(c.env) ? [...c.env] : [];
+  const named = (e: unknown, name: string) => typeof e === 'object' && e !== null && (e as EnvVar).name === name;
+  for (const ch of changes) {
+    if ('remove' in ch) {
+      env = env.filter((e) => !named(e, ch.name));
+      continue;
+    }
+    const at = env.findIndex((e) => named(e, ch.name));
+    if (at < 0) {
+      env.push(ch);
+      continue;
+    }
+    env = env.filter((e, i) => i === at || !named(e, ch.name));
+    env[at] = ch;
   }
-  c.env = env;
+  c.env = env as EnvVar[];
 }
 
 /**
@@ -297,7 +322,10 @@ export function takeOverTelemetry(pod: Pod, settings: SidecarSettings, reserved:
   let xrayOwner: { name: string; key: string } | undefined;
   const sidecarEnv = new Map<string, EnvVar>();
   const add = (vars: readonly EnvVar[]) => {
-    for (const v of vars) if (!sidecarEnv.has(v.name) && JSON.stringify(reservedByName.get(v.name)) !== JSON.stringify(v)) sidecarEnv.set(v.name, v);
+    for (const v of vars) {
+      const own = reservedByName.get(v.name);
+      if (!sidecarEnv.has(v.name) && (own === undefined || !sameDefinition(own, v))) sidecarEnv.set(v.name, v);
+    }
   };
   for (const c of appContainers(pod)) {
     if (!isAppContainer(c, settings.container_name)) continue;
@@ -311,7 +339,7 @@ export function takeOverTelemetry(pod: Pod, settings: SidecarSettings, reserved:
         w.upstream = [...(w.upstream ?? []), ...p.otlpHanded];
         p.notes.push(`OTLP to the sidecar, which passes it on to the app's own destination`);
       } else {
-        for (const e of p.otlpApp) w.left[e.name] = `container "${otlpOwner.name}" names another OTLP destination, and the sidecar has one`;
+        for (const e of p.otlpApp) if (ENDPOINTS.includes(e.name)) w.left[e.name] = `container "${otlpOwner.name}" names another OTLP destination, and the sidecar has one`;
         p.notes.push(`OTLP left going to its own destination (container "${otlpOwner.name}" names another, and the sidecar has one upstream)`);
         p.otlpApp = [];
         p.otlpReaches = false;
@@ -330,8 +358,11 @@ export function takeOverTelemetry(pod: Pod, settings: SidecarSettings, reserved:
         p.xrayReaches = false;
       }
     }
-    setVars(c, [...p.otlpApp, ...p.xrayApp]);
-    w.set = [...p.otlpApp, ...p.xrayApp].map((e) => e.name);
+    const changes = [...p.otlpApp, ...p.xrayApp];
+    changeEnv(c, changes);
+    w.set = changes.filter((e) => !('remove' in e)).map((e) => e.name);
+    const removed = changes.filter((e) => 'remove' in e).map((e) => e.name);
+    if (removed.length > 0) w.removed = removed;
     // What the container produces: what it names, else (naming nothing) whatever its SDK defaults send.
     const produced = [p.namesOtlp ? p.otlpReaches : undefined, p.namesXray ? p.xrayReaches : undefined].filter((r) => r !== undefined);
     w.reaches = produced.length > 0 ? produced.some(Boolean) : p.otlpReaches || p.xrayReaches;

@@ -15,7 +15,8 @@ export interface EmbeddedDefault {
   exporterReason: string;
 }
 
-const SELF = /^(?:https?:\/\/)?(?:127\.\d+\.\d+\.\d+|localhost|\[?::1\]?|0\.0\.0\.0)(?::(4317|4318))?(?:\/|$)/i;
+/** An endpoint that is the sidecar itself (its receivers bind 127.0.0.1:4317/4318): exporting there would loop. */
+const SELF = /^(?:https?:\/\/)?(?:127\.0\.0\.1|localhost|\[?::1\]?|0\.0\.0\.0)(?::(4317|4318))?(?:\/|$)/i;
 
 function pickExporter(env: Env): { id: string; config: Record<string, unknown>; reason: string; sigv4Region?: string } {
   const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();

@@ -45,18 +45,22 @@ describe('injector decision and mutation over pod fixtures', () => {
       assertRestricted(sidecar);
       if (fx.expect.portNames !== undefined) assert.deepEqual(sidecar.ports!.map((p) => p.name), fx.expect.portNames);
 
-      // App env: the same variables in the same order; only the values of those pointed at the
-      // sidecar change, each to a 127.0.0.1 address.
+      // App env: every variable the takeover did not name stays as it was, in order; those set
+      // name the sidecar on 127.0.0.1; those removed are gone.
       const statusOf = JSON.parse(patched.metadata!.annotations!['tracebridge.io/status']!) as InjectionStatus;
       (fx.pod as Pod).spec!.containers!.forEach((c, i) => {
-        const before = c.env ?? [];
+        const wiring = statusOf.appEnv[c.name];
+        const touched = new Set([...(wiring?.set ?? []), ...(wiring?.removed ?? [])]);
         const after = patched.spec!.containers![i]!.env ?? [];
-        const set = new Set(statusOf.appEnv[c.name]?.set ?? []);
-        assert.deepEqual(after.slice(0, before.length).map((e) => e.name), before.map((e) => e.name), `env names of ${c.name} kept in order`);
-        before.forEach((e, j) => {
-          if (set.has(e.name)) assert.match(after[j]!.value!, /^(?:http:\/\/)?127\.0\.0\.1:\d+(?:\/v1\/(?:traces|metrics|logs))?$|^true$/, `${c.name} ${e.name}`);
-          else assert.deepEqual(after[j], e, `${c.name} ${e.name} kept as is`);
-        });
+        assert.deepEqual(
+          after.filter((e) => !touched.has(e.name)),
+          (c.env ?? []).filter((e) => !touched.has(e.name)),
+          `env of ${c.name} kept as is`,
+        );
+        for (const name of wiring?.set ?? []) {
+          assert.match(after.find((e) => e.name === name)!.value!, /^(?:http:\/\/)?127\.0\.0\.1:\d+$|^true$/, `${c.name} ${name}`);
+        }
+        for (const name of wiring?.removed ?? []) assert.ok(!after.some((e) => e.name === name), `${c.name} ${name} removed`);
       });
 
       const status = JSON.parse(patched.metadata!.annotations!['tracebridge.io/status']!) as InjectionStatus;
@@ -70,6 +74,7 @@ describe('injector decision and mutation over pod fixtures', () => {
         for (const [k, why] of Object.entries(want.left ?? {})) assert.ok(status.appEnv[name]!.left[k]?.includes(why), `${name}.${k}`);
         if (want.reaches !== undefined) assert.equal(status.appEnv[name]!.reaches, want.reaches, `${name} reaches`);
         if (want.upstream !== undefined) assert.deepEqual(status.appEnv[name]!.upstream, want.upstream, `${name} upstream`);
+        assert.deepEqual(status.appEnv[name]!.removed, want.removed, `${name} removed`);
       }
 
       // Idempotent: the injected pod decides "already injected" and gets no second sidecar.
@@ -83,7 +88,9 @@ describe('injector decision and mutation over pod fixtures', () => {
     const decision = decide(fx.pod, fx.ns, decisionPolicy(cfg));
     const { pod } = injectSidecar(fx.pod as Pod, { settings: sidecarSettings(cfg), mode: chooseMode('true', { unknown: '' }), decision, version: 'v' });
     const env = Object.fromEntries(pod.spec!.containers![0]!.env!.map((e) => [e.name, e.value]));
-    assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, 'http://127.0.0.1:4317');
+    // The one form every SDK's gRPC and HTTP exporters accept: the generic endpoint without a path.
+    assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://127.0.0.1:4317');
+    assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, undefined);
     assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, 'grpc');
     assert.equal(env.AWS_XRAY_DAEMON_ADDRESS, undefined, 'an app naming no X-Ray daemon gets none');
     const sidecar = new Map(pod.spec!.initContainers!.at(-1)!.env!.map((e) => [e.name, e.value]));

@@ -1,5 +1,6 @@
 // The container (and volume) the injector adds. Contract with the sidecar (injector/README.md
 // "Contract with the sidecar"): no args; the sidecar reads the env set here.
+import { DEFAULT_PORTS } from '../sidecar/config/embedded-default.ts';
 import type { SidecarSettings } from './config.ts';
 import type { SidecarMode } from './mode.ts';
 import type { Container, ContainerPort, EnvVar, Volume } from './pod.ts';
@@ -37,6 +38,9 @@ export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boo
     // Probes and Prometheus scrapes come from outside the pod; the embedded default binds loopback.
     { name: 'TRACEBRIDGE_METRICS_ADDRESS', value: `0.0.0.0:${settings.ports.metrics}` },
   ];
+  // The embedded default binds its own defaults (4317, 4318, 9411, 2000, 13133, 8888) unless told.
+  const moved = (Object.keys(DEFAULT_PORTS) as (keyof typeof DEFAULT_PORTS)[]).filter((k) => settings.ports[k] !== DEFAULT_PORTS[k]);
+  if (moved.length > 0) env.push({ name: 'TRACEBRIDGE_PORTS', value: moved.map((k) => `${k}=${settings.ports[k]}`).join(',') });
   const e = settings.exporter;
   if (e.traces_endpoint !== undefined) env.push({ name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: e.traces_endpoint });
   if (e.endpoint !== undefined) env.push({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: e.endpoint });

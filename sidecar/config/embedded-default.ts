@@ -15,15 +15,18 @@ export interface EmbeddedDefault {
   exporterReason: string;
 }
 
-/** An endpoint that is the sidecar itself (its receivers bind 127.0.0.1:4317/4318): exporting there would loop. */
-const SELF = /^(?:https?:\/\/)?(?:127\.0\.0\.1|localhost|\[?::1\]?|0\.0\.0\.0)(?::(4317|4318))?(?:\/|$)/i;
+/** An endpoint that is the sidecar itself (its OTLP receivers bind 127.0.0.1): exporting there would loop. */
+function pointsAtSelf(url: string, ports: readonly number[]): boolean {
+  const m = /^(?:https?:\/\/)?(127\.0\.0\.1|localhost|\[?::1\]?|0\.0\.0\.0)(?::(\d+))?(?:\/|$)/i.exec(url);
+  return m !== null && (m[2] === undefined || ports.includes(Number(m[2])));
+}
 
-function pickExporter(env: Env): { id: string; config: Record<string, unknown>; reason: string; sigv4Region?: string } {
+function pickExporter(env: Env, self: readonly number[]): { id: string; config: Record<string, unknown>; reason: string; sigv4Region?: string } {
   const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   const chosen = tracesEndpoint || endpoint;
   if (!chosen) return { id: 'debug', config: { verbosity: 'normal' }, reason: 'no OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT set: printing spans' };
-  if (SELF.test(chosen)) {
+  if (pointsAtSelf(chosen, self)) {
     return {
       id: 'debug',
       config: { verbosity: 'normal' },
@@ -49,6 +52,27 @@ function pickExporter(env: Env): { id: string; config: Record<string, unknown>; 
     return { id: 'otlphttp', config, sigv4Region: region, reason: `exporting OTLP/HTTP to ${chosen}, SigV4-signed for X-Ray in ${region}` };
   }
   return { id: 'otlphttp', config, reason: `exporting OTLP/HTTP to ${chosen}` };
+}
+
+/** The embedded default's ports; the injector sets TRACEBRIDGE_PORTS when its `sidecar.ports` differ. */
+export const DEFAULT_PORTS = { otlp_grpc: 4317, otlp_http: 4318, zipkin: 9411, xray: 2000, health: 13133, metrics: 8888 } as const;
+type PortName = keyof typeof DEFAULT_PORTS;
+
+/** TRACEBRIDGE_PORTS: `name=port` pairs, comma-separated (`otlp_grpc=14317,health=13134`). */
+function embeddedPorts(env: Env, notes: string[]): Record<PortName, number> {
+  const ports: Record<PortName, number> = { ...DEFAULT_PORTS };
+  const text = env.TRACEBRIDGE_PORTS?.trim();
+  if (!text) return ports;
+  for (const pair of text.split(',')) {
+    const [name, value] = pair.split('=').map((x) => x.trim());
+    const port = Number(value);
+    if (name === undefined || !(name in DEFAULT_PORTS) || !Number.isInteger(port) || port < 1 || port > 65535) {
+      notes.push(`TRACEBRIDGE_PORTS: ignoring "${pair.trim()}" (expected name=port with name one of ${Object.keys(DEFAULT_PORTS).join(', ')})`);
+      continue;
+    }
+    ports[name as PortName] = port;
+  }
+  return ports;
 }
 
 interface Exporter {
@@ -106,7 +130,9 @@ export function embeddedDefault(
   available: { receiver: ReadonlySet<string>; processor: ReadonlySet<string>; exporter: ReadonlySet<string>; extension?: ReadonlySet<string> },
 ): EmbeddedDefault {
   const notes: string[] = [];
-  let cluster = pickExporter(env);
+  const ports = embeddedPorts(env, notes);
+  const self = [ports.otlp_grpc, ports.otlp_http, DEFAULT_PORTS.otlp_grpc, DEFAULT_PORTS.otlp_http];
+  let cluster = pickExporter(env, self);
   if (!available.exporter.has(cluster.id)) {
     cluster = { id: 'debug', config: { verbosity: 'normal' }, reason: `exporter ${cluster.id} is not available in this build; printing spans` };
   }
@@ -117,29 +143,29 @@ export function embeddedDefault(
   notes.push(...upstream.problems);
   const upSignals = SIGNALS.map((s) => upstream.otlp[s]).filter((s): s is UpstreamSignal => {
     if (s === undefined) return false;
-    if (!SELF.test(s.url)) return true;
+    if (!pointsAtSelf(s.url, self)) return true;
     notes.push(`${upstreamName(s.from)}=${s.url} points at the sidecar itself: ignored`);
     return false;
   });
   const up = upstreamExporters(upSignals.filter((s) => available.exporter.has(s.protocol === 'grpc' ? 'otlp' : 'otlphttp')));
   const daemon =
-    upstream.xrayDaemon !== undefined && available.exporter.has('awsxray') && !/^(?:udp:)?(?:127\.0\.0\.1|localhost):2000(?:\s|$)/.test(upstream.xrayDaemon)
+    upstream.xrayDaemon !== undefined && available.exporter.has('awsxray') && !new RegExp(`^(?:udp:)?(?:127\\.0\\.0\\.1|localhost):${ports.xray}(?:\\s|$)`).test(upstream.xrayDaemon)
       ? { id: 'awsxray/upstream', config: { transport: 'udp', daemon_address: upstream.xrayDaemon } }
       : undefined;
 
   const receivers: Record<string, unknown> = {
-    otlp: { protocols: { grpc: { endpoint: '127.0.0.1:4317' }, http: { endpoint: '127.0.0.1:4318' } } },
+    otlp: { protocols: { grpc: { endpoint: `127.0.0.1:${ports.otlp_grpc}` }, http: { endpoint: `127.0.0.1:${ports.otlp_http}` } } },
   };
-  if (available.receiver.has('zipkin')) receivers.zipkin = { endpoint: '127.0.0.1:9411' };
+  if (available.receiver.has('zipkin')) receivers.zipkin = { endpoint: `127.0.0.1:${ports.zipkin}` };
   if (available.receiver.has('awsxray')) {
-    receivers.awsxray = { endpoint: '127.0.0.1:2000', transport: 'udp', proxy_server: { endpoint: '127.0.0.1:2000' } };
+    receivers.awsxray = { endpoint: `127.0.0.1:${ports.xray}`, transport: 'udp', proxy_server: { endpoint: `127.0.0.1:${ports.xray}` } };
   }
   const processors: Record<string, unknown> = {};
   if (available.processor.has('memory_limiter')) processors.memory_limiter = { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 };
   if (available.processor.has('resourcedetection')) processors.resourcedetection = { detectors: ['env'] };
   if (available.processor.has('tracecontext')) processors.tracecontext = { on_invalid: 'keep' };
   processors.batch = { send_batch_size: 8192, timeout: '200ms' };
-  const metricsAddress = env.TRACEBRIDGE_METRICS_ADDRESS?.trim() || '127.0.0.1:8888';
+  const metricsAddress = env.TRACEBRIDGE_METRICS_ADDRESS?.trim() || `127.0.0.1:${ports.metrics}`;
 
   const exporters: Record<string, unknown> = {};
   const use = (e: Exporter): string => {
@@ -191,7 +217,7 @@ export function embeddedDefault(
     }
   }
 
-  const extensions: Record<string, unknown> = { health_check: { endpoint: '0.0.0.0:13133' } };
+  const extensions: Record<string, unknown> = { health_check: { endpoint: `0.0.0.0:${ports.health}` } };
   const sigv4 = [cluster, ...up.exporters].find((e) => e.sigv4Region !== undefined && e.id in exporters);
   if (sigv4?.sigv4Region !== undefined) extensions.sigv4auth = { region: sigv4.sigv4Region, service: 'xray' };
   // The injector sets TRACEBRIDGE_HEADER_BRIDGE=true for pods annotated tracebridge.io/header-bridge.

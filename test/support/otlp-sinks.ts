@@ -192,7 +192,8 @@ export class GrpcSink extends Sink {
   private server: grpc.Server | undefined;
   port = 0;
 
-  async start(port = 0, tls?: SinkTls): Promise<this> {
+  /** @param host another loopback address (127.0.0.2) stands in for a collector elsewhere in the cluster. */
+  async start(port = 0, tls?: SinkTls, host = '127.0.0.1'): Promise<this> {
     const server = new grpc.Server();
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       server.addService({ Export: method(EXPORT_PATH[signal]) }, {
@@ -217,7 +218,7 @@ export class GrpcSink extends Sink {
     }
     this.port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(
-        `127.0.0.1:${port}`,
+        `${host}:${port}`,
         tls ? grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.ca !== undefined) : grpc.ServerCredentials.createInsecure(),
         (err, p) => (err ? reject(err) : resolve(p)),
       ),
@@ -250,7 +251,8 @@ export class HttpSink extends Sink {
   /** Refuse bodies larger than this (decompressed) with 413, as a backend with a request limit does; unrecorded. */
   maxBodyBytes = Infinity;
 
-  async start(port = 0, tls?: SinkTls): Promise<this> {
+  async start(port = 0, tls?: SinkTls, host = '127.0.0.1'): Promise<this> {
+    this.host = host;
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -287,15 +289,17 @@ export class HttpSink extends Sink {
     server.on('connection', () => this.connections++);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
+      server.listen(port, host, () => resolve());
     });
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
     return this;
   }
 
+  private host = '127.0.0.1';
+
   get url(): string {
-    return `${this.scheme}://127.0.0.1:${this.port}`;
+    return `${this.scheme}://${this.host}:${this.port}`;
   }
 
   stop(): Promise<void> {

@@ -78,7 +78,7 @@ describe('injector takeover end to end: OpenTelemetry JS SDK app → injected si
               { name: 'OTEL_SERVICE_NAME', value: 'checkout' },
               { name: 'OTEL_COLLECTOR_NAME', value: '127.0.0.2' },
               { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://$(OTEL_COLLECTOR_NAME):4317' },
-              { name: 'OTEL_EXPORTER_OTLP_HEADERS', valueFrom: { secretKeyRef: { name: 'otel-tenant', key: 'headers' } } } as EnvVar,
+              { name: 'OTEL_EXPORTER_OTLP_HEADERS', valueFrom: { secretKeyRef: { name: 'otel-tenant', key: 'headers' } } },
             ],
           },
         ],

@@ -158,7 +158,11 @@ export function embeddedDefault(
   };
   if (available.receiver.has('zipkin')) receivers.zipkin = { endpoint: `127.0.0.1:${ports.zipkin}` };
   if (available.receiver.has('awsxray')) {
-    receivers.awsxray = { endpoint: `127.0.0.1:${ports.xray}`, transport: 'udp', proxy_server: { endpoint: `127.0.0.1:${ports.xray}` } };
+    // X-Ray SDKs poll the daemon address for sampling rules: when the app named a daemon, its calls
+    // go on to that daemon (which signs them), so the rules the app got do not change.
+    const proxy: Record<string, unknown> = { endpoint: `127.0.0.1:${ports.xray}` };
+    if (daemon !== undefined) proxy.daemon_address = daemon.config.daemon_address;
+    receivers.awsxray = { endpoint: `127.0.0.1:${ports.xray}`, transport: 'udp', proxy_server: proxy };
   }
   const processors: Record<string, unknown> = {};
   if (available.processor.has('memory_limiter')) processors.memory_limiter = { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 };

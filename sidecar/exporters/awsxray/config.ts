@@ -3,7 +3,7 @@
 // blocks, and tracebridge's `transport: udp` for a node-level X-Ray daemon or CloudWatch agent.
 import { bool, int, list, object, oneOf, string, url, withDefault, type ConfigErrors } from '../../config/schema.ts';
 import { retryOnFailureConfig, sendingQueueConfig, timeoutConfig } from '../internal/config.ts';
-import { parseDaemonAddress } from './daemon-address.ts';
+import { parseDaemonAddress } from '../../aws/daemon-address.ts';
 
 export const DEFAULT_ORIGINAL_TRACE_ID_ATTRIBUTE = 'tracebridge.original_trace_id';
 

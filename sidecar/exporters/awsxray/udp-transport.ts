@@ -7,7 +7,7 @@ import { isIPv6 } from 'node:net';
 import { RetryRemainder } from '../internal/retry.ts';
 import type { SendOutcome } from '../internal/request.ts';
 import type { AwsxrayExporterConfig } from './config.ts';
-import { DEFAULT_DAEMON_ADDRESS, parseDaemonAddress } from './daemon-address.ts';
+import { DEFAULT_DAEMON_ADDRESS, parseDaemonAddress } from '../../aws/daemon-address.ts';
 import { segmentRequest, type SegmentRequest, type SegmentTransport } from './request.ts';
 
 export const DAEMON_HEADER = '{"format": "json", "version": 1}\n';

@@ -2,6 +2,7 @@
 // `endpoint` and `transport`, plus `proxy_server` from internal/aws/proxy), so a collector config
 // carries over. Defaults differ in one place on purpose: every listener binds 127.0.0.1, not
 // 0.0.0.0, because segments arrive from the pod over loopback only.
+import { parseDaemonAddress } from '../../aws/daemon-address.ts';
 import { bool, endpoint, int, object, oneOf, string, url, withDefault } from '../../config/schema.ts';
 
 const optionalUrl = url();
@@ -33,6 +34,23 @@ export const proxyServerConfig = object({
   service_name: withDefault(string({ nonEmpty: true }), 'xray'),
   /** Extra attempts at the EC2 metadata endpoint when looking up the region. */
   imds_retries: withDefault(int({ min: 0, max: 10 }), 1),
+  /**
+   * tracebridge: relay to this X-Ray daemon (AWS_XRAY_DAEMON_ADDRESS forms; its TCP address) instead
+   * of X-Ray, unsigned: the daemon signs with its own credentials. For apps whose segments went to a
+   * central daemon before the sidecar took over. Empty = relay to X-Ray.
+   */
+  daemon_address: withDefault(
+    {
+      expected: 'host:port or "udp:host:port tcp:host:port"',
+      decode(value, path, errors) {
+        if (value === undefined || value === null || value === '') return '';
+        if (typeof value === 'string' && parseDaemonAddress(value) !== undefined) return value;
+        errors.add(path, `expected host:port or "udp:host:port tcp:host:port" (the AWS_XRAY_DAEMON_ADDRESS forms), got ${JSON.stringify(value)}`);
+        return undefined;
+      },
+    },
+    '',
+  ),
 });
 
 export const awsXrayReceiverConfig = object({

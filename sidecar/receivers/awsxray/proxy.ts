@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseDaemonAddress } from '../../aws/daemon-address.ts';
 import { createAwsSigner } from '../../aws/sigv4.ts';
 import type { Env } from '../../config/load.ts';
 import type { Logger } from '../../telemetry/logger.ts';
@@ -102,6 +103,20 @@ export class SamplingProxy {
   }
 
   private async resolveUpstream(): Promise<Upstream> {
+    const daemon = this.cfg.daemon_address === '' ? undefined : parseDaemonAddress(this.cfg.daemon_address);
+    if (daemon !== undefined) {
+      // The daemon signs the call itself; it answers the same two APIs on its TCP address.
+      const host = daemon.tcp.host.includes(':') ? `[${daemon.tcp.host}]` : daemon.tcp.host;
+      const target: RelayTarget = {
+        base: new URL(`http://${host}:${daemon.tcp.port}`),
+        proxy: undefined,
+        tls: { rejectUnauthorized: true, servername: undefined, ca: undefined },
+        signer: { region: '', sign: (req) => Promise.resolve({ ...req.headers }) },
+        timeoutMs: this.opts.relayTimeoutMs ?? RELAY_TIMEOUT_MS,
+      };
+      this.logger.info({ daemon: target.base.host }, 'X-Ray sampling proxy relays to the X-Ray daemon the app named');
+      return { target, local: new LocalSampling(undefined) };
+    }
     const { region, source } = await resolveRegion({
       region: this.cfg.region,
       localMode: this.cfg.local_mode,

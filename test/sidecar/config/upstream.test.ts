@@ -109,6 +109,8 @@ describe('sidecar upstream (the app destination the injector hands over)', () =>
     assert.deepEqual(xrayOnly.exporters['awsxray/upstream'], { transport: 'udp', daemon_address: 'xray-service.default:2000' });
     assert.deepEqual(xrayOnly.service.pipelines.traces!.exporters, ['awsxray/upstream']);
     assert.ok(xrayOnly.service.pipelines.traces!.receivers.includes('awsxray'));
+    const receivers = (embeddedDefault({ TRACEBRIDGE_UPSTREAM_XRAY_DAEMON_ADDRESS: 'xray-service.default:2000' }, avail).config as { receivers: { awsxray: { proxy_server: unknown } } }).receivers;
+    assert.deepEqual(receivers.awsxray.proxy_server, { endpoint: '127.0.0.1:2000', daemon_address: 'xray-service.default:2000' }, "the SDKs' sampling calls go on to that daemon");
 
     const both = defaults({ TRACEBRIDGE_UPSTREAM_XRAY_DAEMON_ADDRESS: 'udp:10.0.0.7:2000 tcp:10.0.0.7:2000', TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: 'http://c:4318' });
     assert.deepEqual(both.service.pipelines.traces!.exporters, ['otlphttp/upstream']);

@@ -1,7 +1,7 @@
 // transport udp against a real local datagram socket standing in for the X-Ray daemon.
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { parseDaemonAddress } from '../../../../sidecar/exporters/awsxray/daemon-address.ts';
+import { parseDaemonAddress } from '../../../../sidecar/aws/daemon-address.ts';
 import type { SegmentDocument } from '../../../../sidecar/exporters/awsxray/document.ts';
 import { DAEMON_HEADER } from '../../../../sidecar/exporters/awsxray/udp-transport.ts';
 import { startExporter, traceRequest, tracesData, type Harness } from './harness.ts';

@@ -37,6 +37,7 @@ describe('awsxray receiver config', () => {
       local_mode: false,
       service_name: 'xray',
       imds_retries: 1,
+      daemon_address: '',
     });
   });
 
@@ -66,15 +67,17 @@ proxy_server:
   region: us-east-1
   aws_endpoint: xray.local
   locl_mode: true
+  daemon_address: "udp:a:1 udp:b:2"
 `);
     assert.deepEqual(errors.map((e) => e.split(':')[0]), [
       'receivers.awsxray.endpoint',
       'receivers.awsxray.transport',
       'receivers.awsxray.proxy_server.locl_mode',
       'receivers.awsxray.proxy_server.aws_endpoint',
+      'receivers.awsxray.proxy_server.daemon_address',
     ]);
     assert.match(errors.join('\n'), /transport: expected one of udp, got "tcp"/);
-    assert.match(errors.join('\n'), /unknown key \(known keys: endpoint, proxy_address, tls, region, role_arn, aws_endpoint, local_mode, service_name, imds_retries\)/);
+    assert.match(errors.join('\n'), /unknown key \(known keys: endpoint, proxy_address, tls, region, role_arn, aws_endpoint, local_mode, service_name, imds_retries, daemon_address\)/);
   });
 
   it("keeps the embedded default's awsxray block valid", () => {

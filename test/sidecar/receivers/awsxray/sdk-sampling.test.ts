@@ -168,6 +168,28 @@ describe('awsxray receiver sampling proxy with aws-xray-sdk-core', () => {
     assert.equal(r.metric('tracebridge_receiver_awsxray_sampling_requests_total', { api: 'SamplingTargets', answer: 'relayed' }), 1);
   });
 
+  it('daemon_address (the central daemon an app named before injection): rules come from that daemon, unsigned, without AWS credentials', async () => {
+    const seen: { path: string; auth: string | undefined }[] = [];
+    const daemon = createHttpServer((req: IncomingMessage, res) => {
+      seen.push({ path: req.url ?? '', auth: req.headers.authorization });
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ SamplingRuleRecords: [{ SamplingRule: RELAYED_RULE }] }));
+    });
+    await new Promise<void>((resolve) => daemon.listen(0, '127.0.0.1', resolve));
+    try {
+      const daemonPort = (daemon.address() as { port: number }).port;
+      // No credentials and no region: relaying to X-Ray would fall back to the local default rule.
+      const r = await start({}, `daemon_address: "udp:127.0.0.1:${daemonPort} tcp:127.0.0.1:${daemonPort}"`);
+      const rules = await fetchRules(sdk!);
+      assert.deepEqual(rules.map((x) => x.getName()), ['orders-api'], "the central daemon's rule, not the local default");
+      assert.deepEqual(seen, [{ path: '/GetSamplingRules', auth: undefined }]);
+      assert.equal(r.metric('tracebridge_receiver_awsxray_sampling_requests_total', { api: 'GetSamplingRules', answer: 'relayed' }), 1);
+    } finally {
+      await new Promise((resolve) => daemon.close(resolve));
+    }
+  });
+
   it('relays X-Ray error answers as they are (the SDK handles them)', async () => {
     await start(STATIC_CREDS, 'region: us-west-2');
     nock('https://xray.us-west-2.amazonaws.com')

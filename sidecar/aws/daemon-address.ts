@@ -1,8 +1,7 @@
 // The X-Ray daemon address in the forms of `AWS_XRAY_DAEMON_ADDRESS` (as the X-Ray SDKs read it):
 // `host:port` (UDP and TCP on the same address) or `udp:host:port tcp:host:port` (either order,
-// space separated). Only the UDP address is used here: segments go over UDP; TCP is the SDKs'
-// sampling channel.
-import { parseHostPort, type HostPort } from '../../config/schema.ts';
+// space separated). Segments go over UDP; TCP is the SDKs' sampling channel.
+import { parseHostPort, type HostPort } from '../config/schema.ts';
 
 export const DEFAULT_DAEMON_ADDRESS = '127.0.0.1:2000';
 

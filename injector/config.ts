@@ -10,6 +10,7 @@ import {
   int,
   join,
   list,
+  loadConfigFiles,
   number,
   object,
   oneOf,
@@ -17,9 +18,9 @@ import {
   string,
   url,
   withDefault,
+  type Env,
   type Schema,
-} from '../sidecar/config/schema.ts';
-import { loadConfigFiles, type Env } from '../sidecar/config/load.ts';
+} from '../sidecar/public.ts';
 import { isRecord } from './pod.ts';
 
 export type NativeSetting = 'auto' | 'true' | 'false';

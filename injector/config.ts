@@ -146,7 +146,19 @@ const sidecar = object(
 
 const policy = object({
   auto: withDefault(bool(), true),
-  skip_namespaces: withDefault(list(string({ nonEmpty: true })), ['kube-system', 'kube-public', 'kube-node-lease']),
+  // Kubernetes' own namespaces, the mesh control planes, cert-manager (admission depends on its
+  // certificates) and the injector's own namespace: the same list as the shipped webhook's
+  // namespaceSelector (mesh-configs/kubernetes/webhook.yaml), so offline answers match the webhook's.
+  skip_namespaces: withDefault(list(string({ nonEmpty: true })), [
+    'kube-system',
+    'kube-public',
+    'kube-node-lease',
+    'istio-system',
+    'linkerd',
+    'linkerd-viz',
+    'cert-manager',
+    'tracebridge',
+  ]),
   // The injector's own pods never get a sidecar (a rollout of the injector would otherwise wait on itself).
   injector_labels: withDefault(record(string()), { 'app.kubernetes.io/name': 'tracebridge-injector' }),
 });

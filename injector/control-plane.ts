@@ -10,7 +10,9 @@
 //   opt-in overrides these: a namespace-wide opt-in is meant for the apps in it.
 // - the namespace: one that opts out of a mesh as a whole (Linkerd's own namespace carries
 //   linkerd.io/inject: disabled; infrastructure namespaces carry the same or
-//   istio-injection=disabled). The pod's or the namespace's opt-in overrides it.
+//   istio-injection=disabled). The pod's or the namespace's opt-in overrides it. A pod that opts
+//   back into Linkerd (linkerd.io/inject: enabled overrides its namespace's disabled, in Linkerd)
+//   is a meshed workload, not infrastructure; Istio has no such override (disabled wins there).
 // A pod that opts out of a mesh by itself (sidecar.istio.io/inject: "false" on a Job, say) is not
 // skipped: that keeps the mesh proxy away, not telemetry, and its own signals still decide.
 import * as keys from './annotations.ts';
@@ -48,13 +50,14 @@ export function controlPlanePod(pod: Pod, labels: Readonly<Record<string, string
   return undefined;
 }
 
-/** Why the namespace keeps itself out of a mesh as a whole, or undefined. */
-export function meshDisabledNamespace(ns: NamespaceInfo): string | undefined {
+/** Why the namespace keeps itself (and this pod) out of a mesh as a whole, or undefined. */
+export function meshDisabledNamespace(ns: NamespaceInfo, podAnnotations: Readonly<Record<string, string>>): string | undefined {
   if (!ns.known) return undefined;
   const tail = `a namespace kept out of the mesh (a control plane or infrastructure) is not injected unless the pod or the namespace has ${OPT_IN}`;
   if (ns.labels[LINKERD_CONTROL_PLANE_NS] === 'true') return `namespace ${ns.name} has ${LINKERD_CONTROL_PLANE_NS}: "true": ${tail}`;
   const linkerd = ns.annotations[keys.LINKERD_INJECT] ?? ns.labels[keys.LINKERD_INJECT];
-  if (linkerd === 'disabled') return `namespace ${ns.name} has ${keys.LINKERD_INJECT}: disabled: ${tail}`;
+  const podLinkerd = podAnnotations[keys.LINKERD_INJECT];
+  if (linkerd === 'disabled' && podLinkerd !== 'enabled' && podLinkerd !== 'ingress') return `namespace ${ns.name} has ${keys.LINKERD_INJECT}: disabled: ${tail}`;
   if (ns.labels[keys.ISTIO_NAMESPACE_INJECTION] === 'disabled') return `namespace ${ns.name} has ${keys.ISTIO_NAMESPACE_INJECTION}=disabled: ${tail}`;
   return undefined;
 }

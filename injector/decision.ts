@@ -94,7 +94,7 @@ export function decide(pod: unknown, ns: NamespaceInfo, policy: DecisionPolicy, 
   }
   const nsOpt = ns.known ? (ns.labels[keys.INJECT] ?? ns.annotations[keys.INJECT]) : undefined;
   if (podOpt !== 'true') {
-    const controlPlane = controlPlanePod(pod, labels) ?? (nsOpt === 'true' ? undefined : meshDisabledNamespace(ns));
+    const controlPlane = controlPlanePod(pod, labels) ?? (nsOpt === 'true' ? undefined : meshDisabledNamespace(ns, annotations));
     if (controlPlane !== undefined) return no('mesh-control-plane', controlPlane);
   }
   if (pod.spec?.hostNetwork === true) return no('host-network', 'hostNetwork: the sidecar ports would collide on the node');

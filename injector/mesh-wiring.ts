@@ -108,6 +108,10 @@ export function meshWiringStep(cfg: InjectorConfig, ns: NamespaceInfo): PodStep 
 export function shutdownNote(pod: Pod, sidecarName: string, present: readonly ProxyPlace[], mesh: Omit<MeshStatus, 'shutdown'>): string {
   const own = initContainers(pod).findIndex((c: Container) => c.name === sidecarName && c.restartPolicy === 'Always');
   const native = own >= 0;
+  // Istio's gateway template captures no traffic: the gateway's Envoy is the workload itself.
+  if (appContainers(pod).some(isIstioTemplatePlaceholder)) {
+    return `Istio gateway: istio-proxy is the workload itself and no traffic is redirected in a gateway pod, so tracebridge exports directly; tracebridge stops ${native ? 'after the gateway' : 'with the gateway'}`;
+  }
   const proxy = present[0];
   if (proxy !== undefined) {
     if (native && proxy.native) {

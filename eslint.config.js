@@ -23,6 +23,24 @@ export default tseslint.config(
     },
   },
   {
+    // The injector shares code with the sidecar through one public module (sidecar/public.ts);
+    // the rest of sidecar/ is internal to it.
+    files: ['injector/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)sidecar/(?!public\\.ts$)',
+              message: 'The injector imports from the sidecar only through sidecar/public.ts (add a re-export there).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unused-expressions': 'off',

@@ -1,10 +1,11 @@
 // AdmissionReview handling, following the OpenTelemetry
-// Operator's webhook: decode → look up the namespace → decide → mutate a copy → JSON Patch
-// against the original. Fail open: an internal error answers `allowed: true` without a patch,
+// Operator's webhook: decode → look up the namespace → decide → the sidecar mode's veto (a
+// run-to-completion pod takes only a native sidecar) → mutate a copy → JSON Patch against the
+// original. Fail open: an internal error answers `allowed: true` without a patch,
 // because `failurePolicy: Ignore` covers neither `allowed: false` nor a patch the API server
 // cannot apply. Malformed requests answer 400.
 import { sidecarSettings, type InjectorConfig, type SidecarSettings } from './config.ts';
-import { decide, decisionPolicy, type Decision, type DecisionPolicy } from './decision.ts';
+import { decide, decisionPolicy, modeAllows, type Decision, type DecisionPolicy } from './decision.ts';
 import { diff } from './json-patch.ts';
 import type { Logger } from './logger.ts';
 import type { InjectorMetrics } from './metrics.ts';
@@ -124,6 +125,8 @@ export class AdmissionHandler {
     const decision = decide(pod, ns, this.policy);
     if (!decision.inject) return this.record(decision, log);
     const mode = await this.deps.mode();
+    const refused = modeAllows(pod as Pod, mode);
+    if (refused !== undefined) return this.record(refused, { ...log, mode: mode.mode });
     const { pod: mutated, status } = injectSidecar(
       pod as Pod,
       { settings: this.settings, mode, decision, version: this.deps.version },

@@ -10,6 +10,7 @@ import {
   int,
   join,
   list,
+  loadConfigFiles,
   number,
   object,
   oneOf,
@@ -17,9 +18,9 @@ import {
   string,
   url,
   withDefault,
+  type Env,
   type Schema,
-} from '../sidecar/config/schema.ts';
-import { loadConfigFiles, type Env } from '../sidecar/config/load.ts';
+} from '../sidecar/public.ts';
 import { isRecord } from './pod.ts';
 
 export type NativeSetting = 'auto' | 'true' | 'false';
@@ -145,7 +146,19 @@ const sidecar = object(
 
 const policy = object({
   auto: withDefault(bool(), true),
-  skip_namespaces: withDefault(list(string({ nonEmpty: true })), ['kube-system', 'kube-public', 'kube-node-lease']),
+  // Kubernetes' own namespaces, the mesh control planes, cert-manager (admission depends on its
+  // certificates) and the injector's own namespace: the same list as the shipped webhook's
+  // namespaceSelector (mesh-configs/kubernetes/webhook.yaml), so offline answers match the webhook's.
+  skip_namespaces: withDefault(list(string({ nonEmpty: true })), [
+    'kube-system',
+    'kube-public',
+    'kube-node-lease',
+    'istio-system',
+    'linkerd',
+    'linkerd-viz',
+    'cert-manager',
+    'tracebridge',
+  ]),
   // The injector's own pods never get a sidecar (a rollout of the injector would otherwise wait on itself).
   injector_labels: withDefault(record(string()), { 'app.kubernetes.io/name': 'tracebridge-injector' }),
 });

@@ -3,19 +3,14 @@
 // a table test. The reason code is low-cardinality (a metric label); the message is for humans.
 import * as keys from './annotations.ts';
 import type { InjectorConfig } from './config.ts';
-import {
-  allContainers,
-  appContainers,
-  envList,
-  isRecord,
-  portList,
-  stringMap,
-  type Container,
-  type NamespaceInfo,
-  type Pod,
-} from './pod.ts';
+import { controlPlanePod, meshDisabledNamespace } from './control-plane.ts';
+import { allContainers, appContainers, envList, isRecord, stringMap, type Container, type NamespaceInfo, type Pod } from './pod.ts';
 import { headerBridgeRequest } from './header-bridge.ts';
+import type { ModeChoice } from './mode.ts';
+import { portConflict, type ServicePortHint } from './port-conflict.ts';
 import { sidecarPortList } from './sidecar-ports.ts';
+
+export { servicePortHints, type ServicePortHint } from './port-conflict.ts';
 
 export type ReasonCode =
   | 'not-a-pod'
@@ -24,6 +19,7 @@ export type ReasonCode =
   | 'opt-out'
   | 'namespace-skipped'
   | 'injector-pod'
+  | 'mesh-control-plane'
   | 'host-network'
   | 'windows'
   | 'port-conflict'
@@ -36,7 +32,8 @@ export type ReasonCode =
   | 'auto-otel-operator'
   | 'auto-istio'
   | 'auto-linkerd'
-  | 'no-span-signal';
+  | 'no-span-signal'
+  | 'run-to-completion-classic';
 
 export interface Decision {
   inject: boolean;
@@ -70,11 +67,16 @@ export function decisionPolicy(cfg: InjectorConfig): DecisionPolicy {
   };
 }
 
-// Images that bind the sidecar's ports themselves: an X-Ray daemon or a collector already in
-// the pod (their port declarations are often missing, so the image is checked too).
-const SPAN_DAEMON_IMAGES = /(?:^|\/)(?:aws-xray-daemon|xray-daemon|aws-otel-collector|opentelemetry-collector(?:-contrib|-k8s)?|otelcol(?:-contrib|-k8s)?)(?:[:@]|$)/;
+/** What the caller knows beyond the pod and its namespace. */
+export interface DecisionHints {
+  /**
+   * Ports of Services from the same manifest (offline `inject`: servicePortHints over its
+   * objects); those that select the pod count as ports something in it binds. The webhook has none.
+   */
+  services?: readonly ServicePortHint[];
+}
 
-export function decide(pod: unknown, ns: NamespaceInfo, policy: DecisionPolicy): Decision {
+export function decide(pod: unknown, ns: NamespaceInfo, policy: DecisionPolicy, hints: DecisionHints = {}): Decision {
   if (!isPod(pod)) return no('not-a-pod', 'not a Pod');
   const labels = stringMap(pod.metadata?.labels);
   const annotations = stringMap(pod.metadata?.annotations);
@@ -90,16 +92,21 @@ export function decide(pod: unknown, ns: NamespaceInfo, policy: DecisionPolicy):
   if (selector.length > 0 && selector.every(([k, v]) => labels[k] === v)) {
     return no('injector-pod', "the injector's own pod (policy.injector_labels)");
   }
+  const nsOpt = ns.known ? (ns.labels[keys.INJECT] ?? ns.annotations[keys.INJECT]) : undefined;
+  if (podOpt !== 'true') {
+    const controlPlane = controlPlanePod(pod, labels) ?? (nsOpt === 'true' ? undefined : meshDisabledNamespace(ns, annotations));
+    if (controlPlane !== undefined) return no('mesh-control-plane', controlPlane);
+  }
   if (pod.spec?.hostNetwork === true) return no('host-network', 'hostNetwork: the sidecar ports would collide on the node');
   if (isWindows(pod)) return no('windows', 'Windows pod: the sidecar image is Linux only');
-  const conflict = portConflict(allContainers(pod), policy, headerBridgeRequest(pod).on);
+  const services = (hints.services ?? []).filter((s) => s.namespace === ns.name);
+  const conflict = portConflict(pod, sidecarPortList(policy.ports, { headerBridge: headerBridgeRequest(pod).on }), services);
   if (conflict !== undefined) return no('port-conflict', conflict);
 
   const unknown = ns.known ? undefined : ns.why;
   const decided = (d: Decision): Decision => (unknown === undefined ? d : { ...d, namespaceUnknown: unknown });
   if (podOpt === 'true') return decided(yes('opt-in-pod', `${keys.INJECT}: "true" on the pod`));
   if (ns.known) {
-    const nsOpt = ns.labels[keys.INJECT] ?? ns.annotations[keys.INJECT];
     if (nsOpt === 'false') return no('opt-out-namespace', `${keys.INJECT}: "false" on namespace ${ns.name}`);
     if (nsOpt === 'true') return yes('opt-in-namespace', `${keys.INJECT}: "true" on namespace ${ns.name}`);
   }
@@ -107,6 +114,25 @@ export function decide(pod: unknown, ns: NamespaceInfo, policy: DecisionPolicy):
   const signal = spanSignal(pod, labels, annotations, ns);
   if (signal !== undefined) return decided(yes(signal.reason, signal.message));
   return decided(no('no-span-signal', 'no sign that the pod produces spans'));
+}
+
+// restartPolicy of pods that run to completion: Jobs' and CronJobs' pods (the API requires one of
+// these there) and bare Pods run once.
+const RUN_TO_COMPLETION = ['Never', 'OnFailure'];
+
+/**
+ * The sidecar mode's veto, checked once the mode is known (the mode is chosen outside decide()):
+ * a run-to-completion pod gets the sidecar only as a native sidecar, which the kubelet stops when
+ * the pod's containers have finished. A classic sidecar never exits by itself, so the pod, and
+ * the Job, would never complete. Undefined: the mode is fine for this pod.
+ */
+export function modeAllows(pod: Pod, mode: ModeChoice): Decision | undefined {
+  const restart = pod.spec?.restartPolicy;
+  if (mode.mode !== 'classic' || typeof restart !== 'string' || !RUN_TO_COMPLETION.includes(restart)) return undefined;
+  return no(
+    'run-to-completion-classic',
+    `restartPolicy: ${restart}: a classic sidecar would keep the Job from completing (it never exits by itself), and the sidecar would be classic here (${mode.reason}); a native sidecar needs Kubernetes >= 1.29`,
+  );
 }
 
 function yes(reason: ReasonCode, message: string): Decision {
@@ -123,10 +149,15 @@ function isPod(value: unknown): value is Pod {
   return isRecord(value.spec) && Array.isArray(value.spec.containers);
 }
 
+// Both node labels: kubernetes.io/os, and beta.kubernetes.io/os that older manifests and Helm
+// charts still select on (the kubelet sets both).
+const OS_LABELS = ['kubernetes.io/os', 'beta.kubernetes.io/os'];
+
 function isWindows(pod: Pod): boolean {
   if (pod.spec?.os?.name === 'windows') return true;
-  if (stringMap(pod.spec?.nodeSelector)['kubernetes.io/os'] === 'windows') return true;
-  // Required node affinity that admits only Windows nodes.
+  const selector = stringMap(pod.spec?.nodeSelector);
+  if (OS_LABELS.some((k) => selector[k] === 'windows')) return true;
+  // Required node affinity that admits only Windows nodes: every term has an expression that does.
   const terms = (pod.spec?.affinity as { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: unknown } } } | undefined)
     ?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   if (!Array.isArray(terms) || terms.length === 0) return false;
@@ -135,28 +166,14 @@ function isWindows(pod: Pod): boolean {
     return exprs.some(
       (e) =>
         isRecord(e) &&
-        e.key === 'kubernetes.io/os' &&
+        typeof e.key === 'string' &&
+        OS_LABELS.includes(e.key) &&
         e.operator === 'In' &&
         Array.isArray(e.values) &&
         e.values.length > 0 &&
         e.values.every((v) => v === 'windows'),
     );
   });
-}
-
-function portConflict(containers: Container[], policy: DecisionPolicy, headerBridge: boolean): string | undefined {
-  const wanted = sidecarPortList(policy.ports, { headerBridge });
-  for (const c of containers) {
-    for (const p of portList(c)) {
-      const protocol = typeof p.protocol === 'string' ? p.protocol : 'TCP';
-      const hit = wanted.find((w) => w.port === p.containerPort && w.protocol === protocol);
-      if (hit !== undefined) return `container "${c.name}" already binds ${protocol} port ${p.containerPort} (${hit.name})`;
-    }
-    if (typeof c.image === 'string' && SPAN_DAEMON_IMAGES.test(c.image)) {
-      return `container "${c.name}" runs ${c.image}, an X-Ray daemon or collector that binds the same ports`;
-    }
-  }
-  return undefined;
 }
 
 const OTEL_ENDPOINT_VARS = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
@@ -194,11 +211,26 @@ function spanSignal(
   return undefined;
 }
 
+// Istio's gateway deployments (the istio/gateway Helm chart, Istio's docs) carry a container named
+// istio-proxy with `image: auto`: a placeholder that Istio's injector fills in from the template
+// named by this annotation. It is no injected proxy: the mesh has not run yet.
+const ISTIO_TEMPLATES = 'inject.istio.io/templates';
+
+/** An istio-proxy container that Istio's injector has yet to fill in (gateway injection template). */
+export function isIstioTemplatePlaceholder(c: Container): boolean {
+  return c.name === keys.ISTIO_PROXY_CONTAINER && c.image === 'auto';
+}
+
 /** Why the pod is (or will be) in an Istio sidecar mesh, or undefined. */
 export function istioMeshed(pod: Pod, labels: Record<string, string>, annotations: Record<string, string>, ns: NamespaceInfo): string | undefined {
-  if (allContainers(pod).some((c) => c.name === keys.ISTIO_PROXY_CONTAINER)) return 'the pod already holds istio-proxy';
+  const proxy = allContainers(pod).find((c) => c.name === keys.ISTIO_PROXY_CONTAINER);
   const podInject = labels[keys.ISTIO_INJECT] ?? annotations[keys.ISTIO_INJECT];
+  if (proxy !== undefined && !isIstioTemplatePlaceholder(proxy)) return 'the pod already holds istio-proxy';
   if (podInject === 'false') return undefined;
+  if (proxy !== undefined) {
+    const template = annotations[ISTIO_TEMPLATES];
+    return `Istio gateway: istio-proxy (image: auto) is filled in by Istio's injector${template !== undefined ? ` from ${ISTIO_TEMPLATES}: ${template}` : ''}`;
+  }
   if (podInject === 'true') return `label ${keys.ISTIO_INJECT}: "true"`;
   if (labels[keys.ISTIO_REV] !== undefined) return `label ${keys.ISTIO_REV} on the pod`;
   if (!ns.known) return undefined;

@@ -1,23 +1,37 @@
 #!/usr/bin/env node
-// tracebridge-injector: `--config FILE` runs the admission webhook; `inject --config FILE
-// -f MANIFEST` injects offline (manifest on stdout, one reason per object on stderr);
-// `validate --config FILE` checks a config and lists every error.
+// tracebridge-injector: `--config FILE` runs the admission webhook; `inject [--config FILE]
+// -f MANIFEST...` injects offline (manifest on stdout, one reason per object on stderr);
+// `validate --config FILE` checks a config and lists every error. FILE is an injector config or
+// the ConfigMap manifest that holds one (config-source.ts).
+//
+// Exit codes: 0 done; 1 a config or manifest that cannot be used (every error listed); 2 a
+// command line that cannot be understood (the error and the usage on stderr, never a stack).
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { loadInjectorConfig, sidecarSettings } from './config.ts';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { sidecarSettings, type InjectorConfig } from './config.ts';
+import { ConfigSourceError, loadInjectorConfigFile, shippedConfig, type LoadedConfig } from './config-source.ts';
 import { decisionPolicy } from './decision.ts';
 import { createLogger } from './logger.ts';
 import { injectManifest } from './manifest.ts';
 import { meshWiringStep } from './mesh-wiring.ts';
-import { chooseMode, parseKubeVersionText } from './mode.ts';
+import { offlineModeChoice, parseKubeVersionText } from './mode.ts';
 import { startInjector } from './service.ts';
 import { INJECTOR_VERSION } from './version.ts';
 
 const USAGE = `usage:
-  tracebridge-injector --config FILE                       run the admission webhook
-  tracebridge-injector inject --config FILE -f MANIFEST    inject offline ("-f -" reads stdin)
+  tracebridge-injector --config FILE                        run the admission webhook
+  tracebridge-injector inject -f MANIFEST [-f MANIFEST]...  inject offline, with the shipped
+                                                            ConfigMap's values
+  tracebridge-injector inject --config FILE -f MANIFEST...  inject offline, with FILE
       [--kube-version 1.30] [--namespace NAME]
-  tracebridge-injector validate --config FILE              check a config
+      "-f -" reads stdin; several -f are read as one manifest, in order. Without --kube-version,
+      native sidecars (Kubernetes >= 1.29) are assumed.
+  tracebridge-injector validate --config FILE               check a config, list every error
+  tracebridge-injector --help
+
+FILE is an injector config, or the ConfigMap manifest holding one under data["config.yaml"]
+(mesh-configs/kubernetes/injector-config.yaml).
 `;
 
 function fail(message: string, code = 1): never {
@@ -25,75 +39,121 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-/** A ConfigError's message lists every error with its YAML path. */
-function configErrorText(err: unknown): string {
-  return (err as Error).message;
+/** A command line that cannot be understood: the error, then the usage; exit 2. */
+function usageError(message: string): never {
+  fail(`tracebridge-injector: ${message}\n\n${USAGE}`, 2);
+}
+
+function help(): never {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+/** parseArgs, with its errors (unknown option, missing value, stray argument) as usage errors. */
+function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  if (args.includes('--help') || args.includes('-h')) help();
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+}
+
+/** Loads --config, or exits 1 listing every error (a ConfigError's message lists them with their paths). */
+function loadConfig(file: string, requireTls: boolean): LoadedConfig {
+  try {
+    return loadInjectorConfigFile(file, { requireTls });
+  } catch (err) {
+    fail(`${err instanceof ConfigSourceError ? err.source : file}: ${(err as Error).message}`);
+  }
 }
 
 function runInject(args: string[]): void {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: 'string' },
-      filename: { type: 'string', short: 'f' },
-      'kube-version': { type: 'string' },
-      namespace: { type: 'string', short: 'n' },
-    },
+  const values = parseCommand(args, {
+    config: { type: 'string' },
+    filename: { type: 'string', short: 'f', multiple: true },
+    'kube-version': { type: 'string' },
+    namespace: { type: 'string', short: 'n' },
   });
-  if (values.config === undefined || values.filename === undefined) fail(USAGE, 2);
-  let cfg;
-  try {
-    cfg = loadInjectorConfig(values.config, { requireTls: false });
-  } catch (err) {
-    fail(configErrorText(err));
-  }
-  let version: ReturnType<typeof parseKubeVersionText> | { unknown: string } = { unknown: 'offline: pass --kube-version to choose by version' };
+  const files = values.filename ?? [];
+  if (files.length === 0) usageError('inject: -f MANIFEST is required');
+  if (files.filter((f) => f === '-').length > 1) usageError('-f - (stdin) can be given once');
+  let version;
   if (values['kube-version'] !== undefined) {
     version = parseKubeVersionText(values['kube-version']);
-    if (version === undefined) fail(`--kube-version ${values['kube-version']}: expected a version such as 1.30`, 2);
+    if (version === undefined) usageError(`--kube-version ${values['kube-version']}: expected a version such as 1.30`);
   }
-  let text: string;
-  try {
-    text = readFileSync(values.filename === '-' ? 0 : values.filename, 'utf8');
-  } catch (err) {
-    fail(`${values.filename}: ${(err as Error).message}`);
+
+  let cfg: InjectorConfig;
+  if (values.config !== undefined) cfg = loadConfig(values.config, false).config;
+  else {
+    cfg = shippedConfig();
+    process.stderr.write(
+      `no --config: the shipped ConfigMap's values (mesh-configs/kubernetes/injector-config.yaml): image ${cfg.sidecar.image ?? ''}, traces to ${cfg.sidecar.exporter.traces_endpoint ?? 'the embedded default'}\n`,
+    );
   }
-  try {
-    const result = injectManifest(text, {
-      policy: decisionPolicy(cfg),
-      settings: sidecarSettings(cfg),
-      mode: chooseMode(cfg.sidecar.native, version),
-      version: INJECTOR_VERSION,
-      defaultNamespace: values.namespace ?? 'default',
-      steps: (ns) => [meshWiringStep(cfg, ns)],
-    });
-    process.stdout.write(result.output);
-    for (const line of result.reports) process.stderr.write(`${line}\n`);
-  } catch (err) {
-    fail((err as Error).message);
+
+  // Several files are one manifest, as `kubectl apply -f a -f b` applies them to one cluster: a
+  // Namespace (or Service) in one file informs the workloads of another. Each file is read and
+  // parsed on its own first, so errors name the file and its own document number; then the files'
+  // documents are joined with `---` and injected in one pass.
+  const reports: string[] = [];
+  const texts: string[] = [];
+  const errors: string[] = [];
+  for (const f of files) {
+    const name = f === '-' ? 'stdin' : f;
+    let text: string;
+    try {
+      text = readFileSync(f === '-' ? 0 : f, 'utf8');
+    } catch (err) {
+      fail(`${name}: ${(err as Error).message}`);
+    }
+    const docs = parseAllDocuments(text, { uniqueKeys: true });
+    const list = Array.isArray(docs) ? docs : [];
+    list.forEach((d, i) => d.errors.forEach((e) => errors.push(`${name}: document ${i + 1}: ${e.message.split('\n')[0]}`)));
+    if (list.some((d) => d.errors.length > 0)) continue;
+    if (list.every((d) => d.toJS({ maxAliasCount: 100 }) == null)) {
+      reports.push(`${name}: no objects (nothing to inject)`);
+      continue;
+    }
+    texts.push(text.endsWith('\n') ? text : `${text}\n`);
   }
+  if (errors.length > 0) fail(`cannot parse the manifest:\n  ${errors.join('\n  ')}`);
+
+  const settings = sidecarSettings(cfg);
+  let output = '';
+  if (texts.length > 0) {
+    try {
+      const result = injectManifest(texts.join('---\n'), {
+        policy: decisionPolicy(cfg),
+        settings,
+        mode: offlineModeChoice(cfg.sidecar.native, version),
+        version: INJECTOR_VERSION,
+        defaultNamespace: values.namespace ?? 'default',
+        steps: (ns) => [meshWiringStep(cfg, ns)],
+      });
+      output = result.output;
+      reports.push(...result.reports);
+    } catch (err) {
+      // Each file parsed on its own: what fails here is the join (a %YAML directive in a later file).
+      fail(`${(err as Error).message}${files.length > 1 ? '\n(several -f are joined with "---": a %YAML or %TAG directive may only open the first file)' : ''}`);
+    }
+  }
+  process.stdout.write(output);
+  for (const line of reports) process.stderr.write(`${line}\n`);
 }
 
 function runValidate(args: string[]): void {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
-  if (values.config === undefined) fail(USAGE, 2);
-  try {
-    loadInjectorConfig(values.config, { requireTls: true });
-  } catch (err) {
-    fail(configErrorText(err));
-  }
-  process.stdout.write(`${values.config}: valid\n`);
+  const values = parseCommand(args, { config: { type: 'string' } });
+  if (values.config === undefined) usageError('validate: --config FILE is required');
+  const { source } = loadConfig(values.config, true);
+  process.stdout.write(`${source}: valid\n`);
 }
 
 async function runWebhook(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
-  if (values.config === undefined) fail(USAGE, 2);
-  let cfg;
-  try {
-    cfg = loadInjectorConfig(values.config, { requireTls: true });
-  } catch (err) {
-    fail(configErrorText(err));
-  }
+  const values = parseCommand(args, { config: { type: 'string' } });
+  if (values.config === undefined) usageError('the webhook needs --config FILE');
+  const { config: cfg } = loadConfig(values.config, true);
   const logger = createLogger(cfg.logs.level);
   logger.info({ version: INJECTOR_VERSION }, 'tracebridge-injector starting');
   let running;
@@ -117,5 +177,6 @@ async function runWebhook(args: string[]): Promise<void> {
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'inject') runInject(rest);
 else if (command === 'validate') runValidate(rest);
-else if (command === '--help' || command === '-h' || command === 'help') process.stdout.write(USAGE);
+else if (command === '--help' || command === '-h' || command === 'help') help();
+else if (command !== undefined && !command.startsWith('-')) usageError(`unknown command "${command}"`);
 else await runWebhook(process.argv.slice(2));

@@ -8,10 +8,10 @@
 // its proxy configuration is fixed, so nothing is wired and the status says so.
 import * as keys from './annotations.ts';
 import type { InjectorConfig } from './config.ts';
-import { istioMeshed, linkerdMeshed } from './decision.ts';
+import { isIstioTemplatePlaceholder, istioMeshed, linkerdMeshed } from './decision.ts';
 import type { WiringResult } from './annotation-merge.ts';
 import { wireIstio } from './istio-wiring.ts';
-import { wireLinkerd } from './linkerd-wiring.ts';
+import { operatorTraceCollector, wireLinkerd } from './linkerd-wiring.ts';
 import type { InjectionStatus, PodStep } from './mutation.ts';
 import { initContainers, appContainers, isRecord, stringMap, type Container, type NamespaceInfo, type Pod } from './pod.ts';
 
@@ -39,6 +39,10 @@ interface ProxyPlace {
   index: number;
 }
 
+/**
+ * Mesh proxies already injected. An istio-proxy with `image: auto` is an Istio gateway's template
+ * placeholder that Istio's injector has yet to fill in: not a late injection.
+ */
 function proxiesIn(pod: Pod): ProxyPlace[] {
   const out: ProxyPlace[] = [];
   initContainers(pod).forEach((c, index) => {
@@ -47,6 +51,7 @@ function proxiesIn(pod: Pod): ProxyPlace[] {
     }
   });
   for (const c of appContainers(pod)) {
+    if (isIstioTemplatePlaceholder(c)) continue;
     for (const mesh of ['istio', 'linkerd'] as const) if (c.name === PROXY[mesh]) out.push({ mesh, name: c.name, native: false, index: -1 });
   }
   return out;
@@ -87,7 +92,7 @@ export function meshWiringStep(cfg: InjectorConfig, ns: NamespaceInfo): PodStep 
       wireIstio(annotations, cfg.mesh.istio, { zipkin: ports.zipkin, excluded: external }),
     );
     decideMesh('linkerd', cfg.mesh.linkerd.enabled, linkerdMeshed(pod, annotations, ns), annotations[keys.LINKERD_INJECT] === 'disabled', () =>
-      wireLinkerd(annotations, { otlpGrpc: ports.otlp_grpc, skipped: external }),
+      wireLinkerd(annotations, { otlpGrpc: ports.otlp_grpc, skipped: external }, operatorTraceCollector(annotations, ns.known ? ns.annotations : {}, ns.name)),
     );
     if (mesh.istio !== undefined || mesh.linkerd !== undefined) meta.annotations = annotations;
     const full: MeshStatus = { ...mesh, shutdown: shutdownNote(pod, cfg.sidecar.container_name, present, mesh) };
@@ -103,6 +108,10 @@ export function meshWiringStep(cfg: InjectorConfig, ns: NamespaceInfo): PodStep 
 export function shutdownNote(pod: Pod, sidecarName: string, present: readonly ProxyPlace[], mesh: Omit<MeshStatus, 'shutdown'>): string {
   const own = initContainers(pod).findIndex((c: Container) => c.name === sidecarName && c.restartPolicy === 'Always');
   const native = own >= 0;
+  // Istio's gateway template captures no traffic: the gateway's Envoy is the workload itself.
+  if (appContainers(pod).some(isIstioTemplatePlaceholder)) {
+    return `Istio gateway: istio-proxy is the workload itself and no traffic is redirected in a gateway pod, so tracebridge exports directly; tracebridge stops ${native ? 'after the gateway' : 'with the gateway'}`;
+  }
   const proxy = present[0];
   if (proxy !== undefined) {
     if (native && proxy.native) {

@@ -1,6 +1,6 @@
-// The injector's Prometheus metrics, on the sidecar's registry (sidecar/telemetry/metrics.ts):
+// The injector's Prometheus metrics, on the sidecar's registry (shared through sidecar/public.ts):
 // the same text exposition (0.0.4), label escaping and `_total` counter names.
-import { MetricsRegistry } from '../sidecar/telemetry/metrics.ts';
+import { MetricsRegistry } from '../sidecar/public.ts';
 
 export class InjectorMetrics {
   private readonly registry = new MetricsRegistry();

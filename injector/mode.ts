@@ -45,3 +45,13 @@ export function chooseMode(setting: NativeSetting, version: KubeVersion | { unkn
     reason: `sidecar.native: auto and Kubernetes ${version.gitVersion} ${native ? '>=' : '<'} 1.29`,
   };
 }
+
+/**
+ * The offline command's mode. Without --kube-version it assumes a supported Kubernetes (>= 1.29,
+ * native sidecars): every maintained release is, and assuming classic would also refuse every Job
+ * and CronJob (see modeAllows in decision.ts). --kube-version 1.28 shows the classic answer.
+ */
+export function offlineModeChoice(setting: NativeSetting, version: KubeVersion | undefined): ModeChoice {
+  if (version !== undefined || setting !== 'auto') return chooseMode(setting, version ?? { unknown: 'not needed' });
+  return { mode: 'native', reason: 'sidecar.native: auto; offline, no --kube-version: assuming Kubernetes >= 1.29 (native sidecars)' };
+}

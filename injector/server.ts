@@ -3,8 +3,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpError, readBody } from '../sidecar/net/http-body.ts';
-import { closeServer, listen } from '../sidecar/net/listen.ts';
+import { closeServer, HttpError, listen, readBody } from '../sidecar/public.ts';
 import type { AdmissionHandler } from './admission.ts';
 import type { Logger } from './logger.ts';
 import type { InjectorMetrics } from './metrics.ts';

@@ -38,7 +38,7 @@ describe('injector config', () => {
     assert.equal(cfg.sidecar.exporter.protocol, 'http/protobuf');
     assert.equal(cfg.tls.reload_interval, 10_000);
     assert.equal(cfg.kubernetes.namespace_cache_ttl, 30_000);
-    assert.deepEqual(cfg.policy.skip_namespaces, ['kube-system', 'kube-public', 'kube-node-lease']);
+    assert.deepEqual(cfg.policy.skip_namespaces, ['kube-system', 'kube-public', 'kube-node-lease', 'istio-system', 'linkerd', 'linkerd-viz', 'cert-manager', 'tracebridge']);
     assert.equal(cfg.max_request_body, 3 * 1024 * 1024);
   });
 

@@ -175,11 +175,14 @@ describe('tracebridge-injector inject (child process)', () => {
     assert.match(second.stderr, /deployment\/web \(shop\): unchanged \(already-injected/);
   });
 
-  it('without --kube-version, native: auto falls back to classic and says why', () => {
+  it('without --kube-version, native: auto assumes a supported Kubernetes (native) and says so; 1.28 gives classic', () => {
     const r = run(['inject', '--config', join(dir, 'injector.yaml'), '-f', join(dir, 'manifest.yaml')]);
-    assert.match(r.stderr, /classic sidecar \(sidecar\.native: auto and the Kubernetes version is unknown \(offline/);
+    assert.match(r.stderr, /native sidecar \(sidecar\.native: auto; offline, no --kube-version: assuming Kubernetes >= 1\.29 \(native sidecars\)\)/);
     const web = documents(r.stdout)[1]!.spec.template!;
-    assert.ok(web.spec!.containers!.some((c) => c.name === 'tracebridge'));
+    assert.ok(web.spec!.initContainers!.some((c) => c.name === 'tracebridge' && c.restartPolicy === 'Always'));
+    const old = run(['inject', '--config', join(dir, 'injector.yaml'), '-f', join(dir, 'manifest.yaml'), '--kube-version', '1.28']);
+    assert.match(old.stderr, /classic sidecar \(sidecar\.native: auto and Kubernetes v1\.28 < 1\.29\)/);
+    assert.ok(documents(old.stdout)[1]!.spec.template!.spec!.containers!.some((c) => c.name === 'tracebridge'));
   });
 
   it('prints exactly what the webhook would produce for the same pod', () => {

@@ -1,0 +1,37 @@
+// The sidecar's public module: the one place from which code outside sidecar/ (the injector)
+// imports what it shares with the sidecar. Everything else under sidecar/ is internal and may
+// change shape without notice; a lint rule (eslint.config.js, `no-restricted-imports` for
+// injector/) fails on any import of sidecar/ other than this file.
+//
+// Re-exports only. What is here, and why the injector uses it:
+// - the config toolkit (schema decoding with YAML paths in errors, file loading with
+//   `${env:NAME}` expansion and merging): the injector's config reads like the sidecar's;
+// - the bounded, decompressing HTTP body reader and listen/close: the webhook's HTTPS server;
+// - the pino setup and the Prometheus registry: the same log lines and exposition;
+// - the package version, recorded in every status annotation.
+// Add to this list deliberately: each export is a contract with the injector.
+
+export {
+  bool,
+  ConfigError,
+  ConfigErrors,
+  duration,
+  endpoint,
+  int,
+  join,
+  list,
+  number,
+  object,
+  oneOf,
+  record,
+  string,
+  url,
+  withDefault,
+  type Schema,
+} from './config/schema.ts';
+export { expandEnv, loadConfigFiles, mergeConfig, parseConfigText, type Env } from './config/load.ts';
+export { HttpError, readBody } from './net/http-body.ts';
+export { closeServer, listen } from './net/listen.ts';
+export { createLogger, type Logger } from './telemetry/logger.ts';
+export { MetricsRegistry } from './telemetry/metrics.ts';
+export { VERSION } from './version.ts';

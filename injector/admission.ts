@@ -12,6 +12,7 @@ import type { InjectorMetrics } from './metrics.ts';
 import type { ModeChoice } from './mode.ts';
 import { meshEntries } from './mesh-wiring.ts';
 import { injectSidecar, type PodStep } from './mutation.ts';
+import { telemetryAllows, type MeshWiringEnabled } from './reach.ts';
 import { displayName, isRecord, type NamespaceInfo, type Pod } from './pod.ts';
 
 export interface AdmissionDeps {
@@ -73,11 +74,13 @@ export class AdmissionHandler {
   private readonly deps: AdmissionDeps;
   private readonly policy: DecisionPolicy;
   private readonly settings: SidecarSettings;
+  private readonly meshes: MeshWiringEnabled;
 
   constructor(deps: AdmissionDeps) {
     this.deps = deps;
     this.policy = decisionPolicy(deps.config);
     this.settings = sidecarSettings(deps.config);
+    this.meshes = { istio: deps.config.mesh.istio.enabled, linkerd: deps.config.mesh.linkerd.enabled };
   }
 
   async review(body: Buffer): Promise<AdmissionAnswer> {
@@ -122,7 +125,8 @@ export class AdmissionHandler {
       return this.record({ inject: false, reason: 'not-a-pod', message: 'not a Pod' }, log);
     }
     const ns = await this.deps.namespace(nsName);
-    const decision = decide(pod, ns, this.policy);
+    const decided = decide(pod, ns, this.policy);
+    const decision = (decided.inject ? telemetryAllows(pod as Pod, ns, decided, this.settings, this.meshes) : undefined) ?? decided;
     if (!decision.inject) return this.record(decision, log);
     const mode = await this.deps.mode();
     const refused = modeAllows(pod as Pod, mode);
@@ -146,6 +150,8 @@ export class AdmissionHandler {
       mode: mode.mode,
       ...(Object.keys(mesh).length > 0 ? { mesh } : {}),
       ...(status.headerBridge?.enabled === true ? { headerBridge: true } : {}),
+      // Per app container, whether its telemetry reaches the sidecar (names only: env may hold secrets).
+      reaches: Object.fromEntries(Object.entries(status.appEnv).map(([name, w]) => [name, w.reaches])),
     });
     return { ...recorded, patch };
   }

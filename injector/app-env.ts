@@ -12,7 +12,7 @@
 // Every address written is 127.0.0.1, never `localhost` (which may resolve to ::1 while the sidecar
 // binds IPv4 loopback). Both OTLP ports speak OTLP/gRPC and OTLP/HTTP, so the port chosen only
 // follows the app's protocol for readability; the URL form is what the SDKs need (README table).
-import { UPSTREAM_PREFIX, upstreamName } from '../sidecar/config/upstream.ts';
+import { UPSTREAM_PREFIX, upstreamName } from '../sidecar/public.ts';
 import * as keys from './annotations.ts';
 import type { SidecarSettings } from './config.ts';
 import { appContainers, envList, type Container, type EnvVar, type Pod } from './pod.ts';

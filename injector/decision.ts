@@ -33,7 +33,8 @@ export type ReasonCode =
   | 'auto-istio'
   | 'auto-linkerd'
   | 'no-span-signal'
-  | 'run-to-completion-classic';
+  | 'run-to-completion-classic'
+  | 'nothing-reaches';
 
 export interface Decision {
   inject: boolean;

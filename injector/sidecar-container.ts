@@ -1,6 +1,6 @@
 // The container (and volume) the injector adds. Contract with the sidecar (injector/README.md
 // "Contract with the sidecar"): no args; the sidecar reads the env set here.
-import { DEFAULT_PORTS } from '../sidecar/config/embedded-default.ts';
+import { DEFAULT_PORTS } from '../sidecar/public.ts';
 import type { SidecarSettings } from './config.ts';
 import type { SidecarMode } from './mode.ts';
 import type { Container, ContainerPort, EnvVar, Volume } from './pod.ts';

@@ -8,7 +8,9 @@
 //   `${env:NAME}` expansion and merging): the injector's config reads like the sidecar's;
 // - the bounded, decompressing HTTP body reader and listen/close: the webhook's HTTPS server;
 // - the pino setup and the Prometheus registry: the same log lines and exposition;
-// - the package version, recorded in every status annotation.
+// - the package version, recorded in every status annotation;
+// - the sidecar's env contract: the embedded default's ports (TRACEBRIDGE_PORTS) and the names
+//   under which the injector hands over an app's own destination (TRACEBRIDGE_UPSTREAM_*).
 // Add to this list deliberately: each export is a contract with the injector.
 
 export {
@@ -35,3 +37,5 @@ export { closeServer, listen } from './net/listen.ts';
 export { createLogger, type Logger } from './telemetry/logger.ts';
 export { MetricsRegistry } from './telemetry/metrics.ts';
 export { VERSION } from './version.ts';
+export { DEFAULT_PORTS } from './config/embedded-default.ts';
+export { UPSTREAM_PREFIX, upstreamName } from './config/upstream.ts';

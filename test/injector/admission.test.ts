@@ -144,6 +144,31 @@ describe('injector admission handler', () => {
     assert.equal(m2.meshWiring.get({ mesh: 'istio', result: 'applied' }), 1);
   });
 
+  it('does not inject a pod from which nothing would reach the sidecar (envFrom only, no mesh), unless it opts in', async () => {
+    const { h, metrics, log } = handler();
+    const pod: Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'api-1', namespace: 'shop' },
+      spec: { containers: [{ name: 'api', image: 'a:1', envFrom: [{ configMapRef: { name: 'otel' } }], env: [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://collector:4318' }] }] },
+    };
+    const res = (await h.review(body(review(pod)))).body as { response: Record<string, unknown> };
+    assert.equal(res.response.patch, undefined);
+    assert.equal(metrics.decisions.get({ inject: 'false', reason: 'nothing-reaches' }), 1);
+    assert.match(String(log.lines().at(-1)!.detail), /no app container's telemetry would reach the sidecar and no mesh proxy sends to it \(api: does NOT reach the sidecar \(left as it is \(envFrom/);
+
+    pod.metadata!.annotations = { 'tracebridge.io/inject': 'true' };
+    const optIn = (await h.review(body(review(pod)))).body as { response: Record<string, unknown> };
+    assert.equal(typeof optIn.response.patch, 'string', "the operator's opt-in injects it anyway");
+    assert.deepEqual(log.lines().at(-1)!.reaches, { api: false });
+
+    // The same app in an Istio namespace: Envoy sends to the sidecar, so it is injected.
+    const meshed = handler({}, ns('shop', { 'istio-injection': 'enabled' }));
+    delete pod.metadata!.annotations;
+    const viaMesh = (await meshed.h.review(body(review(pod)))).body as { response: Record<string, unknown> };
+    assert.equal(typeof viaMesh.response.patch, 'string');
+  });
+
   it('logs decisions without the pod spec', async () => {
     const { h, log } = handler();
     await h.review(body(review(injectable())));

@@ -33,8 +33,13 @@ function injected(pod: Pod, cfg: ReturnType<typeof decodeInjectorConfig>) {
   return { app: out.spec!.containers![0]!, sidecar: out.spec!.initContainers!.at(-1)! };
 }
 
-async function startSidecar(sidecar: Container, health: number): Promise<Running> {
+async function startSidecar(sidecar: Container, health: number, stops: (() => Promise<unknown> | void)[]): Promise<Running> {
   const proc = startProcess('sidecar/main.ts', [], kubeletEnv(sidecar.env, WORLD));
+  // Stopped after the test whatever happens, even when it never becomes healthy.
+  stops.push(async () => {
+    proc.child.kill('SIGTERM');
+    await proc.exited;
+  });
   const deadline = Date.now() + 10_000;
   for (;;) {
     const up = await fetch(`http://127.0.0.1:${health}/`).then((r) => r.status === 200, () => false);
@@ -87,11 +92,7 @@ describe('injector takeover end to end: OpenTelemetry JS SDK app → injected si
     const { app, sidecar } = injected(pod, cfg);
     assert.equal(kubeletEnv(app.env, WORLD).OTEL_EXPORTER_OTLP_ENDPOINT, `http://127.0.0.1:${cfg.sidecar.ports.otlp_grpc}`);
 
-    const proc = await startSidecar(sidecar, cfg.sidecar.ports.health);
-    stops.push(async () => {
-      proc.child.kill('SIGTERM');
-      await proc.exited;
-    });
+    const proc = await startSidecar(sidecar, cfg.sidecar.ports.health, stops);
     assert.match(proc.stderr(), /traces: to the app's destination http:\/\/127\.0\.0\.2:4317 over grpc/);
 
     const result = await runApp(app, 'grpc');
@@ -135,11 +136,7 @@ describe('injector takeover end to end: OpenTelemetry JS SDK app → injected si
     // The node-local collector pattern: HOST_IP from the downward API, defined before its users.
     pod.spec!.containers![0]!.env!.unshift({ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
     const { app, sidecar } = injected(pod, cfg);
-    const proc = await startSidecar(sidecar, cfg.sidecar.ports.health);
-    stops.push(async () => {
-      proc.child.kill('SIGTERM');
-      await proc.exited;
-    });
+    const proc = await startSidecar(sidecar, cfg.sidecar.ports.health, stops);
 
     const result = await runApp(app, 'http');
     assert.deepEqual(result, { traces: 0, metrics: 0, errors: [] });

@@ -136,7 +136,7 @@ describe('injector takeover end to end: OpenTelemetry JS SDK app → injected si
     // The node-local collector pattern: HOST_IP from the downward API, defined before its users.
     pod.spec!.containers![0]!.env!.unshift({ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
     const { app, sidecar } = injected(pod, cfg);
-    const proc = await startSidecar(sidecar, cfg.sidecar.ports.health, stops);
+    await startSidecar(sidecar, cfg.sidecar.ports.health, stops);
 
     const result = await runApp(app, 'http');
     assert.deepEqual(result, { traces: 0, metrics: 0, errors: [] });

@@ -1,8 +1,14 @@
 // Reads an HTTP request body with limits on both the wire size and the decompressed size, so a
 // gzip bomb is cut off after `limit` bytes of output and answered 413 at once with bounded memory.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createGunzip, createInflate, createZstdDecompress } from 'node:zlib';
-import type { Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
+
+/**
+ * A request to read: node:http's IncomingMessage, or node:http2's compatibility request (h2c),
+ * which has the same headers, stream and `aborted` event.
+ */
+export type HttpRequestBody = Readable & { readonly headers: IncomingHttpHeaders };
 
 export class HttpError extends Error {
   readonly status: number;
@@ -33,7 +39,7 @@ function decompressor(encoding: string): Transform | undefined {
 export const SUPPORTED_ENCODINGS = 'gzip, deflate, zstd, identity';
 
 /** Resolves with the (decompressed) body, or rejects with an HttpError (400, 413, 415). */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: HttpRequestBody, limit: number): Promise<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limit) {
@@ -91,6 +97,6 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** The media type of a Content-Type header, lower-cased, without parameters. */
-export function mediaType(req: IncomingMessage): string {
+export function mediaType(req: { readonly headers: IncomingHttpHeaders }): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }

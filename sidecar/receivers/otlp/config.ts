@@ -1,5 +1,7 @@
 // Config of the `otlp` receiver; the same fields as the collector's otlpreceiver where the
-// meaning is the same. A protocol is enabled by its presence (`grpc:` alone uses the defaults).
+// meaning is the same. A section's presence binds its endpoint (`grpc:` alone uses the defaults);
+// every endpoint serves both protocols, each with its own section's settings, or that section's
+// defaults when it is absent (receiver.ts).
 import { duration, endpoint, int, object, presence, string, withDefault } from '../../config/schema.ts';
 
 /**
@@ -22,7 +24,7 @@ export const DEFAULT_MAX_CONNECTION_IDLE_MS = 5 * 60_000;
 const urlPath = (def: string) => withDefault(string({ pattern: /^\/\S*$/, patternHint: 'a URL path starting with /' }), def);
 
 export const grpcConfig = object({
-  /** Listen address; loopback by default (spans arrive from the pod only). */
+  /** Listen address; loopback by default (spans arrive from the pod only). Serves OTLP/HTTP too. */
   endpoint: withDefault(endpoint(), '127.0.0.1:4317'),
   /** Largest accepted message after decompression, MiB (collector default 4). */
   max_recv_msg_size_mib: withDefault(int({ min: 1, max: 512 }), 4),
@@ -49,6 +51,7 @@ export const grpcConfig = object({
 });
 
 export const httpConfig = object({
+  /** Listen address; serves OTLP/gRPC too. The grpc endpoint written again is bound once. */
   endpoint: withDefault(endpoint(), '127.0.0.1:4318'),
   /** Largest accepted body, compressed and decompressed, bytes (collector default 20 MiB). */
   max_request_body_size: withDefault(int({ min: 1024 }), 20 * 1024 * 1024),

@@ -22,6 +22,8 @@
 // - RST_STREAM for a stream a gRPC C-core client never opened is ignored (h2-frame-filter.ts),
 //   connections without calls are closed after an idle time, and session errors are counted,
 //   logged once per episode and never fatal.
+// Requests on its connections that are not gRPC (OTLP/HTTP over h2c) go to the `http` handler
+// when one is given (see GrpcH2Options.http).
 import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { parseHostPort } from '../../config/schema.ts';
@@ -30,7 +32,8 @@ import { MetricsRegistry, type BoundCounter, type Labels } from '../../telemetry
 import { DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTION_IDLE_MS, DEFAULT_MAX_INFLIGHT_SIZE_MIB } from './config.ts';
 import { ACCEPT_ENCODING, decompressMessage, DecompressError, isSupportedEncoding } from './decompress.ts';
 import { parseGrpcTimeout } from './grpc-timeout.ts';
-import { IdleResetFilter, isGrpcCoreClient } from './h2-frame-filter.ts';
+import { IdleResetFilter } from './h2-frame-filter.ts';
+import { FirstBytesReader } from './first-bytes.ts';
 
 /** gRPC status codes used here. */
 export const GrpcStatus = {
@@ -56,6 +59,9 @@ export class GrpcError extends Error {
 /** Handles one request message; resolves with the response message or rejects with a GrpcError. */
 export type UnaryHandler = (request: Buffer) => Promise<Buffer>;
 
+/** Serves a request that is not gRPC, arrived on an HTTP/2 connection. */
+export type Http2RequestHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) => void;
+
 export interface GrpcH2Options {
   /** Largest message, on the wire and after decompression. */
   maxMessageBytes: number;
@@ -69,14 +75,19 @@ export interface GrpcH2Options {
   logger?: Logger;
   /** Labels of this server's metrics, e.g. `{ receiver: 'otlp' }`. */
   labels?: Labels;
+  /**
+   * Requests that are not gRPC calls: content-type not `application/grpc...` and path not one of
+   * the methods. Without it they are refused as grpc-go does (HTTP 415, INVALID_ARGUMENT).
+   */
+  http?: Http2RequestHandler;
+  /** Time a new connection on `listen()`'s port has to send its first bytes (first-bytes.ts). */
+  firstBytesTimeoutMs?: number;
 }
 
 const { HTTP2_HEADER_PATH, HTTP2_HEADER_METHOD, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_STATUS } = constants;
 const MiB = 1024 * 1024;
 /** Longest timer node can arm (~24.8 days); a grpc-timeout beyond it is no deadline in practice. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Bytes read to find a connection's first SETTINGS frame before giving up and reading it natively. */
-const MAX_PREFACE_PEEK = 16 * 1024;
 /** A new episode of session errors (and a new warning) starts after this long without any. */
 const SESSION_ERROR_EPISODE_GAP_MS = 60_000;
 
@@ -141,8 +152,10 @@ export class GrpcH2Server {
   private readonly listener: NetServer;
   private readonly handlers = new Map<string, UnaryHandler>();
   private readonly sessions = new Map<ServerHttp2Session, SessionState>();
-  /** Connections whose first bytes have not arrived yet (no HTTP/2 session so far). */
-  private readonly pending = new Set<Socket>();
+  /** Connections on listen()'s port whose first bytes have not arrived yet. */
+  private readonly firstBytes: FirstBytesReader;
+  private readonly http: Http2RequestHandler | undefined;
+  private closing = false;
   private readonly maxMessageBytes: number;
   private readonly budget: InflightBudget;
   private readonly maxIdleMs: number;
@@ -162,46 +175,43 @@ export class GrpcH2Server {
     this.sessionErrorWarning = new OnceWarning(this.logger, 'gRPC client connections are failing (counted in tracebridge_receiver_grpc_session_errors_total)');
     this.counters = this.makeCounters(opts.metrics ?? new MetricsRegistry(), opts.labels ?? {});
     this.limits = { maxMessageBytes: this.maxMessageBytes, budget: this.budget, counters: this.counters };
+    this.http = opts.http;
+    this.firstBytes = new FirstBytesReader(opts.firstBytesTimeoutMs);
 
     this.server = createServer({
       settings: { maxConcurrentStreams: opts.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS },
       // Request bodies are bounded by the in-flight budget; this bounds nghttp2's own buffers.
       maxSessionMemory: 64,
     });
-    this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
+    this.server.on('stream', (stream, headers, _flags, rawHeaders) => this.onStream(stream, headers, rawHeaders));
     this.server.on('session', (session) => this.onSession(session));
     // A broken client connection must never take the process down.
     this.server.on('sessionError', (err) => this.onSessionError(err));
-    this.listener = createNetServer((socket) => this.onConnection(socket));
+    // Connections on listen()'s own port: all taken for HTTP/2 (anything else fails as a session
+    // error); the first bytes tell gRPC C-core clients apart.
+    this.listener = createNetServer((socket) => this.firstBytes.read(socket, (kind, head) => this.acceptConnection(socket, head, kind === 'http2-grpc-core')));
   }
 
   /**
-   * Reads the connection's first bytes to tell gRPC C-core clients, whose idle RST_STREAMs must be
-   * filtered, from the others, which node:http2 keeps reading natively (h2-frame-filter.ts says
-   * why), with the bytes read so far put back for it.
+   * Serves an HTTP/2 connection whose first bytes (`head`, read from it already) were read by the
+   * caller (first-bytes.ts). gRPC C-core clients, whose idle RST_STREAMs must be filtered, go
+   * through the frame filter; the others are read natively by node:http2 (h2-frame-filter.ts says
+   * why), with `head` put back for it.
    */
-  private onConnection(socket: Socket): void {
-    socket.on('error', () => undefined);
-    this.pending.add(socket);
-    let head: Buffer = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-      const core = isGrpcCoreClient(head);
-      if (core === undefined && head.length < MAX_PREFACE_PEEK) return;
-      socket.off('data', onData);
-      socket.off('close', onClose);
-      socket.pause();
-      this.pending.delete(socket);
-      if (core === true) {
-        this.server.emit('connection', new IdleResetFilter(socket, () => this.counters.idleResetsIgnored.add(1), head));
-      } else {
-        socket.unshift(head);
-        this.server.emit('connection', socket);
-      }
-    };
-    const onClose = () => this.pending.delete(socket);
-    socket.on('data', onData);
-    socket.once('close', onClose);
+  acceptConnection(socket: Socket, head: Buffer, grpcCore: boolean): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    // HTTP/2 has no half-closed connections: the client's FIN ends it. (A node:http listener, such
+    // as the receiver's endpoints, accepts its sockets half-open for HTTP/1.1.)
+    socket.allowHalfOpen = false;
+    if (grpcCore) {
+      this.server.emit('connection', new IdleResetFilter(socket, () => this.counters.idleResetsIgnored.add(1), head));
+    } else {
+      socket.unshift(head);
+      this.server.emit('connection', socket);
+    }
   }
 
   /** Declared message bytes of the calls in flight now (the budget's use). */
@@ -231,6 +241,8 @@ export class GrpcH2Server {
   }
 
   private onSession(session: ServerHttp2Session): void {
+    // Started with the first connection, on listen()'s port or handed in by acceptConnection.
+    if (this.idleSweep === undefined) this.startIdleSweep();
     const state: SessionState = { active: 0, idleSince: Date.now() };
     this.sessions.set(session, state);
     session.on('error', () => undefined);
@@ -246,11 +258,17 @@ export class GrpcH2Server {
     this.sessionErrorWarning.warn({ code, err: err.message });
   }
 
-  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
     stream.on('error', () => undefined);
     const session = this.sessions.get(stream.session as ServerHttp2Session);
     if (session !== undefined) session.active++;
     const refusal = this.check(headers);
+    if (refusal === 'http') {
+      // Counted as a call: the idle sweep leaves its connection alone while it runs.
+      if (session !== undefined) stream.on('close', () => streamClosed(session));
+      this.http!(stream, headers, rawHeaders);
+      return;
+    }
     if (typeof refusal !== 'string') {
       if (session !== undefined) stream.on('close', () => streamClosed(session));
       earlyAnswer(stream, refusal.httpStatus, refusal.code, refusal.message);
@@ -266,12 +284,17 @@ export class GrpcH2Server {
 
   /**
    * The checks and answers of grpc-go's http2Server.operateHeaders, in its order: a refusal, or
-   * 'ok' for a call to read.
+   * 'ok' for a call to read; or 'http' for a request that is not gRPC, to the `http` handler.
    */
-  private check(headers: IncomingHttpHeaders): { httpStatus: number; code: number; message: string } | 'ok' {
+  private check(headers: IncomingHttpHeaders): { httpStatus: number; code: number; message: string } | 'ok' | 'http' {
     const contentType = (headers[HTTP2_HEADER_CONTENT_TYPE] as string | undefined) ?? '';
     const subtype = contentType === 'application/grpc' ? '' : grpcContentSubtype(contentType);
-    if (subtype === undefined) return { httpStatus: 415, code: GrpcStatus.INVALID_ARGUMENT, message: `invalid gRPC request content-type ${JSON.stringify(contentType)}` };
+    if (subtype === undefined) {
+      // Not gRPC by its content type, nor by its path: a request to one of the methods with another
+      // content type (gRPC-Web, JSON) keeps grpc-go's answer, which names the content type.
+      if (this.http !== undefined && !this.handlers.has(headers[HTTP2_HEADER_PATH] as string)) return 'http';
+      return { httpStatus: 415, code: GrpcStatus.INVALID_ARGUMENT, message: `invalid gRPC request content-type ${JSON.stringify(contentType)}` };
+    }
     const timeout = headers['grpc-timeout'] as string | undefined;
     if (timeout !== undefined) {
       const parsed = parseGrpcTimeout(timeout);
@@ -295,7 +318,6 @@ export class GrpcH2Server {
       this.listener.once('error', reject);
       this.listener.listen(hp.port, hp.host, () => {
         this.listener.off('error', reject);
-        this.startIdleSweep();
         resolve((this.listener.address() as AddressInfo).port);
       });
     });
@@ -306,7 +328,7 @@ export class GrpcH2Server {
    * is closed between maxIdle and 1.25 × maxIdle after its last call ended.
    */
   private startIdleSweep(): void {
-    if (this.maxIdleMs <= 0) return;
+    if (this.maxIdleMs <= 0 || this.closing) return;
     this.idleSweep = setInterval(() => {
       const now = Date.now();
       for (const [session, state] of this.sessions) {
@@ -319,23 +341,25 @@ export class GrpcH2Server {
     this.idleSweep.unref();
   }
 
-  /** Stops accepting sessions; in-flight streams get `graceMs` to finish. */
-  close(graceMs: number): Promise<void> {
+  /**
+   * Stops accepting connections and sessions; in-flight streams get `graceMs` to finish. Resolves
+   * once every session (on listen()'s port or handed in by acceptConnection) has closed.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
     clearInterval(this.idleSweep);
-    if (!this.listener.listening) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        for (const s of this.sessions.keys()) s.destroy();
-      }, graceMs);
-      timer.unref();
-      this.listener.close(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-      // GOAWAY: clients stop opening streams; streams in flight finish.
-      for (const s of this.sessions.keys()) s.close();
-      for (const s of this.pending) s.destroy();
-    });
+    const listenerClosed = this.listener.listening ? new Promise<void>((resolve) => this.listener.close(() => resolve())) : Promise.resolve();
+    this.firstBytes.destroyPending();
+    const sessions = [...this.sessions.keys()];
+    const sessionsClosed = sessions.map((s) => (s.destroyed ? Promise.resolve() : new Promise<void>((resolve) => s.once('close', () => resolve()))));
+    const timer = setTimeout(() => {
+      for (const s of sessions) s.destroy();
+    }, graceMs);
+    timer.unref();
+    // GOAWAY: clients stop opening streams; streams in flight finish.
+    for (const s of sessions) s.close();
+    await Promise.all([listenerClosed, ...sessionsClosed]);
+    clearTimeout(timer);
   }
 }
 

@@ -3,7 +3,9 @@
 // metrics and logs: their outer levels) and passes them on unchanged (lossless). Malformed
 // requests get INVALID_ARGUMENT naming the path of the fault, before anything is acknowledged.
 // max_recv_msg_size applies after decompression, so gzip bombs are refused with
-// RESOURCE_EXHAUSTED before they are held in memory whole.
+// RESOURCE_EXHAUSTED before they are held in memory whole. It listens on no port of its own: the
+// receiver's endpoints (endpoint.ts) hand it their HTTP/2 connections.
+import type { Socket } from 'node:net';
 import type { Consumers } from '../../component/component.ts';
 import { passthroughObs, receiverObs } from '../../component/obsreport.ts';
 import { TracesData } from '../../pdata/traces.ts';
@@ -14,7 +16,7 @@ import type { MetricsRegistry } from '../../telemetry/metrics.ts';
 import { ingestTraces } from '../internal/ingest.ts';
 import type { GrpcConfig } from './config.ts';
 import { classifyRefusal, PermanentError, type Refusal } from '../../component/errors.ts';
-import { GrpcError, GrpcH2Server, GrpcStatus } from './grpc-h2.ts';
+import { GrpcError, GrpcH2Server, GrpcStatus, type Http2RequestHandler } from './grpc-h2.ts';
 import { LOGS_EXPORT, METRICS_EXPORT, TRACE_EXPORT } from '../../pdata/otlp-grpc-paths.ts';
 
 export { TRACE_EXPORT, METRICS_EXPORT, LOGS_EXPORT };
@@ -33,15 +35,11 @@ function grpcError(r: Refusal): GrpcError {
   return new GrpcError(r.kind === 'invalid' ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.UNAVAILABLE, r.message);
 }
 
-export class OtlpGrpcServer {
+export class OtlpGrpcHandler {
   private readonly server: GrpcH2Server;
-  private readonly cfg: GrpcConfig;
-  private readonly logger: Logger;
-  private boundPort = 0;
 
-  constructor(id: string, cfg: GrpcConfig, next: Consumers, logger: Logger, metrics: MetricsRegistry) {
-    this.cfg = cfg;
-    this.logger = logger;
+  /** `http`: serves the requests on its HTTP/2 connections that are not gRPC (OTLP/HTTP over h2c). */
+  constructor(id: string, cfg: GrpcConfig, next: Consumers, logger: Logger, metrics: MetricsRegistry, http: Http2RequestHandler) {
     this.server = new GrpcH2Server({
       maxMessageBytes: cfg.max_recv_msg_size_mib * 1024 * 1024,
       maxConcurrentStreams: cfg.max_concurrent_streams > 0 ? cfg.max_concurrent_streams : undefined,
@@ -50,6 +48,7 @@ export class OtlpGrpcServer {
       metrics,
       logger,
       labels: { receiver: id, transport: 'grpc' },
+      http,
     });
 
     if (next.traces !== undefined) {
@@ -91,13 +90,9 @@ export class OtlpGrpcServer {
     }
   }
 
-  async start(): Promise<void> {
-    this.boundPort = await this.server.listen(this.cfg.endpoint);
-    this.logger.info({ endpoint: this.cfg.endpoint, port: this.boundPort }, 'OTLP gRPC receiver listening');
-  }
-
-  get port(): number {
-    return this.boundPort;
+  /** Serves an HTTP/2 connection whose first bytes, `head`, an endpoint has read (first-bytes.ts). */
+  acceptConnection(socket: Socket, head: Buffer, grpcCore: boolean): void {
+    this.server.acceptConnection(socket, head, grpcCore);
   }
 
   /** Stops accepting calls; in-flight calls get until `graceMs` to finish. */

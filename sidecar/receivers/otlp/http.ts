@@ -3,8 +3,13 @@
 // a google.rpc.Status as the OTLP specification asks. Trace requests are validated to the leaves
 // (OTLP/JSON after its conversion to protobuf), metrics and logs at their outer levels, and
 // malformed ones refused with 400 naming the path of the fault, before anything is acknowledged.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+//
+// One handler serves requests of both HTTP versions: HTTP/1.1 (node:http) and HTTP/2 without TLS
+// (h2c, as `nghttp` or `curl --http2-prior-knowledge` send), through node:http2's compatibility
+// objects, whose interface is node:http's. Only a refused body is handled differently (see
+// closeAfter). Which connections reach it: endpoint.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants, Http2ServerRequest, Http2ServerResponse, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Consumers, OpaqueConsumer, TracesConsumer } from '../../component/component.ts';
 import { classifyRefusal, PermanentError, type Refusal } from '../../component/errors.ts';
 import { passthroughObs, receiverObs, type PassthroughObs, type ReceiverObs } from '../../component/obsreport.ts';
@@ -19,13 +24,17 @@ import type { Logger } from '../../telemetry/logger.ts';
 import type { MetricsRegistry } from '../../telemetry/metrics.ts';
 import { HttpError, mediaType, readBody } from '../../net/http-body.ts';
 import { httpStatusOf, ingestTraces, retryAfterHeader } from '../internal/ingest.ts';
-import { listen, closeServer } from '../../net/listen.ts';
 import type { HttpConfig } from './config.ts';
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
 
 type Format = 'proto' | 'json';
+
+/** A request of either HTTP version; node:http2's compatibility objects mirror node:http's. */
+export type HttpRequest = IncomingMessage | Http2ServerRequest;
+export type HttpResponse = ServerResponse | Http2ServerResponse;
+type Route = (res: HttpResponse, fmt: Format, body: Buffer) => Promise<void>;
 
 // google.rpc.Status { int32 code = 1; string message = 2; }: two fields, written directly
 // (gRPC codes are < 128, one varint byte).
@@ -38,11 +47,10 @@ const MESSAGE = { metrics: 'ExportMetricsServiceRequest', logs: 'ExportLogsServi
 
 const GRPC_CODE = { invalid: 3, throttle: 8, unavailable: 14 } as const;
 
-export class OtlpHttpServer {
-  private readonly server: Server;
+export class OtlpHttpHandler {
   private readonly cfg: HttpConfig;
   private readonly logger: Logger;
-  private readonly routes = new Map<string, (req: IncomingMessage, res: ServerResponse, fmt: Format, body: Buffer) => Promise<void>>();
+  private readonly routes = new Map<string, Route>();
 
   constructor(id: string, cfg: HttpConfig, next: Consumers, logger: Logger, metrics: MetricsRegistry) {
     this.cfg = cfg;
@@ -50,24 +58,43 @@ export class OtlpHttpServer {
     if (next.traces !== undefined) {
       const traces = next.traces;
       const obs = receiverObs(metrics, id, 'http');
-      this.routes.set(cfg.traces_url_path, (_req, res, fmt, body) => this.handleTraces(traces, obs, res, fmt, body));
+      this.routes.set(cfg.traces_url_path, (res, fmt, body) => this.handleTraces(traces, obs, res, fmt, body));
     }
     for (const [signal, path] of [['metrics', cfg.metrics_url_path], ['logs', cfg.logs_url_path]] as const) {
       const consumer = next[signal];
       if (consumer !== undefined) {
         const obs = passthroughObs(metrics, id, 'http', signal);
-        this.routes.set(path, (_req, res, fmt, body) => this.handleOpaque(consumer, obs, signal, res, fmt, body));
+        this.routes.set(path, (res, fmt, body) => this.handleOpaque(consumer, obs, signal, res, fmt, body));
       }
     }
-    this.server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, (req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        this.logger.error({ err }, 'OTLP HTTP handler failed');
-        if (!res.headersSent) this.sendError(res, 'json', 500, { kind: 'unavailable', message: 'internal error', retryAfterMs: undefined });
-      });
+  }
+
+  /** Serves one request (node:http's `request` event, or one made by serveHttp2). */
+  serve(req: HttpRequest, res: HttpResponse): void {
+    this.handle(req, res).catch((err: unknown) => {
+      this.logger.error({ err }, 'OTLP HTTP handler failed');
+      if (!res.headersSent) this.sendError(res, 'json', 500, { kind: 'unavailable', message: 'internal error', retryAfterMs: undefined });
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Serves a request that came on an HTTP/2 stream, as node:http2's own `request` event would. */
+  serveHttp2(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
+    const req = new Http2ServerRequest(stream, headers, {}, rawHeaders);
+    const res = new Http2ServerResponse(stream);
+    // As node:http does for HTTP/1.1 without a `checkContinue` listener.
+    const expect = headers.expect;
+    if (expect !== undefined) {
+      if (expect.toLowerCase() !== '100-continue') {
+        this.sendText(res, 417, `unsupported Expect "${expect}"`);
+        req.resume();
+        return;
+      }
+      res.writeContinue();
+    }
+    this.serve(req, res);
+  }
+
+  private async handle(req: HttpRequest, res: HttpResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = this.routes.get(path);
     if (route === undefined) {
@@ -93,14 +120,14 @@ export class OtlpHttpServer {
       body = await readBody(req, this.cfg.max_request_body_size);
     } catch (err) {
       const e = err instanceof HttpError ? err : new HttpError(400, String(err));
-      res.setHeader('Connection', 'close');
+      closeAfter(res);
       this.sendError(res, fmt, e.status, { kind: 'invalid', message: e.message });
       return;
     }
-    await route(req, res, fmt, body);
+    await route(res, fmt, body);
   }
 
-  private async handleTraces(next: TracesConsumer, obs: ReceiverObs, res: ServerResponse, fmt: Format, body: Buffer): Promise<void> {
+  private async handleTraces(next: TracesConsumer, obs: ReceiverObs, res: HttpResponse, fmt: Format, body: Buffer): Promise<void> {
     let data: TracesData;
     try {
       data = TracesData.fromProto(fmt === 'json' ? traceRequestJsonToProto(body) : body);
@@ -124,7 +151,7 @@ export class OtlpHttpServer {
     next: OpaqueConsumer,
     obs: PassthroughObs,
     signal: 'metrics' | 'logs',
-    res: ServerResponse,
+    res: HttpResponse,
     fmt: Format,
     body: Buffer,
   ): Promise<void> {
@@ -152,32 +179,38 @@ export class OtlpHttpServer {
     }
   }
 
-  private sendError(res: ServerResponse, fmt: Format, status: number, r: Refusal): void {
+  private sendError(res: HttpResponse, fmt: Format, status: number, r: Refusal): void {
     for (const [k, v] of Object.entries(retryAfterHeader(r))) res.setHeader(k, v);
     const code = GRPC_CODE[r.kind];
     if (fmt === 'json') this.send(res, status, JSON_TYPE, JSON.stringify({ code, message: r.message }));
     else this.send(res, status, PROTOBUF, encodeStatus(code, r.message));
   }
 
-  private sendText(res: ServerResponse, status: number, text: string): void {
+  private sendText(res: HttpResponse, status: number, text: string): void {
     this.send(res, status, 'text/plain; charset=utf-8', `${text}\n`);
   }
 
-  private send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
-    res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+  private send(res: HttpResponse, status: number, type: string, body: string | Buffer): void {
+    res.statusCode = status;
+    res.setHeader('Content-Type', type);
+    res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
   }
+}
 
-  async start(): Promise<void> {
-    await listen(this.server, this.cfg.endpoint);
-    this.logger.info({ endpoint: this.cfg.endpoint, port: this.port }, 'OTLP HTTP receiver listening');
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo | null)?.port ?? 0;
-  }
-
-  async shutdown(graceMs = 5000): Promise<void> {
-    await closeServer(this.server, graceMs);
+/**
+ * After a refused body (too large, undecodable) the rest of it is not read. HTTP/1.1: the
+ * connection closes after the answer instead of draining it. HTTP/2: the answer goes out, then
+ * RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113 §8.1), freeing the stream's
+ * flow-control window; the connection and its other streams go on.
+ */
+function closeAfter(res: HttpResponse): void {
+  if (res instanceof Http2ServerResponse) {
+    const stream = res.stream;
+    res.once('finish', () => {
+      if (!stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+    });
+  } else {
+    res.setHeader('Connection', 'close');
   }
 }

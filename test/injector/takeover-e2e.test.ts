@@ -49,8 +49,8 @@ async function startSidecar(sidecar: Container, health: number, stops: (() => Pr
   }
 }
 
-async function runApp(app: Container, exporter: 'grpc' | 'http'): Promise<{ traces?: number; metrics?: number; errors: string[] }> {
-  const r = await runProcess('test/support/otel-env-app.ts', [], { ...kubeletEnv(app.env, WORLD), APP_EXPORTER: exporter });
+async function runApp(app: Container, exporter: 'grpc' | 'http', extra: Record<string, string> = {}): Promise<{ traces?: number; metrics?: number; errors: string[] }> {
+  const r = await runProcess('test/support/otel-env-app.ts', [], { ...kubeletEnv(app.env, WORLD), APP_EXPORTER: exporter, ...extra });
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { traces?: number; metrics?: number; errors: string[] };
 }
@@ -107,6 +107,44 @@ describe('injector takeover end to end: OpenTelemetry JS SDK app → injected si
       assert.equal(r.headers['x-tenant'], 'acme');
       assert.equal(r.headers.authorization, 'Bearer s3cr3t');
     }
+  });
+
+  it('per-signal endpoints of two protocols (gRPC traces to :4317, OTLP/HTTP metrics to :4318/v1/metrics): one generic endpoint serves both exporters, each signal reaches its own collector', async () => {
+    const tracesCollector = await new GrpcSink().start(4317, undefined, '127.0.0.2');
+    const metricsCollector = await new HttpSink().start(4318, undefined, '127.0.0.2');
+    stops.push(() => tracesCollector.stop(), () => metricsCollector.stop());
+    const cfg = await injectorConfig();
+    const pod: Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'checkout-7d9f-x2k4q', namespace: 'shop' },
+      spec: {
+        containers: [
+          {
+            name: 'recommendation',
+            image: 'registry.example.com/shop/recommendation:1.0',
+            env: [
+              { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: 'http://127.0.0.2:4317' },
+              { name: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'http://127.0.0.2:4318/v1/metrics' },
+            ],
+          },
+        ],
+      },
+    };
+    const { app, sidecar } = injected(pod, cfg);
+    // No per-signal value suits both exporter kinds in every SDK: the generic endpoint replaces them.
+    const env = kubeletEnv(app.env, WORLD);
+    assert.deepEqual(Object.keys(env).filter((k) => k.startsWith('OTEL_')), ['OTEL_EXPORTER_OTLP_ENDPOINT']);
+    const port = Number(new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT!).port);
+    assert.equal(port, cfg.sidecar.ports.otlp_http, 'one port for both: the gRPC exporter reaches the sidecar on its HTTP port');
+    await startSidecar(sidecar, cfg.sidecar.ports.health, stops);
+
+    const result = await runApp(app, 'http', { APP_TRACES_EXPORTER: 'grpc' });
+    assert.deepEqual(result, { traces: 0, metrics: 0, errors: [] });
+    await tracesCollector.waitUntil(() => tracesCollector.received.some((r) => r.signal === 'traces'), 10_000, 'the span over gRPC');
+    await metricsCollector.waitUntil(() => metricsCollector.received.some((r) => r.signal === 'metrics'), 10_000, 'the metric over OTLP/HTTP');
+    assert.ok(has(tracesCollector.received.find((r) => r.signal === 'traces')!, 'GET /cart'));
+    assert.equal(metricsCollector.received.find((r) => r.signal === 'metrics')!.url, '/v1/metrics');
   });
 
   it('the injector names an exporter: traces go there, the metric still reaches the app’s collector (OTLP/HTTP exporters)', async () => {

@@ -12,10 +12,11 @@ import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, 
 import { SimpleSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ExportResult } from '@opentelemetry/core';
 
-const grpc = process.env.APP_EXPORTER === 'grpc';
+// APP_TRACES_EXPORTER / APP_METRICS_EXPORTER choose per signal (an app may build each differently).
+const grpcFor = (signal: 'TRACES' | 'METRICS') => (process.env[`APP_${signal}_EXPORTER`] ?? process.env.APP_EXPORTER) === 'grpc';
 const results: { traces?: number; metrics?: number; errors: string[] } = { errors: [] };
 
-const traceExporter: SpanExporter = grpc ? new GrpcTraceExporter() : new ProtoTraceExporter();
+const traceExporter: SpanExporter = grpcFor('TRACES') ? new GrpcTraceExporter() : new ProtoTraceExporter();
 const recordingTraces: SpanExporter = {
   export(spans: ReadableSpan[], done: (r: ExportResult) => void) {
     traceExporter.export(spans, (r) => {
@@ -27,7 +28,7 @@ const recordingTraces: SpanExporter = {
   shutdown: () => traceExporter.shutdown(),
   forceFlush: () => traceExporter.forceFlush?.() ?? Promise.resolve(),
 };
-const metricExporter: PushMetricExporter = grpc ? new GrpcMetricExporter() : new ProtoMetricExporter();
+const metricExporter: PushMetricExporter = grpcFor('METRICS') ? new GrpcMetricExporter() : new ProtoMetricExporter();
 const recordingMetrics: PushMetricExporter = {
   export(metrics: ResourceMetrics, done: (r: ExportResult) => void) {
     metricExporter.export(metrics, (r) => {

@@ -22,7 +22,7 @@ import { injectSidecar, type PodStep } from './mutation.ts';
 import { isRecord, stringMap, type NamespaceInfo, type Pod } from './pod.ts';
 import { applyPatch, patchProblem } from './yaml-edit.ts';
 import { documentValue, parseManifest } from './yaml-kubectl.ts';
-import { applyTextEdits, detectStyle, spliceDocument, takeSnapshot, type Snapshot, type TextEdit } from './yaml-splice.ts';
+import { applyTextEdits, detectStyle, spliceDocument, takeSnapshot, type Snapshot, type Style, type TextEdit } from './yaml-splice.ts';
 
 export interface ManifestOptions {
   policy: DecisionPolicy;
@@ -70,6 +70,7 @@ export function injectManifest(text: string, opts: ManifestOptions): ManifestRes
   const edits: TextEdit[] = [];
   const intended = structuredClone(values);
   const injectedLabels: string[][] = docs.map(() => []);
+  const style = styleOf(docs, text);
   docs.forEach((doc, i) => {
     let snapshot: Snapshot | undefined;
     for (const { obj, base } of located(values[i], [])) {
@@ -91,7 +92,7 @@ export function injectManifest(text: string, opts: ManifestOptions): ManifestRes
       intended[i] = setAt(intended[i], base, outcome.injected);
       injectedLabels[i]!.push(outcome.label);
     }
-    if (snapshot !== undefined) edits.push(...spliceDocument(text, doc, snapshot, documentStyle(docs, i, text)));
+    if (snapshot !== undefined) edits.push(...spliceDocument(text, doc, snapshot, style(i)));
   });
   if (edits.length === 0) return { output: text, reports };
   const output = applyTextEdits(text, edits);
@@ -140,17 +141,23 @@ function firstDifference(want: unknown, got: unknown, path: string): string | un
   return `${path || '/'}: ${JSON.stringify(got)} instead of ${JSON.stringify(want)}`;
 }
 
-/** The document's indentation habits; what it does not show is taken from the other documents. */
-function documentStyle(docs: readonly Document[], index: number, text: string): ReturnType<typeof detectStyle> {
-  const style = detectStyle(docs[index]!, text);
-  for (const d of docs) {
-    if (style.indent !== undefined && style.indentSeq !== undefined && style.flowPadding !== undefined) break;
-    const other = detectStyle(d, text);
-    style.indent ??= other.indent;
-    style.indentSeq ??= other.indentSeq;
-    style.flowPadding ??= other.flowPadding;
-  }
-  return style;
+/** A document's indentation habits; what it does not show is taken from the whole stream. */
+function styleOf(docs: readonly Document[], text: string): (index: number) => Style {
+  let stream: Style | undefined;
+  return (index) => {
+    const style = detectStyle(docs[index]!, text);
+    if (style.indent !== undefined && style.indentSeq !== undefined && style.flowPadding !== undefined) return style;
+    if (stream === undefined) {
+      stream = {};
+      for (const d of docs) {
+        const other = detectStyle(d, text);
+        stream.indent ??= other.indent;
+        stream.indentSeq ??= other.indentSeq;
+        stream.flowPadding ??= other.flowPadding;
+      }
+    }
+    return { indent: style.indent ?? stream.indent, indentSeq: style.indentSeq ?? stream.indentSeq, flowPadding: style.flowPadding ?? stream.flowPadding };
+  };
 }
 
 function located(v: unknown, base: string[]): Located[] {

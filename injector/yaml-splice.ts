@@ -46,7 +46,8 @@ export interface TextEdit {
   text: string;
 }
 
-interface Style {
+/** How the document writes what is printed into it; undefined: not seen, the `yaml` package's default. */
+export interface Style {
   indent?: number;
   indentSeq?: boolean;
   flowPadding?: boolean;

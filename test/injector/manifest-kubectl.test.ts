@@ -43,8 +43,10 @@ const SCALARS_READ = {
   q: '2024-01-01T10:00:00Z',
 };
 
+let hasKubectl: boolean | undefined;
 function kubectlAvailable(): boolean {
-  return spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, KUBECONFIG: '/dev/null' } }).status === 0;
+  hasKubectl ??= spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, KUBECONFIG: '/dev/null' } }).status === 0;
+  return hasKubectl;
 }
 
 /** The objects kubectl decodes from `text` (List items flattened), as JSON. */

@@ -96,7 +96,10 @@ const injectedContainer = (pod: Pod) => [...(pod.spec?.initContainers ?? []), ..
 describe('injectManifest: output as kubectl reads it (YAML 1.1)', () => {
   describe('a Helm-rendered manifest', () => {
     const input = fixture('helm-shop.yaml');
-    const result = injectManifest(input, options());
+    let result: ReturnType<typeof injectManifest>;
+    before(() => {
+      result = injectManifest(input, options());
+    });
 
     it('injects the workloads with a span signal and reports every object', () => {
       assert.deepEqual(
@@ -190,14 +193,14 @@ describe('injectManifest: output as kubectl reads it (YAML 1.1)', () => {
   describe('line endings', () => {
     const input = fixture('helm-shop.yaml');
 
-    it('CRLF input: untouched documents keep CRLF byte for byte, injected lines are CRLF too', () => {
-      const crlf = input.replace(/\n/g, '\r\n');
+    it('CRLF input (with a byte order mark): untouched documents keep CRLF byte for byte, injected lines are CRLF too', () => {
+      const crlf = `\uFEFF${input.replace(/\n/g, '\r\n')}`;
       const result = injectManifest(crlf, options());
       assert.match(result.reports[0]!, /injected/);
       const before = pieces(crlf);
       const after = pieces(result.output);
       assert.equal(after.length, before.length);
-      assert.equal(after[1], before[1]);
+      for (const i of [0, 1, 2, 3, 4, 6, 7, 8]) assert.equal(after[i], before[i], `document piece ${i} unchanged`);
       assert.doesNotMatch(result.output, /[^\r]\n/, 'no bare LF');
       assert.deepEqual(readYaml11(result.output), readYaml11(injectManifest(input, options()).output));
     });
@@ -215,8 +218,13 @@ describe('injectManifest: output as kubectl reads it (YAML 1.1)', () => {
 
   describe('anchors, aliases and merge keys', () => {
     const input = fixture('shared-env.yaml');
-    const result = injectManifest(input, options());
-    const [bundle, payments] = readYaml11(result.output) as [{ items: unknown[] }, unknown];
+    let result: ReturnType<typeof injectManifest>;
+    let bundle: { items: unknown[] };
+    let payments: unknown;
+    before(() => {
+      result = injectManifest(input, options());
+      [bundle, payments] = readYaml11(result.output) as [{ items: unknown[] }, unknown];
+    });
 
     it('a pod whose only OTEL_EXPORTER_OTLP_ENDPOINT comes through "<<: *otel-env" is injected and keeps that env', () => {
       assert.match(result.reports.find((l) => l.startsWith('deployment/cart'))!, /^deployment\/cart \(shop\): injected \(auto-otel-env: .*OTEL_EXPORTER_OTLP_ENDPOINT/);

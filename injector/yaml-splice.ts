@@ -13,8 +13,7 @@
 //   changed into block style (the others keep theirs).
 // A node's parsed range ends after the comment lines that follow it, so where its content ends
 // is worked out here (contentEnd) from the last scalar, alias or flow collection inside it.
-import type { Pair} from 'yaml';
-import { Document, isAlias, isCollection, isMap, isPair, isScalar, isSeq, visit, YAMLMap, YAMLSeq, type Node, type Range } from 'yaml';
+import { Document, isAlias, isCollection, isMap, isPair, isScalar, isSeq, visit, YAMLMap, YAMLSeq, type Node, type Pair, type Range } from 'yaml';
 import { keepStringKey, WRITE_YAML } from './yaml-kubectl.ts';
 
 type Collection = YAMLMap | YAMLSeq;
@@ -302,8 +301,8 @@ class Splicer {
       indent: this.style.indent ?? 2,
       indentSeq: this.style.indentSeq ?? true,
       flowCollectionPadding: this.style.flowPadding ?? true,
-      // Long values (the status annotation is JSON) stay on one line: folding them would be
-      // harder to read, and a second run would fold them the same way anyway.
+      // Long values (the status annotation is JSON) stay on one line: folded, they are harder
+      // to read and to grep.
       lineWidth: 0,
       // Aliases in re-printed text may point at anchors outside it.
       verifyAliasOrder: false,

@@ -152,7 +152,7 @@ describe('tracebridge-injector inject (child process)', () => {
     assert.ok(!injected(templateOf(objs[6]!)), 'no signal');
     assert.ok(injected(templateOf(objs[7]!)), 'Job in the opted-in namespace');
     // Untouched documents keep their comments.
-    assert.match(r.stdout, /kind: Service # left exactly as written/);
+    assert.match(r.stdout, /^kind: Service {3}# left exactly as written$/m);
     assert.match(r.stdout, /^# the shop/);
 
     const lines = r.stderr.trim().split('\n');

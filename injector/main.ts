@@ -124,13 +124,14 @@ function runInject(args: string[]): void {
   let output = '';
   if (texts.length > 0) {
     try {
-      const result = injectManifest(texts.join('---\n'), {
+      const result = injectManifest(joinManifests(texts), {
         policy: decisionPolicy(cfg),
         settings,
         mode: offlineModeChoice(cfg.sidecar.native, version),
         version: INJECTOR_VERSION,
         defaultNamespace: values.namespace ?? 'default',
         steps: (ns) => [meshWiringStep(cfg, ns)],
+        meshes: { istio: cfg.mesh.istio.enabled, linkerd: cfg.mesh.linkerd.enabled },
       });
       output = result.output;
       reports.push(...result.reports);
@@ -141,6 +142,22 @@ function runInject(args: string[]): void {
   }
   process.stdout.write(output);
   for (const line of reports) process.stderr.write(`${line}\n`);
+}
+
+/**
+ * Several -f as one stream: each file starts a new document, with a `---` between them unless the
+ * file opens with its own (a second one would add an empty document to the output).
+ */
+function joinManifests(texts: readonly string[]): string {
+  let out = '';
+  for (const text of texts) {
+    if (out !== '') {
+      if (!out.endsWith('\n')) out += '\n';
+      if (!/^---(?:[ \t]|\r?\n|$)/.test(text)) out += '---\n';
+    }
+    out += text;
+  }
+  return out;
 }
 
 function runValidate(args: string[]): void {

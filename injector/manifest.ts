@@ -12,7 +12,8 @@
 // not, inject fails rather than print a manifest that means something else.
 import { isDeepStrictEqual } from 'node:util';
 import type { Document } from 'yaml';
-import { decide, describeDecision, type DecisionPolicy } from './decision.ts';
+import { describeWiring } from './app-env.ts';
+import { decide, describeDecision, modeAllows, servicePortHints, type DecisionPolicy, type ServicePortHint } from './decision.ts';
 import type { SidecarSettings } from './config.ts';
 import type { ModeChoice } from './mode.ts';
 import { describeBridge } from './header-bridge.ts';
@@ -20,6 +21,7 @@ import { diff } from './json-patch.ts';
 import { meshEntries } from './mesh-wiring.ts';
 import { injectSidecar, type PodStep } from './mutation.ts';
 import { isRecord, stringMap, type NamespaceInfo, type Pod } from './pod.ts';
+import { telemetryAllows, type MeshWiringEnabled } from './reach.ts';
 import { applyPatch, patchProblem } from './yaml-edit.ts';
 import { documentValue, parseManifest } from './yaml-kubectl.ts';
 import { applyTextEdits, detectStyle, spliceDocument, takeSnapshot, type Snapshot, type Style, type TextEdit } from './yaml-splice.ts';
@@ -32,6 +34,8 @@ export interface ManifestOptions {
   /** Namespace of objects that name none (kubectl's current namespace). */
   defaultNamespace: string;
   steps?(ns: NamespaceInfo): readonly PodStep[];
+  /** Which mesh wirings the config enables (a wired mesh proxy sends spans to the sidecar); default both. */
+  meshes?: MeshWiringEnabled;
 }
 
 export interface ManifestResult {
@@ -65,6 +69,8 @@ export function injectManifest(text: string, opts: ManifestOptions): ManifestRes
   const values = docs.map(documentValue);
   const namespaces = new Map<string, Obj>();
   for (const v of values) collectNamespaces(v, namespaces);
+  // Services of the same manifest: their targetPorts are ports the pods they select bind.
+  const services = servicePortHints(values, opts.defaultNamespace);
 
   const reports: string[] = [];
   const edits: TextEdit[] = [];
@@ -74,7 +80,7 @@ export function injectManifest(text: string, opts: ManifestOptions): ManifestRes
   docs.forEach((doc, i) => {
     let snapshot: Snapshot | undefined;
     for (const { obj, base } of located(values[i], [])) {
-      const outcome = injectObject(obj, namespaces, opts);
+      const outcome = injectObject(obj, namespaces, services, opts);
       if (outcome === undefined) continue;
       if (outcome.injected === undefined) {
         reports.push(outcome.report);
@@ -193,7 +199,7 @@ interface Outcome {
 }
 
 /** What the injection does to one object; undefined for objects that hold no pod. */
-function injectObject(obj: unknown, namespaces: Map<string, Obj>, opts: ManifestOptions): Outcome | undefined {
+function injectObject(obj: unknown, namespaces: Map<string, Obj>, services: readonly ServicePortHint[], opts: ManifestOptions): Outcome | undefined {
   if (!isRecord(obj) || typeof obj.kind !== 'string') return undefined;
   const meta = isRecord(obj.metadata) ? obj.metadata : {};
   const nsName = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : opts.defaultNamespace;
@@ -212,12 +218,15 @@ function injectObject(obj: unknown, namespaces: Map<string, Obj>, opts: Manifest
   }
 
   const ns = namespaceInfo(nsName, namespaces);
-  const decision = decide(pod, ns, opts.policy);
+  const decided = decide(pod, ns, opts.policy, { services });
+  const decision =
+    (decided.inject ? (modeAllows(pod, opts.mode) ?? telemetryAllows(pod, ns, decided, opts.settings, opts.meshes ?? { istio: true, linkerd: true })) : undefined) ?? decided;
   if (!decision.inject) return { label, report: `${label}: unchanged (${describeDecision(decision)})` };
   const { pod: injectedPod, status } = injectSidecar(pod, { settings: opts.settings, mode: opts.mode, decision, version: opts.version }, opts.steps?.(ns) ?? []);
   const mesh = meshEntries(status).map(([name, e]) => `; ${name} wiring ${e.result}: ${e.detail}`);
   const bridge = status.headerBridge !== undefined ? `; ${describeBridge(status.headerBridge)}` : '';
-  const report = `${label}: injected (${describeDecision(decision)}); ${opts.mode.mode} sidecar (${opts.mode.reason})${mesh.join('')}${bridge}`;
+  const apps = Object.keys(status.appEnv).length > 0 ? `; apps: ${describeWiring(status.appEnv)}` : '';
+  const report = `${label}: injected (${describeDecision(decision)}); ${opts.mode.mode} sidecar (${opts.mode.reason})${apps}${mesh.join('')}${bridge}`;
   if (path === undefined) return { label, report, injected: injectedPod };
   const injected = structuredClone(obj);
   const template = descend(injected, path.parent)![path.key] as Obj;

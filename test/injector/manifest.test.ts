@@ -151,9 +151,12 @@ describe('injectManifest: output as kubectl reads it (YAML 1.1)', () => {
       const before = pieces(input);
       const after = pieces(result.output);
       const i = before.findIndex((p) => p.includes('# Source: shop/templates/deployment.yaml'));
-      const inLines = before[i]!.split('\n');
+      // The one value the takeover changes: the app's own collector becomes the sidecar's upstream.
+      const changed = '              value: "http://otel-gateway.observability:4318"';
+      const inLines = before[i]!.split('\n').filter((l) => l !== changed);
       const outLines = after[i]!.split('\n');
       assert.ok(isSubsequence(inLines, outLines), `input lines missing from the injected document:\n${after[i]}`);
+      assert.match(after[i]!, /^ {12}- name: OTEL_EXPORTER_OTLP_ENDPOINT\n {14}value: http:\/\/127\.0\.0\.1:4318$/m);
       assert.ok(outLines.length > inLines.length + 20, 'the injection added lines');
       assert.match(after[i]!, /^ {12}defaultMode: 0400 {3}# owner read only$/m);
       assert.match(after[i]!, /^ {8}# the storefront itself$/m);
@@ -172,7 +175,8 @@ describe('injectManifest: output as kubectl reads it (YAML 1.1)', () => {
       const pod = pieces(result.output).at(-1)!;
       assert.match(pod, /^# Source: shop\/templates\/debug-pod\.yaml$/m);
       assert.match(pod, /^ {2}restartPolicy: Never$/m);
-      assert.match(pod, /^ {2}containers:\n {4}- name: shell\n {6}image: "busybox:1\.36"\n {6}command: \[sleep, "3600"\]$/m);
+      // The app container keeps its env (the SDK defaults reach the sidecar): its flow list is untouched.
+      assert.match(pod, /^ {2}containers: \[\{name: shell, image: "busybox:1\.36", command: \[sleep, "3600"\]\}\]$/m);
       assert.match(pod, /^metadata:\n {2}name: shop-debug\n {2}annotations:\n {4}tracebridge\.io\/inject: "true"\n {4}example\.com\/ttl: "0644"$/m);
     });
 
@@ -226,16 +230,16 @@ describe('injectManifest: output as kubectl reads it (YAML 1.1)', () => {
       [bundle, payments] = readYaml11(result.output) as [{ items: unknown[] }, unknown];
     });
 
-    it('a pod whose only OTEL_EXPORTER_OTLP_ENDPOINT comes through "<<: *otel-env" is injected and keeps that env', () => {
+    it('a pod whose only OTEL_EXPORTER_OTLP_ENDPOINT comes through "<<: *otel-env" is injected and that env taken over', () => {
       assert.match(result.reports.find((l) => l.startsWith('deployment/cart'))!, /^deployment\/cart \(shop\): injected \(auto-otel-env: .*OTEL_EXPORTER_OTLP_ENDPOINT/);
       const cart = templateOf(bundle.items[1]);
       const env = cart.spec!.containers![0]!.env!;
-      assert.deepEqual(env.slice(0, 2), [
-        { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-gateway.observability:4318' },
+      assert.deepEqual(env, [
+        { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://127.0.0.1:4318' },
         { name: 'OTEL_RESOURCE_ATTRIBUTES', value: 'deployment.environment=prod' },
       ]);
-      assert.ok(env.some((e) => e.name === 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'), 'the app pointed at the sidecar');
-      assert.ok(injectedContainer(cart));
+      const sidecar = injectedContainer(cart)!;
+      assert.ok(sidecar.env!.some((e) => e.name === 'TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT' && e.value === 'http://otel-gateway.observability:4318'), 'the merged-in destination handed over');
       assertValidPod(cart);
     });
 
@@ -249,9 +253,9 @@ describe('injectManifest: output as kubectl reads it (YAML 1.1)', () => {
       assert.match(result.reports.find((l) => l.startsWith('deployment/legacy'))!, /unchanged \(opt-out/);
       assert.deepEqual(bundle.items[2], original.items[2], 'legacy still reads the shared env as it was');
       const [api, events] = templateOf(payments).spec!.containers!;
-      assert.ok(api!.env!.some((e) => e.name === 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'));
-      assert.ok(events!.env!.some((e) => e.name === 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'));
-      assert.equal(events!.env!.filter((e) => e.name === 'AWS_XRAY_DAEMON_ADDRESS').length, 1, 'each container gets its own variables once');
+      for (const c of [api!, events!]) {
+        assert.deepEqual(c.env!.filter((e) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT'), [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://127.0.0.1:4317' }], c.name);
+      }
     });
 
     it('keeps the merge keys and aliases the injection does not need to touch', () => {
@@ -325,7 +329,8 @@ spec:
       const after = pieces(r.stdout);
       assert.equal(after.length, before.length);
       for (const i of [0, 1, 2, 3, 4, 6, 7, 8]) assert.equal(after[i], before[i], `document piece ${i} unchanged`);
-      assert.ok(isSubsequence(before[5]!.split('\n'), after[5]!.split('\n')), 'the Deployment is edited in place');
+      const changed = '              value: "http://otel-gateway.observability:4318"';
+      assert.ok(isSubsequence(before[5]!.split('\n').filter((l) => l !== changed), after[5]!.split('\n')), 'the Deployment is edited in place');
 
       const read = readYaml11(r.stdout);
       const original = readYaml11(input);

@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
 import jsonpatch from 'fast-json-patch';
-import { AdmissionHandler, type AdmissionDeps } from '../../injector/admission.ts';
-import { createLogger } from '../../injector/logger.ts';
-import { InjectorMetrics } from '../../injector/metrics.ts';
-import { chooseMode } from '../../injector/mode.ts';
+import type { AdmissionDeps } from '../../injector/admission.ts';
 import type { NamespaceInfo, Pod } from '../../injector/pod.ts';
 import { meshWiringStep } from '../../injector/mesh-wiring.ts';
 import { meshFixtures } from './fixtures/meshed-pods.ts';
 import { podFixtures, ns } from './fixtures/pods.ts';
-import { assertValidPod, memoryLog, review, testConfig } from './support.ts';
+import { admissionHandler, assertValidPod, review, testConfig } from './support.ts';
 
 function handler(overrides: Partial<AdmissionDeps> = {}, nsInfo: NamespaceInfo = ns('shop')) {
-  const log = memoryLog();
-  const metrics = new InjectorMetrics();
-  const h = new AdmissionHandler({
-    config: testConfig(),
-    version: '0.1.0',
-    logger: createLogger('info', log.stream),
-    metrics,
-    namespace: () => Promise.resolve(nsInfo),
-    mode: () => Promise.resolve(chooseMode('true', { unknown: '' })),
-    ...overrides,
-  });
-  return { h, log, metrics };
+  return admissionHandler(overrides, nsInfo);
 }
 
 const body = (v: unknown) => Buffer.from(JSON.stringify(v));

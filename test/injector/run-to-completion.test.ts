@@ -1,14 +1,12 @@
 // Run-to-completion pods (Jobs, CronJobs, bare Pods with restartPolicy Never or OnFailure) get
 // the sidecar only as a native sidecar: a classic one never exits, so the Job would never complete.
 import assert from 'node:assert/strict';
-import { AdmissionHandler } from '../../injector/admission.ts';
+import type { AdmissionHandler } from '../../injector/admission.ts';
 import { decide, decisionPolicy, modeAllows } from '../../injector/decision.ts';
-import { createLogger } from '../../injector/logger.ts';
-import { InjectorMetrics } from '../../injector/metrics.ts';
 import { chooseMode, offlineModeChoice, parseKubeVersionText, type ModeChoice } from '../../injector/mode.ts';
 import type { Pod } from '../../injector/pod.ts';
 import { ns } from './fixtures/pods.ts';
-import { memoryLog, review, testConfig } from './support.ts';
+import { admissionHandler, review, testConfig } from './support.ts';
 
 const otel = [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-gateway.observability:4318' }];
 
@@ -88,19 +86,7 @@ describe('injector run-to-completion pods', () => {
 });
 
 describe('injector admission: run-to-completion pods in classic mode', () => {
-  const handler = (mode: ModeChoice) => {
-    const log = memoryLog();
-    const metrics = new InjectorMetrics();
-    const h = new AdmissionHandler({
-      config: testConfig(),
-      version: '0.1.0',
-      logger: createLogger('info', log.stream),
-      metrics,
-      namespace: (name) => Promise.resolve(ns(name)),
-      mode: () => Promise.resolve(mode),
-    });
-    return { h, log, metrics };
-  };
+  const handler = (mode: ModeChoice) => admissionHandler({ mode: () => Promise.resolve(mode) });
   const send = (h: AdmissionHandler, pod: Pod) =>
     h.review(Buffer.from(JSON.stringify(review(pod)))).then((a) => (a.body as { response: { allowed: boolean; patch?: string } }).response);
 

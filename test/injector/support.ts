@@ -5,7 +5,11 @@ import { Writable } from 'node:stream';
 import { Pod as PodModel } from 'kubernetes-models/v1';
 import { mergeConfig } from '../../sidecar/config/load.ts';
 import { decodeInjectorConfig, type InjectorConfig } from '../../injector/config.ts';
-import type { Container, Pod } from '../../injector/pod.ts';
+import { AdmissionHandler, type AdmissionDeps } from '../../injector/admission.ts';
+import { createLogger } from '../../injector/logger.ts';
+import { InjectorMetrics } from '../../injector/metrics.ts';
+import { chooseMode } from '../../injector/mode.ts';
+import type { Container, NamespaceInfo, Pod } from '../../injector/pod.ts';
 
 export const BASE_CONFIG = {
   sidecar: {
@@ -102,3 +106,22 @@ export function review(object: unknown, extra: Record<string, unknown> = {}): Re
   };
 }
 
+
+/**
+ * The webhook's admission handler over the test config, logging into memory; namespaces are known
+ * with no labels (or `nsInfo` for every name), native sidecars, unless `overrides` say otherwise.
+ */
+export function admissionHandler(overrides: Partial<AdmissionDeps> = {}, nsInfo?: NamespaceInfo) {
+  const log = memoryLog();
+  const metrics = new InjectorMetrics();
+  const h = new AdmissionHandler({
+    config: testConfig(),
+    version: '0.1.0',
+    logger: createLogger('info', log.stream),
+    metrics,
+    namespace: (name) => Promise.resolve(nsInfo ?? { known: true, name, labels: {}, annotations: {} }),
+    mode: () => Promise.resolve(chooseMode('true', { unknown: '' })),
+    ...overrides,
+  });
+  return { h, log, metrics };
+}

@@ -21,6 +21,11 @@ const WORLD: PodWorld = {
   secrets: { 'otel-tenant': { headers: 'x-tenant=acme,authorization=Bearer%20s3cr3t' } },
 };
 
+/** The pod of one app container, as the API server hands it to the webhook. */
+function appPod(container: Container): Pod {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'checkout-7d9f-x2k4q', namespace: 'shop' }, spec: { containers: [container] } };
+}
+
 async function injectorConfig(exporter?: Record<string, unknown>) {
   const ports = { otlp_grpc: await freePort(), otlp_http: await freePort(), zipkin: await freePort(), xray: await freePort(), health: await freePort(), metrics: await freePort() };
   return decodeInjectorConfig({ sidecar: { image: 'ghcr.io/example/tracebridge:0.1.0', native: true, ports, ...(exporter ? { exporter } : {}) } }, { requireTls: false });
@@ -70,25 +75,16 @@ describe('injector takeover end to end: OpenTelemetry JS SDK app → injected si
     const collector = await new GrpcSink().start(4317, undefined, '127.0.0.2');
     stops.push(() => collector.stop());
     const cfg = await injectorConfig();
-    const pod: Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'checkout-7d9f-x2k4q', namespace: 'shop' },
-      spec: {
-        containers: [
-          {
-            name: 'checkout',
-            image: 'ghcr.io/open-telemetry/demo:2.0.2-checkout',
-            env: [
-              { name: 'OTEL_SERVICE_NAME', value: 'checkout' },
-              { name: 'OTEL_COLLECTOR_NAME', value: '127.0.0.2' },
-              { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://$(OTEL_COLLECTOR_NAME):4317' },
-              { name: 'OTEL_EXPORTER_OTLP_HEADERS', valueFrom: { secretKeyRef: { name: 'otel-tenant', key: 'headers' } } },
-            ],
-          },
-        ],
-      },
-    };
+    const pod = appPod({
+      name: 'checkout',
+      image: 'ghcr.io/open-telemetry/demo:2.0.2-checkout',
+      env: [
+        { name: 'OTEL_SERVICE_NAME', value: 'checkout' },
+        { name: 'OTEL_COLLECTOR_NAME', value: '127.0.0.2' },
+        { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://$(OTEL_COLLECTOR_NAME):4317' },
+        { name: 'OTEL_EXPORTER_OTLP_HEADERS', valueFrom: { secretKeyRef: { name: 'otel-tenant', key: 'headers' } } },
+      ],
+    });
     const { app, sidecar } = injected(pod, cfg);
     assert.equal(kubeletEnv(app.env, WORLD).OTEL_EXPORTER_OTLP_ENDPOINT, `http://127.0.0.1:${cfg.sidecar.ports.otlp_grpc}`);
 
@@ -114,23 +110,14 @@ describe('injector takeover end to end: OpenTelemetry JS SDK app → injected si
     const metricsCollector = await new HttpSink().start(4318, undefined, '127.0.0.2');
     stops.push(() => tracesCollector.stop(), () => metricsCollector.stop());
     const cfg = await injectorConfig();
-    const pod: Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'checkout-7d9f-x2k4q', namespace: 'shop' },
-      spec: {
-        containers: [
-          {
-            name: 'recommendation',
-            image: 'registry.example.com/shop/recommendation:1.0',
-            env: [
-              { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: 'http://127.0.0.2:4317' },
-              { name: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'http://127.0.0.2:4318/v1/metrics' },
-            ],
-          },
-        ],
-      },
-    };
+    const pod = appPod({
+      name: 'recommendation',
+      image: 'registry.example.com/shop/recommendation:1.0',
+      env: [
+        { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: 'http://127.0.0.2:4317' },
+        { name: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'http://127.0.0.2:4318/v1/metrics' },
+      ],
+    });
     const { app, sidecar } = injected(pod, cfg);
     // No per-signal value suits both exporter kinds in every SDK: the generic endpoint replaces them.
     const env = kubeletEnv(app.env, WORLD);
@@ -152,25 +139,16 @@ describe('injector takeover end to end: OpenTelemetry JS SDK app → injected si
     const gateway = await new HttpSink().start(0, undefined, '127.0.0.3');
     stops.push(() => collector.stop(), () => gateway.stop());
     const cfg = await injectorConfig({ traces_endpoint: `${gateway.url}/v1/traces` });
-    const pod: Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'checkout-7d9f-x2k4q', namespace: 'shop' },
-      spec: {
-        containers: [
-          {
-            name: 'cart',
-            image: 'registry.example.com/shop/cart:3.1',
-            env: [
-              { name: 'OTEL_SERVICE_NAME', value: 'cart' },
-              { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
-              { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: 'http://$(HOST_IP):4318/v1/traces' },
-              { name: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'http://$(HOST_IP):4318/v1/metrics' },
-            ].map((e) => e as EnvVar),
-          },
-        ],
-      },
-    };
+    const pod = appPod({
+      name: 'cart',
+      image: 'registry.example.com/shop/cart:3.1',
+      env: [
+        { name: 'OTEL_SERVICE_NAME', value: 'cart' },
+        { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
+        { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: 'http://$(HOST_IP):4318/v1/traces' },
+        { name: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'http://$(HOST_IP):4318/v1/metrics' },
+      ].map((e) => e as EnvVar),
+    });
     // The node-local collector pattern: HOST_IP from the downward API, defined before its users.
     pod.spec!.containers![0]!.env!.unshift({ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
     const { app, sidecar } = injected(pod, cfg);

@@ -46,3 +46,15 @@ export function envoyRequest(n: number, service = 'orders'): Buffer {
   const resource = { attributes: [str('service.name', service), str('k8s.namespace.name', 'shop'), str('k8s.pod.name', 'orders-v2-7d9c8b6f5-x2x9k')] };
   return Buffer.from(encodeTraceRequest({ resourceSpans: [{ resource, scopeSpans: [{ scope: { name: 'envoy' }, spans }] }] }));
 }
+
+/** An ExportTraceServiceRequest of `n` minimal spans named `<name>0`, `<name>1`, ... (one trace). */
+export function tinySpans(n: number, name = 's'): Buffer {
+  const spans: Span[] = Array.from({ length: n }, (_, i) => ({
+    traceId: Buffer.alloc(16, 1),
+    spanId: Buffer.alloc(8, i + 1),
+    name: `${name}${i}`,
+    startTimeUnixNano: 1n,
+    endTimeUnixNano: 2n,
+  }));
+  return Buffer.from(encodeTraceRequest({ resourceSpans: [{ scopeSpans: [{ spans }] }] }));
+}

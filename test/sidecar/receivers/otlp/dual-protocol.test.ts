@@ -16,7 +16,6 @@ import type { Service } from '../../../../sidecar/service/service.ts';
 import { OtlpReceiver } from '../../../../sidecar/receivers/otlp/receiver.ts';
 import { grpcConfig, httpConfig } from '../../../../sidecar/receivers/otlp/config.ts';
 import { LOGS_EXPORT, METRICS_EXPORT, TRACE_EXPORT } from '../../../../sidecar/pdata/otlp-grpc-paths.ts';
-import { encodeTraceRequest } from '../../../../sidecar/pdata/otlp-schema.ts';
 import { MetricsRegistry } from '../../../../sidecar/telemetry/metrics.ts';
 import { SinkExporter, silentLogger, sinks, startService } from '../../../support/sink.ts';
 import { freePort } from '../../../support/otlp-sinks.ts';
@@ -26,6 +25,7 @@ import { pythonCalls } from './testdata/python-client.ts';
 import { PREFACE } from './testdata/raw-h2.ts';
 import { call, grpcFrame, startCall } from './testdata/h2-call.ts';
 import { curlPost, h2cRequest, http1Post, nghttpPost, TrickleProxy, type HttpAnswer } from './testdata/clients.ts';
+import { tinySpans as spans } from '../../../support/spans.ts';
 
 const MiB = 1024 * 1024;
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
@@ -50,21 +50,6 @@ const BOTH = config(`
       grpc: { endpoint: 127.0.0.1:0, max_recv_msg_size_mib: 1 }
       http: { endpoint: 127.0.0.1:0, max_request_body_size: 8192 }`);
 
-function spans(n: number, name = 's'): Buffer {
-  return Buffer.from(
-    encodeTraceRequest({
-      resourceSpans: [
-        {
-          scopeSpans: [
-            {
-              spans: Array.from({ length: n }, (_, i) => ({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, i + 1), name: `${name}${i}`, startTimeUnixNano: 1n, endTimeUnixNano: 2n })),
-            },
-          ],
-        },
-      ],
-    }),
-  );
-}
 
 /** A well-framed metrics or logs request (passed through unread). */
 const OPAQUE = len(1, cat(len(1, resourcePayload()), len(2, cat(len(1, scopePayload()), len(2, 'a record')))));

@@ -7,12 +7,12 @@ import { deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import type { Service } from '../../../../sidecar/service/service.ts';
 import type { OtlpReceiver } from '../../../../sidecar/receivers/otlp/receiver.ts';
 import { TRACE_EXPORT } from '../../../../sidecar/receivers/otlp/grpc.ts';
-import { encodeTraceRequest } from '../../../../sidecar/pdata/otlp-schema.ts';
 import { maskedCrc32c } from '../../../../sidecar/receivers/otlp/snappy.ts';
 import { sinks, startService } from '../../../support/sink.ts';
 import { FrameType, GRPC_CORE_SETTINGS, RawH2Connection, dataFrame, grpcMessage, grpcRequestHeaders, headersFrame, rstStreamFrame } from './testdata/raw-h2.ts';
 import { grpcFrame, openSession, startCall, call, type GrpcAnswer } from './testdata/h2-call.ts';
 import { PYTHON, pythonCalls as runPython } from './testdata/python-client.ts';
+import { tinySpans as spans } from '../../../support/spans.ts';
 
 const pythonCalls = (port: number, request: Buffer, opts: Parameters<typeof runPython>[3] = {}) => runPython(port, TRACE_EXPORT, request, opts);
 
@@ -33,21 +33,6 @@ service:
 
 const Status = { OK: 0, CANCELLED: 1, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13 } as const;
 
-function spans(n: number, name = 's'): Buffer {
-  return Buffer.from(
-    encodeTraceRequest({
-      resourceSpans: [
-        {
-          scopeSpans: [
-            {
-              spans: Array.from({ length: n }, (_, i) => ({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, i + 1), name: `${name}${i}`, startTimeUnixNano: 1n, endTimeUnixNano: 2n })),
-            },
-          ],
-        },
-      ],
-    }),
-  );
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

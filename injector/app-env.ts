@@ -12,7 +12,7 @@
 // Every address written is 127.0.0.1, never `localhost` (which may resolve to ::1 while the sidecar
 // binds IPv4 loopback). Both OTLP ports speak OTLP/gRPC and OTLP/HTTP, so the port chosen only
 // follows the app's protocol for readability; the URL form is what the SDKs need (README table).
-import { UPSTREAM_PREFIX, upstreamName } from '../sidecar/public.ts';
+import { parseDaemonAddress, parseOtlpEndpoint, UPSTREAM_PREFIX, upstreamName } from '../sidecar/public.ts';
 import * as keys from './annotations.ts';
 import type { SidecarSettings } from './config.ts';
 import { appContainers, envList, type Container, type EnvVar, type Pod } from './pod.ts';
@@ -24,10 +24,12 @@ export interface AppEnvOutcome {
   left: Record<string, string>;
 }
 
+export type Reach = boolean | 'unknown';
+
 /** One app container's telemetry wiring, as the status annotation records it. */
 export interface TelemetryWiring extends AppEnvOutcome {
-  /** Whether the container's telemetry reaches the sidecar. */
-  reaches: boolean;
+  /** Whether the container's telemetry reaches the sidecar (`unknown`: envFrom may decide). */
+  reaches: Reach;
   /** One sentence for people: where its telemetry goes now. */
   detail: string;
   /** App variables handed to the sidecar as its upstream. */
@@ -52,6 +54,7 @@ const DESTINATION = /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?(?:ENDPOIN
 const TLS_FILES = /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?(?:CERTIFICATE|CLIENT_KEY|CLIENT_CERTIFICATE)$/;
 const INSECURE = /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?INSECURE$/;
 const JAVA_OPTIONS = ['JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS', 'JAVA_OPTS'];
+const JAVA_ENDPOINT_PROPERTY = /-Dotel\.exporter\.otlp(?:\.(?:traces|metrics|logs))?\.endpoint=("[^"]*"|\S+)/g;
 const REFERENCE = /\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g;
 
 const MESH_PROXIES = new Set([keys.ISTIO_PROXY_CONTAINER, keys.LINKERD_PROXY_CONTAINER]);
@@ -79,36 +82,42 @@ function literal(e: EnvVar | undefined): string | undefined {
   return e !== undefined && e.valueFrom === undefined && typeof e.value === 'string' ? e.value.trim() : undefined;
 }
 
-interface HostPort {
-  host: string;
-  port: string | undefined;
-  path: string;
+/** The sidecar's OTLP receivers bind exactly this address. */
+const SIDECAR_HOST = '127.0.0.1';
+/** Names of loopback that may not reach the sidecar (`localhost` may resolve to ::1 first). */
+const LOOPBACK_ALIAS = /^(?:localhost|\[::1\])$/i;
+
+type EndpointKind =
+  /** 127.0.0.1 at one of the sidecar's OTLP ports: already sends to the sidecar. */
+  | 'sidecar'
+  /** localhost or [::1] at a sidecar port: meant the sidecar, may miss it; rewritten to 127.0.0.1. */
+  | 'alias'
+  /** Anywhere else (or a value the injector cannot see: valueFrom, $(VAR)): handed over. */
+  | 'foreign'
+  /** A literal no exporter could send to: left as it is. */
+  | 'invalid';
+
+function endpointKind(e: EnvVar | undefined, ports: readonly number[]): EndpointKind {
+  const value = literal(e);
+  if (value === undefined || value.includes('$(')) return 'foreign';
+  const ep = parseOtlpEndpoint(value);
+  if (ep === undefined) return 'invalid';
+  const port = ep.port ?? (ep.scheme === 'https' ? 443 : 80);
+  if (!ports.includes(port)) return 'foreign';
+  if (ep.host === SIDECAR_HOST) return 'sidecar';
+  return LOOPBACK_ALIAS.test(ep.host) ? 'alias' : 'foreign';
 }
 
-function parseEndpoint(text: string): HostPort | undefined {
-  const m = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(\[[^\]]*\]|[^/:?#\s]*)(?::(\d+))?([^?#\s]*)/i.exec(text.trim());
-  if (m === null || m[2] === '') return undefined;
-  return { host: m[2]!.toLowerCase(), port: m[3], path: m[4] ?? '' };
-}
-
-const LOOPBACK = /^(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
-
-/** True when a literal endpoint already reaches the sidecar (loopback, one of its OTLP ports). */
-function pointsAtSidecarOtlp(value: string | undefined, settings: SidecarSettings): boolean {
-  if (value === undefined) return false;
-  const ep = parseEndpoint(value);
-  if (ep === undefined || !LOOPBACK.test(ep.host)) return false;
-  return ep.port === String(settings.ports.otlp_grpc) || ep.port === String(settings.ports.otlp_http);
-}
-
-/** `host:port`, `udp:h:p`, or `udp:h:p tcp:h:p` on loopback at the sidecar's X-Ray port. */
-function pointsAtSidecarXray(value: string | undefined, settings: SidecarSettings): boolean {
-  if (value === undefined) return false;
-  const parts = value.split(/\s+/).map((p) => p.replace(/^(?:udp|tcp):/, ''));
-  return parts.every((p) => {
-    const ep = parseEndpoint(p);
-    return ep !== undefined && LOOPBACK.test(ep.host) && ep.port === String(settings.ports.xray);
-  });
+/** `host:port`, `udp:h:p` or `udp:h:p tcp:h:p` with every part at 127.0.0.1 on the sidecar's X-Ray port. */
+function daemonKind(e: EnvVar, settings: SidecarSettings): EndpointKind {
+  const value = literal(e);
+  if (value === undefined || value.includes('$(')) return 'foreign';
+  const d = parseDaemonAddress(value);
+  if (d === undefined) return 'invalid';
+  const at = (hp: { host: string; port: number }, host: RegExp) => host.test(hp.host) && hp.port === settings.ports.xray;
+  if (at(d.udp, /^127\.0\.0\.1$/) && at(d.tcp, /^127\.0\.0\.1$/)) return 'sidecar';
+  if (at(d.udp, /^(?:127\.0\.0\.1|localhost|::1|\[::1\])$/i) && at(d.tcp, /^(?:127\.0\.0\.1|localhost|::1|\[::1\])$/i)) return 'alias';
+  return 'foreign';
 }
 
 /**
@@ -126,7 +135,8 @@ function sidecarBase(byName: Map<string, EnvVar>, endpoints: readonly string[], 
   const protocols = [literal(byName.get('OTEL_EXPORTER_OTLP_PROTOCOL')), ...SIGNALS.map((s) => literal(byName.get(`OTEL_EXPORTER_OTLP_${s}_PROTOCOL`)))].filter(
     (v) => v !== undefined,
   );
-  const ports = endpoints.map((n) => parseEndpoint(literal(byName.get(n)) ?? '')?.port);
+  // The port as written ($(VAR) hosts included): 4317 is OTLP/gRPC's.
+  const ports = endpoints.map((n) => /:(\d+)(?:[/?#]|$)/.exec(literal(byName.get(n)) ?? '')?.[1]);
   const grpc = protocols.length > 0 ? protocols.every((v) => v === 'grpc') : ports.length > 0 && ports.every((port) => port === '4317');
   return `http://127.0.0.1:${grpc ? settings.ports.otlp_grpc : settings.ports.otlp_http}`;
 }
@@ -136,8 +146,8 @@ interface ContainerPlan {
   /** The container names an OTLP endpoint / an X-Ray daemon (else the SDK defaults apply). */
   namesOtlp: boolean;
   namesXray: boolean;
-  otlpReaches: boolean;
-  xrayReaches: boolean;
+  otlpReaches: Reach;
+  xrayReaches: Reach;
   /** Signature of the destination handed over (undefined: none to hand over). */
   otlpKey?: string;
   otlpUpstream: EnvVar[];
@@ -156,46 +166,51 @@ function definitions(c: Container): Map<string, EnvVar> {
 }
 
 /**
- * The definitions `vars` reference through `$(NAME)` (defined earlier in the container: the
- * kubelet expands only those), to be copied with them; or why they cannot be.
+ * The definitions `vars` reference through `$(NAME)` (defined earlier in the container: the kubelet
+ * expands only those), copied for the sidecar under TRACEBRIDGE_UPSTREAM_REF_<NAME> so they can
+ * never clash with the sidecar's own variables (which it reads as settings), definitions first.
+ * Returns them and the renames to apply to the values that reference them.
  */
-function referenced(vars: readonly EnvVar[], c: Container, reserved: ReadonlyMap<string, EnvVar>): EnvVar[] | string {
+function referenced(vars: readonly EnvVar[], c: Container): { defs: EnvVar[]; renames: Map<string, string> } {
   const env = envList(c);
-  const out = new Map<string, EnvVar>();
+  const found = new Map<string, EnvVar>();
   const pending = [...vars];
   while (pending.length > 0) {
     const v = pending.pop()!;
     if (typeof v.value !== 'string') continue;
     const at = env.lastIndexOf(v);
     for (const [, ref] of v.value.matchAll(REFERENCE)) {
-      if (out.has(ref!)) continue;
+      if (found.has(ref!)) continue;
       const def = env.slice(0, at < 0 ? env.length : at).filter((e) => e.name === ref).pop();
       if (def === undefined) continue;
-      const own = reserved.get(ref!);
-      if ((own !== undefined && !sameDefinition(own, def)) || ref!.startsWith(UPSTREAM_PREFIX)) {
-        return `${v.name} references $(${ref}), which the sidecar defines differently`;
-      }
-      out.set(ref!, def);
+      found.set(ref!, def);
       pending.push(def);
     }
   }
-  // Definitions before their users, as the kubelet needs them.
-  return [...out.values()].sort((a, b) => env.lastIndexOf(a) - env.lastIndexOf(b));
+  const renames = new Map([...found.keys()].map((n) => [n, `${UPSTREAM_PREFIX}REF_${n}`]));
+  const defs = [...found.values()]
+    .sort((a, b) => env.lastIndexOf(a) - env.lastIndexOf(b))
+    .map((d) => withRefs({ ...structuredClone(d), name: renames.get(d.name)! }, renames));
+  return { defs, renames };
 }
 
-/** Two definitions of one variable that the kubelet resolves alike (fieldRef apiVersion defaults to v1). */
-function sameDefinition(a: EnvVar, b: EnvVar): boolean {
-  const norm = (e: EnvVar) =>
-    JSON.stringify(e, (k, val: unknown) => (k === 'apiVersion' && val === 'v1' ? undefined : val));
-  return norm(a) === norm(b);
+/** `e` with its `$(NAME)` references renamed (`$$(NAME)` is an escape, left as it is). */
+function withRefs(e: EnvVar, renames: ReadonlyMap<string, string>): EnvVar {
+  if (typeof e.value !== 'string' || renames.size === 0) return e;
+  return { ...e, value: e.value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, n: string | undefined) => (n !== undefined && renames.has(n) ? `$(${renames.get(n)!})` : m)) };
 }
 
-function toUpstream(e: EnvVar): EnvVar {
+function toUpstream(e: EnvVar, renames: ReadonlyMap<string, string>): EnvVar {
   const { name: _name, ...rest } = e;
-  return { name: upstreamName(e.name), ...structuredClone(rest) };
+  return withRefs({ name: upstreamName(e.name), ...structuredClone(rest) }, renames);
 }
 
-function plan(c: Container, settings: SidecarSettings, reserved: ReadonlyMap<string, EnvVar>): ContainerPlan {
+/** `http://localhost:4318/v1/traces` → `http://127.0.0.1:4318/v1/traces` (scheme, port and path kept). */
+function onSidecarHost(value: string): string {
+  return value.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)(?:localhost|\[::1\])(?=[:/]|$)/i, `$1${SIDECAR_HOST}`);
+}
+
+function plan(c: Container, settings: SidecarSettings): ContainerPlan {
   const wiring: TelemetryWiring = { reaches: true, detail: '', set: [], left: {} };
   const byName = definitions(c);
   const endpoints = ENDPOINTS.filter((n) => byName.has(n));
@@ -213,16 +228,22 @@ function plan(c: Container, settings: SidecarSettings, reserved: ReadonlyMap<str
     xrayApp: [],
     notes: [],
   };
+  const otlpPorts = [settings.ports.otlp_grpc, settings.ports.otlp_http];
+  const kinds = new Map(endpoints.map((n) => [n, endpointKind(byName.get(n), otlpPorts)]));
+  const xrayKind = xray === undefined ? undefined : daemonKind(xray, settings);
 
   const alone = envLeftAlone(c, settings, 'OTEL_EXPORTER_OTLP_* or AWS_XRAY_DAEMON_ADDRESS');
   if (alone !== undefined) {
     wiring.left['*'] = alone;
+    const otlpOff = [...kinds.values()].some((k) => k === 'foreign' || k === 'invalid');
+    const xrayOff = xrayKind === 'foreign' || xrayKind === 'invalid';
     if (alone.startsWith('envFrom')) {
-      p.otlpReaches = p.xrayReaches = false;
+      // What envFrom sets cannot be seen: only a destination visible elsewhere is known not to reach.
+      p.otlpReaches = p.xrayReaches = !(otlpOff || xrayOff) ? 'unknown' : false;
       p.notes.push(`left as it is (${alone}): its telemetry reaches the sidecar only if that env leaves the endpoints unset or points them at 127.0.0.1`);
     } else {
-      p.otlpReaches = endpoints.every((n) => pointsAtSidecarOtlp(literal(byName.get(n)), settings)) && (p.namesOtlp || settings.ports.otlp_http === 4318);
-      p.xrayReaches = xray === undefined ? settings.ports.xray === 2000 : pointsAtSidecarXray(literal(xray), settings);
+      p.otlpReaches = !otlpOff && (p.namesOtlp || settings.ports.otlp_http === 4318);
+      p.xrayReaches = !xrayOff && (p.namesXray || settings.ports.xray === 2000);
       p.notes.push(`left as it is (${alone})`);
     }
     return p;
@@ -230,53 +251,57 @@ function plan(c: Container, settings: SidecarSettings, reserved: ReadonlyMap<str
 
   // OTLP.
   const tlsFiles = [...byName.keys()].filter((n) => TLS_FILES.test(n));
-  const foreign = endpoints.filter((n) => !pointsAtSidecarOtlp(literal(byName.get(n)), settings));
-  // Java system properties (-Dotel.exporter.otlp.endpoint=...) win over the env in the Java SDK and agent.
-  const javaProps = JAVA_OPTIONS.find((n) => /-Dotel\.exporter\.otlp\./.test(byName.get(n)?.value ?? ''));
+  const foreign = endpoints.filter((n) => kinds.get(n) === 'foreign');
+  const invalid = endpoints.filter((n) => kinds.get(n) === 'invalid');
+  // Java system properties (-Dotel.exporter.otlp.endpoint=...) win over the env in the Java SDK and
+  // agent: one naming a destination other than the sidecar decides where the app sends.
+  const javaProps = JAVA_OPTIONS.find((n) =>
+    [...(literal(byName.get(n)) ?? '').matchAll(JAVA_ENDPOINT_PROPERTY)].some(([, v]) => endpointKind({ name: n, value: v! }, otlpPorts) !== 'sidecar'),
+  );
   if (javaProps !== undefined) {
     p.namesOtlp = true;
     p.otlpReaches = false;
-    wiring.left[javaProps] = 'sets -Dotel.exporter.otlp.* system properties, which override the env';
-    p.notes.push(`OTLP left as the app configured it (${javaProps} sets -Dotel.exporter.otlp.*)`);
+    wiring.left[javaProps] = 'sets -Dotel.exporter.otlp.*endpoint, a system property that overrides the env';
+    p.notes.push(`OTLP left as the app configured it (${javaProps} sets -Dotel.exporter.otlp.*endpoint)`);
+  } else if (invalid.length > 0) {
+    for (const n of invalid) wiring.left[n] = 'not an http(s) URL or host:port: no exporter can send there';
+    p.otlpReaches = false;
+    p.notes.push(`OTLP left as it is (${invalid.join(', ')} is not an http(s) URL or host:port)`);
   } else if (foreign.length > 0 && tlsFiles.length > 0) {
     for (const n of foreign) wiring.left[n] = `${tlsFiles.join(', ')} names a file in the app's container the sidecar cannot read`;
     p.otlpReaches = false;
     p.notes.push(`OTLP left going to its own destination (${tlsFiles[0]} is a file the sidecar cannot read)`);
   } else if (foreign.length > 0) {
     const destination = [...byName.values()].filter((e) => DESTINATION.test(e.name));
-    const refs = referenced(destination, c, reserved);
-    if (typeof refs === 'string') {
-      for (const n of foreign) wiring.left[n] = refs;
-      p.otlpReaches = false;
-      p.notes.push(`OTLP left going to its own destination (${refs})`);
-    } else {
-      p.otlpUpstream = [...refs, ...destination.map(toUpstream)];
-      p.otlpHanded = destination.map((e) => e.name);
-      p.otlpKey = JSON.stringify(p.otlpUpstream);
-      for (const n of endpoints) if (n !== GENERIC_ENDPOINT) p.otlpApp.push({ name: n, remove: true });
-      p.otlpApp.push({ name: GENERIC_ENDPOINT, value: sidecarBase(byName, endpoints, settings) });
-      // `http://` already means plaintext; an explicit INSECURE=false would still ask some SDKs for TLS.
-      for (const e of destination) if (INSECURE.test(e.name) && literal(e)?.toLowerCase() !== 'true') p.otlpApp.push({ name: e.name, value: 'true' });
-    }
-  } else if (endpoints.length === 0 && (settings.ports.otlp_grpc !== 4317 || settings.ports.otlp_http !== 4318)) {
+    const { defs, renames } = referenced(destination, c);
+    p.otlpUpstream = [...defs, ...destination.map((e) => toUpstream(e, renames))];
+    p.otlpHanded = destination.map((e) => e.name);
+    // The same destination whatever the order of its variables.
+    p.otlpKey = JSON.stringify(p.otlpUpstream.map((e) => JSON.stringify(e)).sort());
+    for (const n of endpoints) if (n !== GENERIC_ENDPOINT) p.otlpApp.push({ name: n, remove: true });
+    p.otlpApp.push({ name: GENERIC_ENDPOINT, value: sidecarBase(byName, endpoints, settings) });
+    // `http://` already means plaintext; an explicit INSECURE=false would still ask some SDKs for TLS.
+    for (const e of destination) if (INSECURE.test(e.name) && literal(e)?.toLowerCase() !== 'true') p.otlpApp.push({ name: e.name, value: 'true' });
+  } else if (endpoints.length > 0) {
+    // Only the sidecar, some of it by a name that may resolve to ::1: spelled 127.0.0.1.
+    for (const n of endpoints) if (kinds.get(n) === 'alias') p.otlpApp.push({ name: n, value: onSidecarHost(literal(byName.get(n))!) });
+  } else if (settings.ports.otlp_grpc !== 4317 || settings.ports.otlp_http !== 4318) {
     // The SDK defaults (4317/4318) miss a sidecar on other ports: name it (both ports speak both protocols).
-    p.otlpApp.push({ name: GENERIC_ENDPOINT, value: `http://127.0.0.1:${settings.ports.otlp_http}` });
+    p.otlpApp.push({ name: GENERIC_ENDPOINT, value: `http://${SIDECAR_HOST}:${settings.ports.otlp_http}` });
   }
 
   // X-Ray daemon.
-  if (xray !== undefined && !pointsAtSidecarXray(literal(xray), settings)) {
-    const refs = referenced([xray], c, reserved);
-    if (typeof refs === 'string') {
-      wiring.left[XRAY_DAEMON] = refs;
-      p.xrayReaches = false;
-      p.notes.push(`X-Ray segments left going to their own daemon (${refs})`);
-    } else {
-      p.xrayUpstream = [...refs, toUpstream(xray)];
-      p.xrayKey = JSON.stringify(p.xrayUpstream);
-      p.xrayApp.push({ name: XRAY_DAEMON, value: `127.0.0.1:${settings.ports.xray}` });
-    }
-  } else if (xray === undefined && settings.ports.xray !== 2000) {
-    p.xrayApp.push({ name: XRAY_DAEMON, value: `127.0.0.1:${settings.ports.xray}` });
+  if (xray !== undefined && xrayKind === 'invalid') {
+    wiring.left[XRAY_DAEMON] = 'not host:port or "udp:host:port tcp:host:port": the X-Ray SDKs cannot send there';
+    p.xrayReaches = false;
+    p.notes.push('X-Ray left as it is (AWS_XRAY_DAEMON_ADDRESS is not an address the X-Ray SDKs accept)');
+  } else if (xray !== undefined && xrayKind === 'foreign') {
+    const { defs, renames } = referenced([xray], c);
+    p.xrayUpstream = [...defs, toUpstream(xray, renames)];
+    p.xrayKey = JSON.stringify(p.xrayUpstream);
+    p.xrayApp.push({ name: XRAY_DAEMON, value: `${SIDECAR_HOST}:${settings.ports.xray}` });
+  } else if ((xray !== undefined && xrayKind === 'alias') || (xray === undefined && settings.ports.xray !== 2000)) {
+    p.xrayApp.push({ name: XRAY_DAEMON, value: `${SIDECAR_HOST}:${settings.ports.xray}` });
   }
   return p;
 }
@@ -313,23 +338,18 @@ function changeEnv(c: Container, changes: readonly EnvChange[]): void {
  * returns what each container now does, and the upstream env for the sidecar. The first container
  * naming a destination sets the sidecar's upstream; another naming a different one is left
  * sending there itself (the sidecar has one upstream per signal).
- * @param reserved the sidecar's own env: a `$(VAR)` the app's destination needs must not clash with it.
  */
-export function takeOverTelemetry(pod: Pod, settings: SidecarSettings, reserved: readonly EnvVar[] = []): Takeover {
+export function takeOverTelemetry(pod: Pod, settings: SidecarSettings): Takeover {
   const out: Takeover = { containers: {}, sidecarEnv: [] };
-  const reservedByName = new Map(reserved.map((e) => [e.name, e]));
   let otlpOwner: { name: string; key: string } | undefined;
   let xrayOwner: { name: string; key: string } | undefined;
   const sidecarEnv = new Map<string, EnvVar>();
   const add = (vars: readonly EnvVar[]) => {
-    for (const v of vars) {
-      const own = reservedByName.get(v.name);
-      if (!sidecarEnv.has(v.name) && (own === undefined || !sameDefinition(own, v))) sidecarEnv.set(v.name, v);
-    }
+    for (const v of vars) if (!sidecarEnv.has(v.name)) sidecarEnv.set(v.name, v);
   };
   for (const c of appContainers(pod)) {
     if (!isAppContainer(c, settings.container_name)) continue;
-    const p = plan(c, settings, reservedByName);
+    const p = plan(c, settings);
     const w = p.wiring;
     out.containers[c.name] = w;
     if (p.otlpKey !== undefined) {
@@ -365,7 +385,7 @@ export function takeOverTelemetry(pod: Pod, settings: SidecarSettings, reserved:
     if (removed.length > 0) w.removed = removed;
     // What the container produces: what it names, else (naming nothing) whatever its SDK defaults send.
     const produced = [p.namesOtlp ? p.otlpReaches : undefined, p.namesXray ? p.xrayReaches : undefined].filter((r) => r !== undefined);
-    w.reaches = produced.length > 0 ? produced.some(Boolean) : p.otlpReaches || p.xrayReaches;
+    w.reaches = anyReach(produced.length > 0 ? produced : [p.otlpReaches, p.xrayReaches]);
     if (!p.namesOtlp && !p.namesXray && w.left['*'] === undefined) {
       p.notes.push(w.set.length > 0 ? `pointed at the sidecar (${w.set.join(', ')})` : 'keeps its env: the SDK defaults reach the sidecar');
     } else if (w.set.length > 0 && w.upstream === undefined) {
@@ -379,9 +399,15 @@ export function takeOverTelemetry(pod: Pod, settings: SidecarSettings, reserved:
   return out;
 }
 
+/** True if any part reaches the sidecar, else `unknown` if any may, else false. */
+function anyReach(parts: readonly Reach[]): Reach {
+  if (parts.includes(true)) return true;
+  return parts.includes('unknown') ? 'unknown' : false;
+}
+
 /** Per container, one clause: whether its telemetry reaches the sidecar. */
 export function describeWiring(containers: Record<string, TelemetryWiring>): string {
   return Object.entries(containers)
-    .map(([name, w]) => `${name}: ${w.reaches ? 'reaches the sidecar' : 'does NOT reach the sidecar'} (${w.detail})`)
+    .map(([name, w]) => `${name}: ${w.reaches === 'unknown' ? 'may reach the sidecar' : w.reaches ? 'reaches the sidecar' : 'does NOT reach the sidecar'} (${w.detail})`)
     .join('; ');
 }

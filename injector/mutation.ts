@@ -8,7 +8,7 @@ import type { Decision, ReasonCode } from './decision.ts';
 import { headerBridgeRequest, proxyUrl, setBridgeEnv, type HeaderBridgeStatus } from './header-bridge.ts';
 import type { ModeChoice, SidecarMode } from './mode.ts';
 import { allContainers, appContainers, isRecord, portList, type Pod } from './pod.ts';
-import { configVolume, sidecarContainer, sidecarEnv } from './sidecar-container.ts';
+import { configVolume, sidecarContainer } from './sidecar-container.ts';
 import { sidecarPortList, type SidecarPort } from './sidecar-ports.ts';
 
 export interface InjectionContext {
@@ -69,7 +69,7 @@ export function injectSidecar(original: Pod, ctx: InjectionContext, steps: reado
     ...(ctx.decision.namespaceUnknown !== undefined ? { namespace: `unknown: ${ctx.decision.namespaceUnknown}` } : {}),
     appEnv: {},
   };
-  const takeover = takeOverTelemetry(pod, settings, sidecarEnv(settings, { headerBridge: bridge.on }));
+  const takeover = takeOverTelemetry(pod, settings);
   status.appEnv = takeover.containers;
   if (bridge.on) status.headerBridge = bridgeStatus(pod, settings, ctx.mode.mode);
   else if (bridge.detail !== undefined) status.headerBridge = { enabled: false, detail: bridge.detail };

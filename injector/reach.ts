@@ -8,7 +8,6 @@ import { describeWiring, takeOverTelemetry } from './app-env.ts';
 import type { SidecarSettings } from './config.ts';
 import { istioMeshed, linkerdMeshed, type Decision } from './decision.ts';
 import { stringMap, type NamespaceInfo, type Pod } from './pod.ts';
-import { sidecarEnv } from './sidecar-container.ts';
 
 export interface MeshWiringEnabled {
   istio: boolean;
@@ -22,8 +21,9 @@ export function telemetryAllows(pod: Pod, ns: NamespaceInfo, decision: Decision,
   const annotations = stringMap(pod.metadata?.annotations);
   if (meshes.istio && istioMeshed(pod, labels, annotations, ns) !== undefined) return undefined;
   if (meshes.linkerd && linkerdMeshed(pod, annotations, ns) !== undefined) return undefined;
-  const takeover = takeOverTelemetry(structuredClone(pod), settings, sidecarEnv(settings));
-  if (Object.values(takeover.containers).some((w) => w.reaches)) return undefined;
+  const takeover = takeOverTelemetry(structuredClone(pod), settings);
+  // Only containers known to send elsewhere count against it (`unknown`: envFrom may point them here).
+  if (Object.values(takeover.containers).some((w) => w.reaches !== false)) return undefined;
   return {
     inject: false,
     reason: 'nothing-reaches',

@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './config/schema.ts';
 import { loadConfigFiles, type Env } from './config/load.ts';
 import { decodeSidecarConfig, type SidecarConfig } from './config/service-config.ts';
-import { embeddedDefault } from './config/embedded-default.ts';
+import { embeddedDefault, withUpstreamPassThrough } from './config/embedded-default.ts';
+import { UPSTREAM_PREFIX } from './config/upstream.ts';
 import { components } from './service/components.ts';
 import { Service } from './service/service.ts';
 import { createLogger } from './telemetry/logger.ts';
@@ -40,19 +41,36 @@ interface Loaded {
 
 /** Loads the config files given, or TRACEBRIDGE_CONFIG when that file exists, or the embedded default. */
 export function loadSidecarConfig(files: readonly string[], env: Env): Loaded {
-  if (files.length > 0) return { config: decodeSidecarConfig(withHeaderBridge(loadConfigFiles(files, env), env)), source: files.join(', ') };
-  // The injector mounts an optional ConfigMap here; when the ConfigMap does not exist the file does
-  // not either, and the embedded default runs.
-  const mounted = env.TRACEBRIDGE_CONFIG?.trim();
-  if (mounted && existsSync(mounted)) return { config: decodeSidecarConfig(withHeaderBridge(loadConfigFiles([mounted], env), env)), source: mounted };
   const avail = {
     receiver: new Set(components.receiver.keys()),
     processor: new Set(components.processor.keys()),
     exporter: new Set(components.exporter.keys()),
     extension: new Set(components.extension.keys()),
   };
+  const fromFiles = (paths: readonly string[]): Loaded => {
+    const { config, added } = withUpstreamPassThrough(withHeaderBridge(loadConfigFiles(paths, env), env), env, avail);
+    return { config: decodeSidecarConfig(config), source: added.length > 0 ? `${paths.join(', ')} (+ ${added.join('; ')})` : paths.join(', ') };
+  };
+  if (files.length > 0) return fromFiles(files);
+  // The injector mounts an optional ConfigMap here; when the ConfigMap does not exist the file does
+  // not either, and the embedded default runs.
+  const mounted = env.TRACEBRIDGE_CONFIG?.trim();
+  if (mounted && existsSync(mounted)) return fromFiles([mounted]);
   const def = embeddedDefault(env, avail);
-  return { config: decodeSidecarConfig(def.config), source: `embedded default (${def.exporterReason})` };
+  try {
+    return { config: decodeSidecarConfig(def.config), source: `embedded default (${def.exporterReason})` };
+  } catch (err) {
+    // The app's destination comes from the app's env, which the sidecar cannot vouch for: a value
+    // no exporter takes must not keep the sidecar (and a native sidecar's pod) from starting.
+    const upstreamVars = Object.keys(env).filter((k) => k.startsWith(UPSTREAM_PREFIX));
+    if (!(err instanceof ConfigError) || upstreamVars.length === 0) throw err;
+    const without = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith(UPSTREAM_PREFIX)));
+    const fallback = embeddedDefault(without, avail);
+    return {
+      config: decodeSidecarConfig(fallback.config),
+      source: `embedded default (${fallback.exporterReason}; ignoring the app's destination handed over in ${upstreamVars.join(', ')}: ${err.errors.join('; ')})`,
+    };
+  }
 }
 
 /**

@@ -7,7 +7,8 @@
 //   sidecar's OTLP endpoint when it can take them; else they have no pipeline (404 / UNIMPLEMENTED).
 import { xrayOtlpRegion } from '../aws/endpoints.ts';
 import type { Env } from './load.ts';
-import { readUpstream, SIGNALS, upstreamName, type Signal, type UpstreamSignal } from './upstream.ts';
+import { parseDaemonAddress } from '../aws/daemon-address.ts';
+import { parseOtlpEndpoint, readUpstream, redactUrl, SIGNALS, upstreamName, type Signal, type UpstreamSignal } from './upstream.ts';
 
 export interface EmbeddedDefault {
   config: Record<string, unknown>;
@@ -75,6 +76,13 @@ function embeddedPorts(env: Env, notes: string[]): Record<PortName, number> {
   return ports;
 }
 
+/** host:port of a gRPC endpoint (the path is no part of a gRPC target; the SDKs drop it too). */
+function grpcTarget(url: string): string {
+  const ep = parseOtlpEndpoint(url);
+  if (ep === undefined) return url;
+  return `${ep.host}:${ep.port ?? (ep.scheme === 'https' ? 443 : 80)}`;
+}
+
 interface Exporter {
   id: string;
   config: Record<string, unknown>;
@@ -85,11 +93,12 @@ interface Exporter {
  * Exporters for the app's own destination: one per group of signals that share protocol,
  * headers and TLS (an OTLP/HTTP exporter takes a URL per signal; a gRPC one, one host).
  */
-function upstreamExporters(signals: readonly UpstreamSignal[]): { exporters: Exporter[]; bySignal: Map<Signal, Exporter> } {
+export function upstreamExporters(signals: readonly UpstreamSignal[]): { exporters: Exporter[]; bySignal: Map<Signal, Exporter> } {
   const groups = new Map<string, UpstreamSignal[]>();
   for (const s of signals) {
     const xray = s.signal === 'traces' && s.protocol !== 'grpc' ? xrayOtlpRegion(s.url) : undefined;
-    const key = JSON.stringify([s.protocol === 'grpc' ? ['grpc', s.url.replace(/^https?:\/\//i, '').replace(/\/.*$/, ''), s.insecure] : [s.protocol], s.headers, xray ?? '']);
+    const headers = Object.entries(s.headers).sort(([a], [b]) => a.localeCompare(b));
+    const key = JSON.stringify([s.protocol === 'grpc' ? ['grpc', grpcTarget(s.url), s.insecure] : [s.protocol], headers, xray ?? '']);
     groups.set(key, [...(groups.get(key) ?? []), s]);
   }
   const exporters: Exporter[] = [];
@@ -102,7 +111,7 @@ function upstreamExporters(signals: readonly UpstreamSignal[]): { exporters: Exp
     if (first.protocol === 'grpc') {
       exporter = {
         id: `otlp/${suffix}`,
-        config: { endpoint: first.url.replace(/^https?:\/\//i, '').replace(/\/.*$/, ''), tls: { insecure: first.insecure }, ...headers },
+        config: { endpoint: grpcTarget(first.url), tls: { insecure: first.insecure }, ...headers },
       };
     } else {
       const config: Record<string, unknown> = { ...headers, ...(first.protocol === 'http/json' ? { encoding: 'json' } : {}) };
@@ -118,7 +127,7 @@ function upstreamExporters(signals: readonly UpstreamSignal[]): { exporters: Exp
 }
 
 function describeUpstream(s: UpstreamSignal): string {
-  return `the app's destination ${s.url} over ${s.protocol} (from ${upstreamName(s.from)}, protocol from ${s.protocolFrom})`;
+  return `the app's destination ${redactUrl(s.url)} over ${s.protocol} (from ${upstreamName(s.from)}, protocol from ${s.protocolFrom})`;
 }
 
 /**
@@ -131,7 +140,8 @@ export function embeddedDefault(
 ): EmbeddedDefault {
   const notes: string[] = [];
   const ports = embeddedPorts(env, notes);
-  const self = [ports.otlp_grpc, ports.otlp_http, DEFAULT_PORTS.otlp_grpc, DEFAULT_PORTS.otlp_http];
+  // Only the ports this sidecar binds are itself: with moved ports, 127.0.0.1:4317 is someone else.
+  const self = [ports.otlp_grpc, ports.otlp_http];
   let cluster = pickExporter(env, self);
   if (!available.exporter.has(cluster.id)) {
     cluster = { id: 'debug', config: { verbosity: 'normal' }, reason: `exporter ${cluster.id} is not available in this build; printing spans` };
@@ -144,12 +154,15 @@ export function embeddedDefault(
   const upSignals = SIGNALS.map((s) => upstream.otlp[s]).filter((s): s is UpstreamSignal => {
     if (s === undefined) return false;
     if (!pointsAtSelf(s.url, self)) return true;
-    notes.push(`${upstreamName(s.from)}=${s.url} points at the sidecar itself: ignored`);
+    notes.push(`${upstreamName(s.from)}=${redactUrl(s.url)} points at the sidecar itself: ignored`);
     return false;
   });
   const up = upstreamExporters(upSignals.filter((s) => available.exporter.has(s.protocol === 'grpc' ? 'otlp' : 'otlphttp')));
+  // A daemon address is the sidecar itself only when both its UDP and TCP parts are.
+  const daemonAddress = upstream.xrayDaemon === undefined ? undefined : parseDaemonAddress(upstream.xrayDaemon);
+  const isSelf = (hp: { host: string; port: number }) => /^(?:127\.0\.0\.1|localhost|::1|\[::1\])$/i.test(hp.host) && hp.port === ports.xray;
   const daemon =
-    upstream.xrayDaemon !== undefined && available.exporter.has('awsxray') && !new RegExp(`^(?:udp:)?(?:127\\.0\\.0\\.1|localhost):${ports.xray}(?:\\s|$)`).test(upstream.xrayDaemon)
+    daemonAddress !== undefined && available.exporter.has('awsxray') && !(isSelf(daemonAddress.udp) && isSelf(daemonAddress.tcp))
       ? { id: 'awsxray/upstream', config: { transport: 'udp', daemon_address: upstream.xrayDaemon } }
       : undefined;
 
@@ -242,4 +255,36 @@ export function embeddedDefault(
       },
     },
   };
+}
+
+/**
+ * A mounted config (the injector's `config_map`) is the operator's: its pipelines stay as they are.
+ * But apps the injector took over send their metrics and logs to the sidecar now; a config with no
+ * pipeline for them would refuse them (404 / UNIMPLEMENTED) where the app's own collector took
+ * them. For each of metrics and logs with a handed-over destination and no pipeline of that type
+ * in the config, a `<signal>/upstream` pipeline from its OTLP receivers to that destination is
+ * added. Returns the config and what was added, for the start-up log.
+ */
+export function withUpstreamPassThrough(raw: unknown, env: Env, available: { exporter: ReadonlySet<string> }): { config: unknown; added: string[] } {
+  if (raw === null || typeof raw !== 'object') return { config: raw, added: [] };
+  const upstream = readUpstream(env);
+  const cfg = raw as { receivers?: Record<string, unknown> | null; exporters?: Record<string, unknown> | null; service?: { pipelines?: Record<string, unknown> | null } | null };
+  const otlpReceivers = Object.keys(cfg.receivers ?? {}).filter((id) => id.split('/')[0] === 'otlp');
+  const pipelineTypes = new Set(Object.keys(cfg.service?.pipelines ?? {}).map((id) => id.split('/')[0]));
+  const wanted = (['metrics', 'logs'] as const)
+    .map((signal) => upstream.otlp[signal])
+    .filter((u): u is UpstreamSignal => u !== undefined && !pipelineTypes.has(u.signal) && available.exporter.has(u.protocol === 'grpc' ? 'otlp' : 'otlphttp'));
+  if (otlpReceivers.length === 0 || wanted.length === 0) return { config: raw, added: [] };
+  const up = upstreamExporters(wanted);
+  const exporters: Record<string, unknown> = { ...(cfg.exporters ?? {}) };
+  const pipelines: Record<string, unknown> = { ...(cfg.service?.pipelines ?? {}) };
+  const added: string[] = [];
+  for (const u of wanted) {
+    const e = up.bySignal.get(u.signal)!;
+    const id = e.id in (cfg.exporters ?? {}) ? `${e.id}_tracebridge` : e.id;
+    exporters[id] = e.config;
+    pipelines[`${u.signal}/upstream`] = { receivers: otlpReceivers, exporters: [id] };
+    added.push(`${u.signal}: to ${describeUpstream(u)}`);
+  }
+  return { config: { ...cfg, exporters, service: { ...(cfg.service ?? {}), pipelines } }, added };
 }

@@ -5,6 +5,7 @@
 // `AWS_XRAY_DAEMON_ADDRESS` → `TRACEBRIDGE_UPSTREAM_XRAY_DAEMON_ADDRESS`), as EnvVar objects, so a
 // header from a Secret stays a secretKeyRef. Here they are read back the way an OpenTelemetry SDK
 // reads its own variables, so the sidecar sends each signal where the app would have.
+import { parseDaemonAddress } from '../aws/daemon-address.ts';
 import type { Env } from './load.ts';
 
 export const UPSTREAM_PREFIX = 'TRACEBRIDGE_UPSTREAM_';
@@ -74,14 +75,45 @@ export function parseOtlpHeaders(text: string): Record<string, string> {
   return out;
 }
 
-function portOf(url: string): string | undefined {
-  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\[[^\]]*\]|[^/:?#]*)(?::(\d+))?/i.exec(url);
-  return m?.[1];
+export interface OtlpEndpoint {
+  /** Undefined for the `host:port` form (no scheme). */
+  scheme?: 'http' | 'https';
+  /** Host as written in a URL (IPv6 in brackets), lower-cased. */
+  host: string;
+  port?: number;
+  /** Path, `''` when none. */
+  path: string;
 }
 
-function pathOf(url: string): string {
-  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^/?#]*([^?#]*)/i.exec(url);
-  return m?.[1] ?? '';
+/**
+ * An OTLP endpoint as the SDKs take it: an http(s) URL, or `host:port` (`[v6]:port`) without a
+ * scheme. The injector and the sidecar read endpoints with this one parser, so the injector never
+ * hands over a value the sidecar could not use.
+ */
+export function parseOtlpEndpoint(text: string): OtlpEndpoint | undefined {
+  const t = text.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(t)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') return undefined;
+  if (scheme === undefined && !/^(?:\[[0-9a-f:.]+\]|[^\s/:?#@[\]]+):\d+$/i.test(t)) return undefined;
+  let u: URL;
+  try {
+    u = new URL(scheme === undefined ? `http://${t}` : t);
+  } catch {
+    return undefined;
+  }
+  if (u.hostname === '') return undefined;
+  const path = u.pathname === '/' ? '' : u.pathname;
+  return {
+    ...(scheme !== undefined ? { scheme: scheme } : {}),
+    host: u.hostname.toLowerCase(),
+    ...(u.port !== '' ? { port: Number(u.port) } : {}),
+    path,
+  };
+}
+
+/** A URL for logs: no user info, no query (tokens travel there). */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1').replace(/\?.*$/, '');
 }
 
 /**
@@ -96,10 +128,10 @@ function protocolFor(env: Env, signal: Signal, url: string, perSignal: boolean, 
     if (PROTOCOLS.has(v)) return { protocol: v as OtlpProtocol, from: name };
     problems.push(`${upstreamName(name)}=${v}: not grpc, http/protobuf or http/json; ignored`);
   }
-  const port = portOf(url);
-  if (port === '4317') return { protocol: 'grpc', from: 'port 4317' };
-  if (port === '4318') return { protocol: 'http/protobuf', from: 'port 4318' };
-  if (perSignal && pathOf(url).replace(/\/+$/, '') !== '') return { protocol: 'http/protobuf', from: 'a URL path' };
+  const ep = parseOtlpEndpoint(url);
+  if (ep?.port === 4317) return { protocol: 'grpc', from: 'port 4317' };
+  if (ep?.port === 4318) return { protocol: 'http/protobuf', from: 'port 4318' };
+  if (perSignal && (ep?.path ?? '').replace(/\/+$/, '') !== '') return { protocol: 'http/protobuf', from: 'a URL path' };
   return { protocol: 'http/protobuf', from: 'the OTLP default' };
 }
 
@@ -120,8 +152,9 @@ export function readUpstream(env: Env): Upstream {
     const endpoint = perSignal ?? generic;
     if (endpoint === undefined) continue;
     const from = perSignal !== undefined ? perSignalName : 'OTEL_EXPORTER_OTLP_ENDPOINT';
-    if (!/^https?:\/\//i.test(endpoint) && !/^[^/:\s]+:\d+$/.test(endpoint)) {
-      problems.push(`${upstreamName(from)}=${endpoint}: not an http(s) URL or host:port; ${signal} have no upstream`);
+    const parsed = parseOtlpEndpoint(endpoint);
+    if (parsed === undefined) {
+      problems.push(`${upstreamName(from)}=${redactUrl(endpoint)}: not an http(s) URL or host:port; ${signal} have no upstream`);
       continue;
     }
     const { protocol, from: protocolFrom } = protocolFor(env, signal, endpoint, perSignal !== undefined, problems);
@@ -136,6 +169,10 @@ export function readUpstream(env: Env): Upstream {
     const insecure = /^http:\/\//i.test(endpoint) || (!/^https:\/\//i.test(endpoint) && insecureVar === true);
     otlp[signal] = { signal, url, protocol, protocolFrom, headers: headerText === undefined ? {} : parseOtlpHeaders(headerText), insecure, from };
   }
-  const xrayDaemon = read(env, 'AWS_XRAY_DAEMON_ADDRESS');
+  let xrayDaemon = read(env, 'AWS_XRAY_DAEMON_ADDRESS');
+  if (xrayDaemon !== undefined && parseDaemonAddress(xrayDaemon) === undefined) {
+    problems.push(`${upstreamName('AWS_XRAY_DAEMON_ADDRESS')}=${xrayDaemon}: not host:port or "udp:host:port tcp:host:port"; X-Ray segments have no upstream`);
+    xrayDaemon = undefined;
+  }
   return { otlp, ...(xrayDaemon !== undefined ? { xrayDaemon } : {}), problems };
 }

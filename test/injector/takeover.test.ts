@@ -3,13 +3,12 @@
 // collector named in OTEL_EXPORTER_OTLP_ENDPOINT), node-local collectors and X-Ray daemons reached
 // through $(HOST_IP), vendor headers from Secrets, Java agents configured by system properties.
 import assert from 'node:assert/strict';
-import { describeWiring, takeOverTelemetry } from '../../injector/app-env.ts';
+import { describeWiring } from '../../injector/app-env.ts';
 import { sidecarSettings } from '../../injector/config.ts';
 import { decide, decisionPolicy } from '../../injector/decision.ts';
 import { chooseMode } from '../../injector/mode.ts';
 import { injectSidecar } from '../../injector/mutation.ts';
 import type { Container, EnvVar, Pod } from '../../injector/pod.ts';
-import { sidecarEnv } from '../../injector/sidecar-container.ts';
 import { ns } from './fixtures/pods.ts';
 import { assertValidPod, testConfig } from './support.ts';
 
@@ -107,20 +106,37 @@ describe('injector transparent takeover of the app destination', () => {
       }),
     );
     assert.equal(r.app().get('AWS_XRAY_DAEMON_ADDRESS')!.value, '127.0.0.1:2000');
-    assert.deepEqual(r.sidecar.get('HOST_IP'), field('HOST_IP', 'status.hostIP'));
-    assert.equal(r.sidecar.get('TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT')!.value, 'http://$(HOST_IP):4317');
-    assert.equal(r.sidecar.get('TRACEBRIDGE_UPSTREAM_XRAY_DAEMON_ADDRESS')!.value, 'udp:$(HOST_IP):2000 tcp:$(HOST_IP):2000');
-    assert.ok(r.sidecarList.indexOf('HOST_IP') < r.sidecarList.indexOf('TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT'));
-    assert.equal(r.sidecarList.filter((n) => n === 'HOST_IP').length, 1);
+    // Copied under a name of their own, so they can never clash with a variable the sidecar reads.
+    const ref = 'TRACEBRIDGE_UPSTREAM_REF_HOST_IP';
+    assert.deepEqual(r.sidecar.get(ref), field(ref, 'status.hostIP'));
+    assert.equal(r.sidecar.get('TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT')!.value, `http://$(${ref}):4317`);
+    assert.equal(r.sidecar.get('TRACEBRIDGE_UPSTREAM_XRAY_DAEMON_ADDRESS')!.value, `udp:$(${ref}):2000 tcp:$(${ref}):2000`);
+    assert.ok(r.sidecarList.indexOf(ref) < r.sidecarList.indexOf('TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT'));
+    assert.equal(r.sidecarList.filter((n) => n === ref).length, 1);
+    assert.ok(!r.sidecar.has('HOST_IP'));
     assert.deepEqual(r.status.appEnv.orders!.upstream, ['OTEL_EXPORTER_OTLP_ENDPOINT', 'AWS_XRAY_DAEMON_ADDRESS']);
   });
 
-  it('a $(VAR) the sidecar defines differently: that destination is left alone, and said', () => {
-    const r = inject(podWith({ name: 'a', env: [v('NODE_NAME', 'fixed'), v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://$(NODE_NAME):4317')] }));
-    assert.equal(r.app().get('OTEL_EXPORTER_OTLP_ENDPOINT')!.value, 'http://$(NODE_NAME):4317');
-    assert.equal(r.sidecar.get('TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT'), undefined);
-    assert.equal(r.status.appEnv.a!.reaches, false);
-    assert.match(r.status.appEnv.a!.left.OTEL_EXPORTER_OTLP_ENDPOINT!, /references \$\(NODE_NAME\), which the sidecar defines differently/);
+  it('a $(VAR) named like one of the sidecar’s own variables keeps the app’s meaning, and never becomes a sidecar setting', () => {
+    // NODE_NAME is the sidecar's downward-API variable; OTEL_EXPORTER_OTLP_ENDPOINT its exporter setting.
+    const r = inject(
+      podWith({
+        name: 'a',
+        env: [
+          v('NODE_NAME', 'fixed'),
+          v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://$(NODE_NAME).collector:4317'),
+          v('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', '$(OTEL_EXPORTER_OTLP_ENDPOINT)'),
+        ],
+      }),
+      { sidecar: { exporter: null } },
+    );
+    assert.equal(r.app().get('OTEL_EXPORTER_OTLP_ENDPOINT')!.value, 'http://127.0.0.1:4318');
+    assert.deepEqual(r.sidecar.get('NODE_NAME')!.valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } }, "the sidecar's own NODE_NAME");
+    assert.equal(r.sidecar.get('OTEL_EXPORTER_OTLP_ENDPOINT'), undefined, 'no exporter setting for the sidecar');
+    assert.equal(r.sidecar.get('TRACEBRIDGE_UPSTREAM_REF_NODE_NAME')!.value, 'fixed');
+    assert.equal(r.sidecar.get('TRACEBRIDGE_UPSTREAM_REF_OTEL_EXPORTER_OTLP_ENDPOINT')!.value, 'http://$(TRACEBRIDGE_UPSTREAM_REF_NODE_NAME).collector:4317');
+    assert.equal(r.sidecar.get('TRACEBRIDGE_UPSTREAM_OTLP_TRACES_ENDPOINT')!.value, '$(TRACEBRIDGE_UPSTREAM_REF_OTEL_EXPORTER_OTLP_ENDPOINT)');
+    assert.equal(r.status.appEnv.a!.reaches, true);
   });
 
   it('containers naming the same destination are all taken over; one naming another is left sending there, and the status says so', () => {
@@ -153,16 +169,63 @@ describe('injector transparent takeover of the app destination', () => {
     );
     assert.equal(r.app().get('OTEL_EXPORTER_OTLP_ENDPOINT')!.value, 'http://collector:4318');
     assert.equal(r.status.appEnv.java!.reaches, false);
-    assert.match(r.status.appEnv.java!.left.JAVA_TOOL_OPTIONS!, /system properties, which override the env/);
+    assert.match(r.status.appEnv.java!.left.JAVA_TOOL_OPTIONS!, /a system property that overrides the env/);
+    // Properties that name no destination do not matter: the env is taken over.
+    const protocolOnly = inject(podWith({ name: 'java', env: [v('JAVA_TOOL_OPTIONS', '-javaagent:/otel/agent.jar -Dotel.exporter.otlp.protocol=grpc'), v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://collector:4317')] }));
+    assert.equal(protocolOnly.app().get('OTEL_EXPORTER_OTLP_ENDPOINT')!.value, 'http://127.0.0.1:4317');
+    assert.equal(protocolOnly.status.appEnv.java!.reaches, true);
   });
 
-  it('an app already sending to the sidecar, or naming nothing, keeps its env', () => {
-    const r = inject(podWith({ name: 'a', env: [v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://localhost:4317')] }, { name: 'b', env: [v('OTEL_TRACES_EXPORTER', 'otlp')] }));
-    assert.deepEqual(r.app(0).get('OTEL_EXPORTER_OTLP_ENDPOINT'), v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://localhost:4317'));
+  it('an app already sending to 127.0.0.1, or naming nothing, keeps its env; localhost and [::1] are spelled 127.0.0.1', () => {
+    const r = inject(
+      podWith(
+        { name: 'a', env: [v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:4317')] },
+        { name: 'b', env: [v('OTEL_TRACES_EXPORTER', 'otlp')] },
+        { name: 'c', env: [v('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'http://localhost:4318/v1/traces'), v('AWS_XRAY_DAEMON_ADDRESS', 'localhost:2000')] },
+        { name: 'd', env: [v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://[::1]:4317')] },
+      ),
+    );
+    assert.deepEqual(r.app(0).get('OTEL_EXPORTER_OTLP_ENDPOINT'), v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:4317'));
     assert.deepEqual(r.appList(1), ['OTEL_TRACES_EXPORTER']);
     assert.equal(r.status.appEnv.a!.detail, 'already sends to the sidecar');
     assert.equal(r.status.appEnv.b!.detail, 'keeps its env: the SDK defaults reach the sidecar');
+    // The sidecar binds 127.0.0.1 only; localhost may resolve to ::1 first.
+    assert.equal(r.app(2).get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')!.value, 'http://127.0.0.1:4318/v1/traces');
+    assert.equal(r.app(2).get('AWS_XRAY_DAEMON_ADDRESS')!.value, '127.0.0.1:2000');
+    assert.equal(r.app(3).get('OTEL_EXPORTER_OTLP_ENDPOINT')!.value, 'http://127.0.0.1:4317');
+    assert.ok(![...r.sidecar.keys()].some((k) => k.startsWith('TRACEBRIDGE_UPSTREAM_')), 'nothing to hand over');
+  });
+
+  it('values no exporter could use are left as they are, and never handed to the sidecar', () => {
+    const r = inject(
+      podWith(
+        { name: 'a', env: [v('OTEL_EXPORTER_OTLP_ENDPOINT', 'collector')] },
+        { name: 'b', env: [v('AWS_XRAY_DAEMON_ADDRESS', 'http://xray-daemon:2000')] },
+      ),
+    );
+    assert.equal(r.app(0).get('OTEL_EXPORTER_OTLP_ENDPOINT')!.value, 'collector');
+    assert.match(r.status.appEnv.a!.left.OTEL_EXPORTER_OTLP_ENDPOINT!, /not an http\(s\) URL or host:port/);
+    assert.equal(r.app(1).get('AWS_XRAY_DAEMON_ADDRESS')!.value, 'http://xray-daemon:2000');
+    assert.match(r.status.appEnv.b!.left.AWS_XRAY_DAEMON_ADDRESS!, /the X-Ray SDKs cannot send there/);
     assert.ok(![...r.sidecar.keys()].some((k) => k.startsWith('TRACEBRIDGE_UPSTREAM_')));
+  });
+
+  it('an IPv6 collector without a scheme, and a daemon whose TCP part is elsewhere, are taken over', () => {
+    const r = inject(podWith({ name: 'a', env: [v('OTEL_EXPORTER_OTLP_ENDPOINT', '[fd00::1]:4317'), v('AWS_XRAY_DAEMON_ADDRESS', 'udp:127.0.0.1:2000 tcp:xray.obs:2000')] }));
+    assert.equal(r.app().get('OTEL_EXPORTER_OTLP_ENDPOINT')!.value, 'http://127.0.0.1:4317');
+    assert.equal(r.sidecar.get('TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT')!.value, '[fd00::1]:4317');
+    assert.equal(r.sidecar.get('TRACEBRIDGE_UPSTREAM_XRAY_DAEMON_ADDRESS')!.value, 'udp:127.0.0.1:2000 tcp:xray.obs:2000');
+  });
+
+  it('two containers naming one destination with their variables in another order share it', () => {
+    const r = inject(
+      podWith(
+        { name: 'a', env: [v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://c:4317'), v('OTEL_EXPORTER_OTLP_HEADERS', 'k=v')] },
+        { name: 'b', env: [v('OTEL_EXPORTER_OTLP_HEADERS', 'k=v'), v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://c:4317')] },
+      ),
+    );
+    assert.equal(r.status.appEnv.a!.reaches, true);
+    assert.equal(r.status.appEnv.b!.reaches, true);
   });
 
   it('sidecar ports other than the SDK defaults: apps naming nothing are pointed at them', () => {
@@ -171,17 +234,13 @@ describe('injector transparent takeover of the app destination', () => {
     assert.equal(r.app().get('AWS_XRAY_DAEMON_ADDRESS')!.value, '127.0.0.1:12000');
   });
 
-  it('envFrom: left alone and marked as not reaching the sidecar', () => {
+  it('envFrom: left alone; not reaching the sidecar when its env names another destination, unknown otherwise', () => {
     const r = inject(podWith({ name: 'a', envFrom: [{ configMapRef: { name: 'otel' } }], env: [v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://collector:4318')] }));
     assert.equal(r.status.appEnv.a!.reaches, false);
     assert.match(r.status.appEnv.a!.detail, /envFrom may already set/);
-  });
-
-  it("the sidecar's own env is never replaced by the upstream; reserved names stay first", () => {
-    const settings = sidecarSettings(testConfig());
-    const pod = podWith({ name: 'a', env: [field('POD_NAME', 'metadata.name'), v('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://$(POD_NAME).collector:4317')] });
-    const t = takeOverTelemetry(structuredClone(pod), settings, sidecarEnv(settings));
-    // The app defines POD_NAME exactly as the sidecar does: nothing to copy, the reference works.
-    assert.deepEqual(t.sidecarEnv.map((e) => e.name), ['TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT']);
+    // envFrom for unrelated settings (a database Secret) is common: the SDK defaults may well reach the sidecar.
+    const unrelated = inject(podWith({ name: 'a', envFrom: [{ secretRef: { name: 'db' } }], env: [v('OTEL_TRACES_EXPORTER', 'otlp')] }));
+    assert.equal(unrelated.status.appEnv.a!.reaches, 'unknown');
+    assert.match(describeWiring(unrelated.status.appEnv), /^a: may reach the sidecar/);
   });
 });

@@ -2,6 +2,11 @@
 // the way an OpenTelemetry SDK reads its variables, and where the embedded default then sends
 // each signal.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadSidecarConfig } from '../../../sidecar/cli.ts';
 import { embeddedDefault } from '../../../sidecar/config/embedded-default.ts';
 import { parseOtlpHeaders, readUpstream, upstreamName } from '../../../sidecar/config/upstream.ts';
 import { decodeSidecarConfig } from '../../../sidecar/config/service-config.ts';
@@ -122,5 +127,43 @@ describe('sidecar upstream (the app destination the injector hands over)', () =>
     const cfg = defaults({ TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: 'http://127.0.0.1:4318' });
     assert.deepEqual(cfg.service.pipelines.traces!.exporters, ['debug']);
     assert.match(cfg.reason, /TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT=http:\/\/127\.0\.0\.1:4318\/v1\/traces points at the sidecar itself: ignored/);
+  });
+
+  it('with moved ports, 127.0.0.1:4317 is somebody else: handed over, not dropped as the sidecar itself', () => {
+    const cfg = defaults({ TRACEBRIDGE_PORTS: 'otlp_grpc=14317,otlp_http=14318', TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: 'http://localhost:4317' });
+    assert.deepEqual(cfg.service.pipelines.traces!.exporters, ['otlp/upstream']);
+    const self = defaults({ TRACEBRIDGE_PORTS: 'otlp_grpc=14317,otlp_http=14318', TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: 'http://127.0.0.1:14318' });
+    assert.deepEqual(self.service.pipelines.traces!.exporters, ['debug']);
+  });
+
+  it('an X-Ray daemon address no SDK could use is reported and ignored: the sidecar still starts', () => {
+    const { config, source } = loadSidecarConfig([], { TRACEBRIDGE_UPSTREAM_XRAY_DAEMON_ADDRESS: 'http://xray-daemon:2000' });
+    assert.ok(config.service.pipelines.length > 0);
+    assert.match(source, /TRACEBRIDGE_UPSTREAM_XRAY_DAEMON_ADDRESS=http:\/\/xray-daemon:2000: not host:port or "udp:host:port tcp:host:port"; X-Ray segments have no upstream/);
+  });
+
+  it('logs no credentials from an endpoint', () => {
+    const cfg = defaults({ TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: 'https://user:s3cr3t@otlp.vendor.example:4318/otlp?api_key=abc' });
+    assert.ok(!cfg.reason.includes('s3cr3t') && !cfg.reason.includes('api_key'), cfg.reason);
+  });
+
+  it("a mounted config (the shipped ConfigMap's) keeps its pipelines and gains metrics and logs pipelines to the app's destination", () => {
+    const shipped = parse(readFileSync(new URL('../../../mesh-configs/kubernetes/sidecar-configmap.yaml', import.meta.url), 'utf8')) as { data: Record<string, string> };
+    const file = join(mkdtempSync(join(tmpdir(), 'tb-upstream-')), 'config.yaml');
+    writeFileSync(file, shipped.data['config.yaml']!);
+    const env = {
+      TRACEBRIDGE_CONFIG: file,
+      AWS_REGION: 'us-east-1',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://xray.us-east-1.amazonaws.com/v1/traces',
+      TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: 'http://otel-collector.observability:4317',
+    };
+    const { config, source } = loadSidecarConfig([], env);
+    const ids = config.service.pipelines.map((p) => p.id);
+    assert.ok(ids.includes('metrics/upstream') && ids.includes('logs/upstream'), ids.join());
+    assert.deepEqual(config.service.pipelines.find((p) => p.id === 'metrics/upstream')!.exporters, ['otlp/upstream']);
+    assert.match(source, /\(\+ metrics: to the app's destination http:\/\/otel-collector\.observability:4317 over grpc/);
+    // Without a handed-over destination the mounted config is used as it is.
+    const plain = loadSidecarConfig([], { ...env, TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: undefined } as unknown as Record<string, string>);
+    assert.ok(!plain.config.service.pipelines.some((p) => p.id.endsWith('/upstream')));
   });
 });

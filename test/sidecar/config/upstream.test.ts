@@ -163,7 +163,7 @@ describe('sidecar upstream (the app destination the injector hands over)', () =>
     assert.deepEqual(config.service.pipelines.find((p) => p.id === 'metrics/upstream')!.exporters, ['otlp/upstream']);
     assert.match(source, /\(\+ metrics: to the app's destination http:\/\/otel-collector\.observability:4317 over grpc/);
     // Without a handed-over destination the mounted config is used as it is.
-    const plain = loadSidecarConfig([], { ...env, TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: undefined } as unknown as Record<string, string>);
+    const plain = loadSidecarConfig([], { ...env, TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: undefined });
     assert.ok(!plain.config.service.pipelines.some((p) => p.id.endsWith('/upstream')));
   });
 });

@@ -11,7 +11,7 @@ import type { Logger } from './logger.ts';
 import type { InjectorMetrics } from './metrics.ts';
 import type { ModeChoice } from './mode.ts';
 import { meshEntries } from './mesh-wiring.ts';
-import { injectSidecar, type PodStep } from './mutation.ts';
+import { injectSidecar, takeOverOnReinvocation, type PodStep } from './mutation.ts';
 import { telemetryAllows, type MeshWiringEnabled } from './reach.ts';
 import { displayName, isRecord, type NamespaceInfo, type Pod } from './pod.ts';
 
@@ -127,6 +127,11 @@ export class AdmissionHandler {
     const ns = await this.deps.namespace(nsName);
     const decided = decide(pod, ns, this.policy);
     const decision = (decided.inject ? telemetryAllows(pod as Pod, ns, decided, this.settings, this.meshes) : undefined) ?? decided;
+    if (decision.reason === 'already-injected') {
+      // Called again after a later webhook changed the pod: it may have given an app a destination.
+      const again = takeOverOnReinvocation(pod as Pod, this.settings);
+      if (again !== undefined) return { ...this.record(decision, { ...log, takenOverOnReinvocation: again.taken }), patch: diff(pod, again.pod) };
+    }
     if (!decision.inject) return this.record(decision, log);
     const mode = await this.deps.mode();
     const refused = modeAllows(pod as Pod, mode);

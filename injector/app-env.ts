@@ -339,7 +339,7 @@ function changeEnv(c: Container, changes: readonly EnvChange[]): void {
  * naming a destination sets the sidecar's upstream; another naming a different one is left
  * sending there itself (the sidecar has one upstream per signal).
  */
-export function takeOverTelemetry(pod: Pod, settings: SidecarSettings): Takeover {
+export function takeOverTelemetry(pod: Pod, settings: SidecarSettings, kinds: { otlp: boolean; xray: boolean } = { otlp: true, xray: true }): Takeover {
   const out: Takeover = { containers: {}, sidecarEnv: [] };
   let otlpOwner: { name: string; key: string } | undefined;
   let xrayOwner: { name: string; key: string } | undefined;
@@ -351,6 +351,15 @@ export function takeOverTelemetry(pod: Pod, settings: SidecarSettings): Takeover
     if (!isAppContainer(c, settings.container_name)) continue;
     const p = plan(c, settings);
     const w = p.wiring;
+    // A kind not to take over now (the sidecar already has an upstream for it): left as it is.
+    if (!kinds.otlp) {
+      p.otlpApp = [];
+      p.otlpKey = undefined;
+    }
+    if (!kinds.xray) {
+      p.xrayApp = [];
+      p.xrayKey = undefined;
+    }
     out.containers[c.name] = w;
     if (p.otlpKey !== undefined) {
       if (otlpOwner === undefined || otlpOwner.key === p.otlpKey) {

@@ -4,10 +4,11 @@
 import * as keys from './annotations.ts';
 import { isAppContainer, takeOverTelemetry, type AppEnvOutcome, type TelemetryWiring } from './app-env.ts';
 import type { SidecarSettings } from './config.ts';
+import { UPSTREAM_PREFIX as UPSTREAM } from '../sidecar/public.ts';
 import type { Decision, ReasonCode } from './decision.ts';
 import { headerBridgeRequest, proxyUrl, setBridgeEnv, type HeaderBridgeStatus } from './header-bridge.ts';
 import type { ModeChoice, SidecarMode } from './mode.ts';
-import { allContainers, appContainers, isRecord, portList, type Pod } from './pod.ts';
+import { allContainers, appContainers, envList, isRecord, portList, stringMap, type Pod } from './pod.ts';
 import { configVolume, sidecarContainer } from './sidecar-container.ts';
 import { sidecarPortList, type SidecarPort } from './sidecar-ports.ts';
 
@@ -127,3 +128,45 @@ export function uniqueName(base: string, taken: ReadonlySet<string>, max: number
   throw new Error(`no free name for ${base}`);
 }
 
+
+/**
+ * A pod the injector already injected, seen again (`reinvocationPolicy: IfNeeded`) after a later
+ * webhook changed it: the OpenTelemetry Operator, for one, adds OTEL_EXPORTER_OTLP_ENDPOINT for its
+ * collector after tracebridge ran. Such a destination is taken over as on the first call; the
+ * sidecar gets it as its upstream unless it already has one for that kind (one upstream per kind),
+ * and the status annotation records the new wiring. Returns undefined when nothing changes.
+ */
+export function takeOverOnReinvocation(original: Pod, settings: SidecarSettings): { pod: Pod; taken: string[] } | undefined {
+  const pod = structuredClone(original);
+  const sidecar = allContainers(pod).find((c) => c.name === settings.container_name);
+  const statusText = stringMap(pod.metadata?.annotations)[keys.STATUS];
+  if (sidecar === undefined || statusText === undefined) return undefined;
+  let status: InjectionStatus;
+  try {
+    status = JSON.parse(statusText) as InjectionStatus;
+  } catch {
+    return undefined;
+  }
+  const sidecarEnvNames = new Set(envList(sidecar).map((e) => e.name));
+  const has = (prefix: string) => [...sidecarEnvNames].some((n) => n.startsWith(prefix));
+  const takeover = takeOverTelemetry(pod, settings);
+  const kinds = [
+    { prefix: `${UPSTREAM}OTLP_`, vars: takeover.sidecarEnv.filter((e) => !e.name.startsWith(`${UPSTREAM}XRAY_`)) },
+    { prefix: `${UPSTREAM}XRAY_`, vars: takeover.sidecarEnv.filter((e) => e.name.startsWith(`${UPSTREAM}XRAY_`)) },
+  ];
+  // A kind the sidecar already has an upstream for is left as the first call wired it.
+  if (kinds.every((k) => k.vars.length === 0 || has(k.prefix))) return undefined;
+  const fresh = structuredClone(original);
+  const again = takeOverTelemetry(fresh, settings, { otlp: !has(kinds[0]!.prefix), xray: !has(kinds[1]!.prefix) });
+  const added = again.sidecarEnv;
+  const taken = Object.entries(again.containers)
+    .filter(([, w]) => (w.upstream ?? []).length > 0)
+    .map(([name]) => name);
+  if (taken.length === 0 || added.length === 0) return undefined;
+  const target = allContainers(fresh).find((c) => c.name === settings.container_name)!;
+  target.env = [...envList(target), ...added.filter((e) => !sidecarEnvNames.has(e.name))];
+  for (const name of taken) status.appEnv[name] = again.containers[name]!;
+  const meta = (fresh.metadata ??= {});
+  meta.annotations = { ...stringMap(meta.annotations), [keys.STATUS]: JSON.stringify(status) };
+  return { pod: fresh, taken };
+}

@@ -155,6 +155,42 @@ describe('injector admission handler', () => {
     assert.equal(typeof viaMesh.response.patch, 'string');
   });
 
+  it('reinvoked after the OpenTelemetry Operator gave the app its collector: that destination is taken over too, once', async () => {
+    const { h, log } = handler();
+    const pod: Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'orders-0', namespace: 'shop', annotations: { 'instrumentation.opentelemetry.io/inject-java': 'true' } },
+      spec: { containers: [{ name: 'orders', image: 'shop/orders:4' }] },
+    };
+    const patchOf = (res: { response: Record<string, unknown> }) => JSON.parse(Buffer.from(res.response.patch as string, 'base64').toString()) as jsonpatch.Operation[];
+    const first = (await h.review(body(review(pod)))).body as { response: Record<string, unknown> };
+    const injected = jsonpatch.applyPatch(structuredClone(pod), patchOf(first), true, false).newDocument;
+    assert.equal(injected.spec!.containers![0]!.env, undefined, 'the SDK defaults reach the sidecar: env kept');
+
+    // The operator's webhook runs after tracebridge's (name order) and adds its exporter settings.
+    const operated = structuredClone(injected);
+    operated.spec!.containers![0]!.env = [
+      { name: 'OTEL_SERVICE_NAME', value: 'orders' },
+      { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector.observability:4318' },
+      { name: 'JAVA_TOOL_OPTIONS', value: ' -javaagent:/otel-auto-instrumentation-java/javaagent.jar' },
+    ];
+    const second = (await h.review(body(review(operated)))).body as { response: Record<string, unknown> };
+    assert.equal(typeof second.response.patch, 'string', 'the reinvocation patches');
+    const final = jsonpatch.applyPatch(structuredClone(operated), patchOf(second), true, false).newDocument;
+    assertValidPod(final);
+    const appEnv = new Map(final.spec!.containers![0]!.env!.map((e) => [e.name, e.value]));
+    assert.equal(appEnv.get('OTEL_EXPORTER_OTLP_ENDPOINT'), 'http://127.0.0.1:4318');
+    const sidecarEnv = new Map(final.spec!.initContainers!.at(-1)!.env!.map((e) => [e.name, e.value]));
+    assert.equal(sidecarEnv.get('TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT'), 'http://otel-collector.observability:4318');
+    const status = JSON.parse(final.metadata!.annotations!['tracebridge.io/status']!) as { appEnv: Record<string, { reaches: boolean; upstream?: string[] }> };
+    assert.deepEqual(status.appEnv.orders!.upstream, ['OTEL_EXPORTER_OTLP_ENDPOINT']);
+    assert.deepEqual(log.lines().at(-1)!.takenOverOnReinvocation, ['orders']);
+
+    const third = (await h.review(body(review(final)))).body as { response: Record<string, unknown> };
+    assert.equal(third.response.patch, undefined, 'nothing more to do');
+  });
+
   it('logs decisions without the pod spec', async () => {
     const { h, log } = handler();
     await h.review(body(review(injectable())));

@@ -138,7 +138,7 @@ export class AdmissionHandler {
     if (refused !== undefined) return this.record(refused, { ...log, mode: mode.mode });
     const { pod: mutated, status } = injectSidecar(
       pod as Pod,
-      { settings: this.settings, mode, decision, version: this.deps.version },
+      { settings: this.settings, mode, decision, version: this.deps.version, namespace: ns },
       this.deps.steps?.(ns) ?? [],
     );
     const patch = diff(pod, mutated);

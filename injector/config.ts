@@ -41,6 +41,22 @@ function nativeSetting(): Schema<NativeSetting> {
   };
 }
 
+/** A UID/GID (1 .. 2^31-1) or `auto`. */
+function uidSetting(): Schema<number | 'auto'> {
+  const expected = 'a UID from 1 to 2147483647, or auto';
+  const id = int({ min: 1, max: 2147483647 });
+  return {
+    expected,
+    decode(value, path, errors) {
+      if (value === undefined || value === null) return undefined;
+      if (value === 'auto') return 'auto';
+      if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 2147483647) return id.decode(value, path, errors);
+      errors.add(path, `expected ${expected}, got ${JSON.stringify(value)}`);
+      return undefined;
+    },
+  };
+}
+
 // Kubernetes resource quantity (`10m`, `96Mi`, `1.5`, `1e3`).
 const QUANTITY = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
 const quantity = (): Schema<string> => string({ pattern: QUANTITY, patternHint: 'a Kubernetes quantity such as 10m, 96Mi or 1' });
@@ -129,7 +145,11 @@ const sidecar = object(
       limits: { memory: '192Mi' },
     }),
     ports: sidecarPorts,
-    run_as_user: withDefault(int({ min: 1, max: 2147483647 }), 65532),
+    // `auto`: 65532, except in namespaces where the platform assigns the UID (OpenShift's
+    // `openshift.io/sa.scc.uid-range`): there none is set, so restricted SCCs admit the pod.
+    run_as_user: withDefault(uidSetting(), 'auto'),
+    // Default: the same as run_as_user.
+    run_as_group: uidSetting(),
     env: withDefault(record(string()), {}),
     app_env: withDefault(bool(), true),
     header_bridge: headerBridge,

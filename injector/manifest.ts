@@ -222,7 +222,7 @@ function injectObject(obj: unknown, namespaces: Map<string, Obj>, services: read
   const decision =
     (decided.inject ? (modeAllows(pod, opts.mode) ?? telemetryAllows(pod, ns, decided, opts.settings, opts.meshes ?? { istio: true, linkerd: true })) : undefined) ?? decided;
   if (!decision.inject) return { label, report: `${label}: unchanged (${describeDecision(decision)})` };
-  const { pod: injectedPod, status } = injectSidecar(pod, { settings: opts.settings, mode: opts.mode, decision, version: opts.version }, opts.steps?.(ns) ?? []);
+  const { pod: injectedPod, status } = injectSidecar(pod, { settings: opts.settings, mode: opts.mode, decision, version: opts.version, namespace: ns }, opts.steps?.(ns) ?? []);
   const mesh = meshEntries(status).map(([name, e]) => `; ${name} wiring ${e.result}: ${e.detail}`);
   const bridge = status.headerBridge !== undefined ? `; ${describeBridge(status.headerBridge)}` : '';
   const apps = Object.keys(status.appEnv).length > 0 ? `; apps: ${describeWiring(status.appEnv)}` : '';

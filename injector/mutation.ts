@@ -8,7 +8,7 @@ import { UPSTREAM_PREFIX as UPSTREAM } from '../sidecar/public.ts';
 import type { Decision, ReasonCode } from './decision.ts';
 import { headerBridgeRequest, proxyUrl, setBridgeEnv, type HeaderBridgeStatus } from './header-bridge.ts';
 import type { ModeChoice, SidecarMode } from './mode.ts';
-import { allContainers, appContainers, envList, isRecord, portList, stringMap, type Pod } from './pod.ts';
+import { allContainers, appContainers, envList, isRecord, portList, stringMap, type NamespaceInfo, type Pod } from './pod.ts';
 import { configVolume, sidecarContainer } from './sidecar-container.ts';
 import { sidecarPortList, type SidecarPort } from './sidecar-ports.ts';
 
@@ -17,6 +17,8 @@ export interface InjectionContext {
   mode: ModeChoice;
   decision: Decision;
   version: string;
+  /** The pod's namespace metadata, when known (the UID some platforms assign depends on it). */
+  namespace?: NamespaceInfo;
 }
 
 /** What `tracebridge.io/status` records: enough to explain the pod without the injector's logs. */
@@ -75,7 +77,7 @@ export function injectSidecar(original: Pod, ctx: InjectionContext, steps: reado
   if (bridge.on) status.headerBridge = bridgeStatus(pod, settings, ctx.mode.mode);
   else if (bridge.detail !== undefined) status.headerBridge = { enabled: false, detail: bridge.detail };
 
-  const container = sidecarContainer({ settings, mode: ctx.mode.mode, ports, configVolume: volumeName, headerBridge: bridge.on, upstream: takeover.sidecarEnv });
+  const container = sidecarContainer({ settings, mode: ctx.mode.mode, ports, configVolume: volumeName, headerBridge: bridge.on, upstream: takeover.sidecarEnv, namespace: ctx.namespace });
   if (ctx.mode.mode === 'native') {
     // Appended: after a native mesh proxy already present, so it starts after the proxy and
     // stops before it, flushing while the proxy still routes its export.

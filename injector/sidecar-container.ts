@@ -3,7 +3,7 @@
 import { DEFAULT_PORTS } from '../sidecar/public.ts';
 import type { SidecarSettings } from './config.ts';
 import type { SidecarMode } from './mode.ts';
-import type { Container, ContainerPort, EnvVar, Volume } from './pod.ts';
+import type { Container, ContainerPort, EnvVar, NamespaceInfo, Volume } from './pod.ts';
 import type { SidecarPort } from './sidecar-ports.ts';
 
 export const CONFIG_DIR = '/etc/tracebridge';
@@ -22,6 +22,22 @@ export interface SidecarParts {
   headerBridge?: boolean;
   /** The app's own destination (TRACEBRIDGE_UPSTREAM_*, and the variables they reference). */
   upstream?: readonly EnvVar[];
+  /** The namespace's metadata, when known: some platforms assign the UID per namespace. */
+  namespace?: NamespaceInfo;
+}
+
+/** The UID the sidecar runs as by default: the image's non-root user. */
+export const DEFAULT_UID = 65532;
+/** OpenShift writes the UID range of a namespace here; its restricted SCCs assign a UID from it. */
+export const OPENSHIFT_UID_RANGE = 'openshift.io/sa.scc.uid-range';
+
+/** runAsUser/runAsGroup, or none where the platform assigns them (`auto` in such a namespace). */
+export function sidecarIds(settings: SidecarSettings, ns: NamespaceInfo | undefined): { runAsUser?: number; runAsGroup?: number } {
+  const platformAssigns = ns?.known === true && ns.annotations[OPENSHIFT_UID_RANGE] !== undefined;
+  const user = settings.run_as_user === 'auto' ? (platformAssigns ? undefined : DEFAULT_UID) : settings.run_as_user;
+  const groupSetting = settings.run_as_group ?? settings.run_as_user;
+  const group = groupSetting === 'auto' ? (platformAssigns ? undefined : DEFAULT_UID) : groupSetting;
+  return { ...(user !== undefined ? { runAsUser: user } : {}), ...(group !== undefined ? { runAsGroup: group } : {}) };
 }
 
 export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boolean; upstream?: readonly EnvVar[] } = {}): EnvVar[] {
@@ -89,8 +105,7 @@ export function sidecarContainer(parts: SidecarParts): Container {
     resources: settings.resources,
     securityContext: {
       runAsNonRoot: true,
-      runAsUser: settings.run_as_user,
-      runAsGroup: settings.run_as_user,
+      ...sidecarIds(settings, parts.namespace),
       readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false,
       privileged: false,

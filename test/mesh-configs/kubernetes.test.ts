@@ -11,6 +11,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { decodeInjectorConfig, type InjectorConfig } from '../../injector/config.ts';
 import { runProcess, startProcess } from '../support/process.ts';
 import { INJECTOR_CONFIG_FILE, ROOT, at, configMapData, findObject, hostPort, isObj, tempDir, type Obj } from './support.ts';
+import { DEFAULT_UID } from '../../injector/sidecar-container.ts';
 
 const K = 'mesh-configs/kubernetes';
 const deployment = findObject(`${K}/deployment.yaml`, 'Deployment');
@@ -199,7 +200,8 @@ describe('mesh-configs/kubernetes: the injector Deployment', () => {
     assert.equal(sc.readOnlyRootFilesystem, true);
     assert.deepEqual(at(sc, 'capabilities.drop'), ['ALL']);
     const uid = at(podSpec, 'securityContext.runAsUser');
-    assert.equal(uid, cfg.sidecar.run_as_user);
+    // The injected sidecar runs as the same UID (`auto`: 65532 unless the platform assigns one).
+    assert.equal(uid, cfg.sidecar.run_as_user === 'auto' ? DEFAULT_UID : cfg.sidecar.run_as_user);
     const dockerUser = /^USER\s+(\d+)/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
     assert.equal(Number(dockerUser?.[1]), uid, 'Dockerfile USER');
   });

@@ -1,5 +1,6 @@
 // Command line of tracebridge-sidecar:
-//   tracebridge-sidecar [--config FILE]...          run (embedded default without --config)
+//   tracebridge-sidecar [--config FILE]...          run (without --config: $TRACEBRIDGE_CONFIG when that
+//                                                   file exists and is valid, else the embedded default)
 //   tracebridge-sidecar validate --config FILE...   check a config, list every error, exit 0 or 1
 //   tracebridge-sidecar convert VALUE               print a trace ID / header in every format
 import { existsSync } from 'node:fs';

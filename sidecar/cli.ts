@@ -1,5 +1,6 @@
 // Command line of tracebridge-sidecar:
-//   tracebridge-sidecar [--config FILE]...          run (embedded default without --config)
+//   tracebridge-sidecar [--config FILE]...          run (without --config: $TRACEBRIDGE_CONFIG when that
+//                                                   file exists and is valid, else the embedded default)
 //   tracebridge-sidecar validate --config FILE...   check a config, list every error, exit 0 or 1
 //   tracebridge-sidecar convert VALUE               print a trace ID / header in every format
 import { existsSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { embeddedDefault, withUpstreamPassThrough } from './config/embedded-defa
 import { UPSTREAM_PREFIX } from './config/upstream.ts';
 import { components } from './service/components.ts';
 import { Service } from './service/service.ts';
+import type { ConfigStatus } from './service/config-status.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { VERSION } from './version.ts';
 
@@ -36,10 +38,19 @@ const USAGE = `usage:
 
 interface Loaded {
   config: SidecarConfig;
+  /** For the start-up log. */
   source: string;
+  status: ConfigStatus;
 }
 
-/** Loads the config files given, or TRACEBRIDGE_CONFIG when that file exists, or the embedded default. */
+/**
+ * Loads the config files given, or TRACEBRIDGE_CONFIG when that file exists, or the embedded default.
+ * Files on the command line that are invalid throw ConfigError (the user running it wants the
+ * error). A mounted TRACEBRIDGE_CONFIG that cannot be read, parsed, expanded or validated never
+ * stops the sidecar: the injector's native sidecar gates every app container of the pod, so a typo
+ * in a namespace's ConfigMap would hold every new pod in Init:CrashLoopBackOff. The embedded
+ * default runs instead and `status.errors` carries why.
+ */
 export function loadSidecarConfig(files: readonly string[], env: Env): Loaded {
   const avail = {
     receiver: new Set(components.receiver.keys()),
@@ -47,15 +58,27 @@ export function loadSidecarConfig(files: readonly string[], env: Env): Loaded {
     exporter: new Set(components.exporter.keys()),
     extension: new Set(components.extension.keys()),
   };
-  const fromFiles = (paths: readonly string[]): Loaded => {
+  const fromFiles = (paths: readonly string[]): Omit<Loaded, 'status'> => {
     const { config, added } = withUpstreamPassThrough(withHeaderBridge(loadConfigFiles(paths, env), env), env, avail);
     return { config: decodeSidecarConfig(config), source: added.length > 0 ? `${paths.join(', ')} (+ ${added.join('; ')})` : paths.join(', ') };
   };
-  if (files.length > 0) return fromFiles(files);
+  if (files.length > 0) return { ...fromFiles(files), status: { source: 'command_line', path: files.join(', '), errors: [] } };
   // The injector mounts an optional ConfigMap here; when the ConfigMap does not exist the file does
   // not either, and the embedded default runs.
   const mounted = env.TRACEBRIDGE_CONFIG?.trim();
-  if (mounted && existsSync(mounted)) return fromFiles([mounted]);
+  if (mounted && existsSync(mounted)) {
+    try {
+      return { ...fromFiles([mounted]), status: { source: 'mounted', path: mounted, errors: [] } };
+    } catch (err) {
+      const errors = err instanceof ConfigError ? err.errors : [`${mounted}: ${(err as Error).message}`];
+      const def = embeddedConfig(env, avail);
+      return { ...def, source: `${def.source}, instead of ${mounted}, which is invalid`, status: { source: 'mounted', path: mounted, errors } };
+    }
+  }
+  return { ...embeddedConfig(env, avail), status: { source: 'embedded_default', errors: [] } };
+}
+
+function embeddedConfig(env: Env, avail: Parameters<typeof embeddedDefault>[1]): Omit<Loaded, 'status'> {
   const def = embeddedDefault(env, avail);
   try {
     return { config: decodeSidecarConfig(def.config), source: `embedded default (${def.exporterReason})` };
@@ -136,10 +159,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 }
 
 async function run(files: string[], io: Io): Promise<number> {
-  const { config, source } = loadSidecarConfig(files, io.env);
+  const { config, source, status } = loadSidecarConfig(files, io.env);
   const logger = createLogger(config.service.telemetry.logs.level);
+  // Each error of a rejected mounted config once, at error level, as `validate` prints it.
+  for (const error of status.errors) {
+    logger.error({ config: status.path, error }, 'mounted config is invalid; running the embedded default instead');
+  }
   logger.info({ version: VERSION, config: source, node: process.versions.node }, 'starting tracebridge sidecar');
   const service = new Service(config, logger);
+  service.configStatus = status;
   process.on('unhandledRejection', (reason) => logger.error({ err: String(reason) }, 'unhandled rejection (ignored; please report)'));
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string) => {

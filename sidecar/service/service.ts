@@ -21,8 +21,9 @@ import { components, type ComponentRegistry } from './components.ts';
 import { selfFilterFactory } from '../processors/tracebridge_selffilter/factory.ts';
 import { SELF_FILTER_TYPE } from '../processors/tracebridge_selffilter/config.ts';
 import { registerProcessMetrics, TelemetryServer } from './telemetry-server.ts';
+import { registerConfigStatus, type ConfigStatus, type ConfigStatusHost } from './config-status.ts';
 
-export class Service implements Host {
+export class Service implements Host, ConfigStatusHost {
   status: ServiceStatus = 'starting';
   readonly startedAt = new Date();
   readonly metrics: MetricsRegistry;
@@ -38,6 +39,7 @@ export class Service implements Host {
   private readonly logger: Logger;
   private readonly registry: ComponentRegistry;
   private stopping: Promise<void> | undefined;
+  private cfgStatus: ConfigStatus | undefined;
 
   constructor(cfg: SidecarConfig, logger: Logger, registry: ComponentRegistry = components, metrics = new MetricsRegistry()) {
     this.cfg = cfg;
@@ -45,6 +47,16 @@ export class Service implements Host {
     this.registry = registry;
     this.metrics = metrics;
     registerProcessMetrics(metrics, this.startedAt.getTime());
+  }
+
+  /** Where the config came from and its errors (health body, `tracebridge_config_errors`). */
+  get configStatus(): ConfigStatus | undefined {
+    return this.cfgStatus;
+  }
+
+  set configStatus(status: ConfigStatus | undefined) {
+    this.cfgStatus = status;
+    if (status !== undefined) registerConfigStatus(this.metrics, status);
   }
 
   getExtension(id: string): Component | undefined {

@@ -220,6 +220,13 @@ const mesh = object({
   check_webhook_order: withDefault(bool(), true),
 });
 
+// The validating webhook for the sidecar's ConfigMap (POST /validate-configmap): `warn` admits a
+// broken config with one warning per error (kubectl prints them), `deny` refuses it with 400.
+const configMapValidation = object({
+  enabled: withDefault(bool(), true),
+  action: withDefault(oneOf(['warn', 'deny']), 'warn'),
+});
+
 export const injectorConfigSchema = object({
   endpoint: withDefault(endpoint(), '0.0.0.0:8443'),
   tls,
@@ -230,6 +237,7 @@ export const injectorConfigSchema = object({
   policy,
   kubernetes,
   mesh,
+  configmap_validation: configMapValidation,
 });
 
 type Decoded<S> = S extends Schema<infer T> ? T : never;

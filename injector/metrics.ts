@@ -15,6 +15,10 @@ export class InjectorMetrics {
   readonly certNotAfter = this.registry.gauge('tracebridge_injector_tls_certificate_not_after_seconds', 'Expiry of the serving certificate (Unix seconds).');
   readonly meshWiring = this.registry.counter('tracebridge_injector_mesh_wiring_total', 'Mesh wiring outcomes by mesh and result (applied, partial, skipped_late, disabled).');
   readonly webhookOrderProblems = this.registry.gauge('tracebridge_injector_webhook_order_problems', 'Webhook configurations found at start-up that run before this injector but must run after it (-1: not checked).');
+  readonly configMapValidations = this.registry.counter(
+    'tracebridge_injector_configmap_validations_total',
+    'Sidecar ConfigMap reviews (POST /validate-configmap) by outcome (valid, warned, denied, skipped, malformed, fail_open).',
+  );
 
   render(): string {
     return this.registry.render();

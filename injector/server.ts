@@ -1,4 +1,4 @@
-// The webhook's HTTPS server: POST /mutate, GET /healthz, /readyz, /metrics. TLS >= 1.2 (or
+// The webhook's HTTPS server: POST /mutate, POST /validate-configmap, GET /healthz, /readyz, /metrics. TLS >= 1.2 (or
 // 1.3 by config), the key pair reloaded in place, request bodies bounded, shutdown once.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { closeServer, HttpError, listen, readBody } from '../sidecar/public.ts';
 import type { AdmissionHandler } from './admission.ts';
 import type { Logger } from './logger.ts';
+import type { ConfigMapValidator } from './validate-configmap.ts';
 import type { InjectorMetrics } from './metrics.ts';
 import { secureContextOptions, type KeyPairFiles, type KeyPairReloader } from './tls-reloader.ts';
 
@@ -17,11 +18,13 @@ export interface WebhookServerOptions {
   tlsFiles: KeyPairFiles;
   keyPair: KeyPairReloader;
   handler: AdmissionHandler;
+  /** Answers POST /validate-configmap (the sidecar ConfigMap check). */
+  configMapValidator: Pick<ConfigMapValidator, 'review'>;
   metrics: InjectorMetrics;
   logger: Logger;
 }
 
-const KNOWN_PATHS = new Set(['/mutate', '/healthz', '/readyz', '/metrics']);
+const KNOWN_PATHS = new Set(['/mutate', '/validate-configmap', '/healthz', '/readyz', '/metrics']);
 
 export class WebhookServer {
   private readonly opts: WebhookServerOptions;
@@ -68,7 +71,8 @@ export class WebhookServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'https://injector').pathname;
     const method = req.method ?? 'GET';
-    if (path === '/mutate') {
+    const reviewer = path === '/mutate' ? this.opts.handler : path === '/validate-configmap' ? this.opts.configMapValidator : undefined;
+    if (reviewer !== undefined) {
       if (method !== 'POST') return this.send(res, req, 405, 'text/plain', 'POST only\n', { allow: 'POST' });
       let body: Buffer;
       try {
@@ -78,14 +82,14 @@ export class WebhookServer {
         // The reader stopped reading: close the connection instead of draining what is left.
         if (err.status === 413) {
           this.opts.metrics.errors.add(1, { kind: 'body_too_large' });
-          this.opts.logger.warn({ limit: this.opts.maxRequestBody }, 'AdmissionReview body too large');
+          this.opts.logger.warn({ limit: this.opts.maxRequestBody, path }, 'AdmissionReview body too large');
         } else {
           this.opts.metrics.errors.add(1, { kind: 'malformed' });
-          this.opts.logger.warn({ err: err.message }, 'AdmissionReview body unreadable');
+          this.opts.logger.warn({ err: err.message, path }, 'AdmissionReview body unreadable');
         }
         return this.send(res, req, err.status, 'text/plain', `${err.message}\n`, { connection: 'close' });
       }
-      const answer = await this.opts.handler.review(body);
+      const answer = await reviewer.review(body);
       return this.send(res, req, answer.status, 'application/json', JSON.stringify(answer.body));
     }
     if (method !== 'GET' && method !== 'HEAD') return this.send(res, req, 405, 'text/plain', 'GET only\n', { allow: 'GET, HEAD' });

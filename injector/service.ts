@@ -11,6 +11,7 @@ import { InjectorMetrics } from './metrics.ts';
 import { chooseMode } from './mode.ts';
 import { NamespaceCache } from './namespace-cache.ts';
 import { WebhookServer } from './server.ts';
+import { ConfigMapValidator } from './validate-configmap.ts';
 import { KeyPairReloader, type KeyPairFiles } from './tls-reloader.ts';
 import { checkWebhookOrder } from './webhook-order.ts';
 import { INJECTOR_VERSION } from './version.ts';
@@ -83,6 +84,7 @@ export async function startInjector(
     tlsFiles,
     keyPair,
     handler,
+    configMapValidator: new ConfigMapValidator({ config: cfg.configmap_validation, logger, metrics }),
     metrics,
     logger,
   });

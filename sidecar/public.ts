@@ -6,6 +6,8 @@
 // Re-exports only. What is here, and why the injector uses it:
 // - the config toolkit (schema decoding with YAML paths in errors, file loading with
 //   `${env:NAME}` expansion and merging): the injector's config reads like the sidecar's;
+// - the sidecar's own config decoder (the one `tracebridge-sidecar validate` runs): the
+//   validating webhook checks a sidecar ConfigMap with it at `kubectl apply`;
 // - the bounded, decompressing HTTP body reader and listen/close: the webhook's HTTPS server;
 // - the pino setup and the Prometheus registry: the same log lines and exposition;
 // - the package version, recorded in every status annotation;
@@ -32,6 +34,7 @@ export {
   type Schema,
 } from './config/schema.ts';
 export { expandEnv, loadConfigFiles, mergeConfig, parseConfigText, type Env } from './config/load.ts';
+export { decodeSidecarConfig } from './config/service-config.ts';
 export { HttpError, readBody } from './net/http-body.ts';
 export { closeServer, listen } from './net/listen.ts';
 export { createLogger, type Logger } from './telemetry/logger.ts';

@@ -20,7 +20,7 @@ import {
 const HELM_VALUES = new Set(['mesh-configs/linkerd/control-plane-values.yaml']);
 const isSidecarConfig = (v: unknown) => isObj(v) && isObj(v.service) && isObj(v.service.pipelines) && isObj(v.receivers);
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'MutatingWebhookConfiguration']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
 
 describe('mesh-configs: every YAML file', () => {
   const files = yamlFiles();
@@ -55,7 +55,7 @@ describe('mesh-configs: every Kubernetes object passes its schema', () => {
 
   it('ships the objects the deployment needs', () => {
     const kinds = new Set(objects.map((o) => o.value.kind));
-    for (const k of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Service', 'MutatingWebhookConfiguration', 'Issuer', 'Certificate', 'ConfigMap', 'Telemetry', 'IstioOperator']) {
+    for (const k of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Service', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'Issuer', 'Certificate', 'ConfigMap', 'Telemetry', 'IstioOperator']) {
       assert.ok(kinds.has(k), `no ${k} in mesh-configs`);
     }
   });

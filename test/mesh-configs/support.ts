@@ -9,7 +9,7 @@ import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
+import { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { Certificate, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1';
 import { IstioOperator } from '@kubernetes-models/istio/install.istio.io/v1alpha1';
@@ -90,6 +90,7 @@ export const SCHEMAS: Readonly<Record<string, Validator>> = {
   'rbac.authorization.k8s.io/v1/ClusterRole': v(ClusterRole),
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': v(ClusterRoleBinding),
   'admissionregistration.k8s.io/v1/MutatingWebhookConfiguration': v(MutatingWebhookConfiguration),
+  'admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration': v(ValidatingWebhookConfiguration),
   'cert-manager.io/v1/Issuer': v(Issuer),
   'cert-manager.io/v1/Certificate': v(Certificate),
   'telemetry.istio.io/v1/Telemetry': v(Telemetry),

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type ClientHttp2Session } from 'node:http2';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +13,10 @@ import * as grpc from '@grpc/grpc-js';
 import { TRACE_EXPORT } from '../../../../sidecar/pdata/otlp-grpc-paths.ts';
 import { withRealNetwork } from '../../../support/delivery.ts';
 import { HttpSink } from '../../../support/otlp-sinks.ts';
-import { startProcess, type Running } from '../../../support/process.ts';
+import type { Running } from '../../../support/process.ts';
 import { tinySpans } from '../../../support/spans.ts';
 import { PYTHON } from './testdata/python-client.ts';
+import { sidecarConfig, startSidecar, terminate } from './testdata/sidecar-process.ts';
 
 /** Far below the drain deadline (shutdown_timeout 25s), far above what a stop takes (~0.1s). */
 const EXIT_WITHIN_MS = 5000;
@@ -55,52 +56,6 @@ function neverClosing(port: number): ClientHttp2Session {
   });
   session.on('error', () => undefined);
   return session;
-}
-
-export function sidecarConfig(dir: string, sinkUrl: string, extraService = ''): string {
-  const file = join(dir, 'sidecar.yaml');
-  writeFileSync(
-    file,
-    `
-receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: 127.0.0.1:0 }
-      http: { endpoint: 127.0.0.1:0 }
-processors:
-  batch: { timeout: 10s }
-exporters:
-  otlphttp:
-    endpoint: ${sinkUrl}
-service:
-  pipelines:
-    traces: { receivers: [otlp], processors: [batch], exporters: [otlphttp] }
-  telemetry: { metrics: { level: none }, logs: { level: info } }
-  shutdown_timeout: 25s
-${extraService}`,
-  );
-  return file;
-}
-
-export async function startSidecar(config: string, env: Record<string, string | undefined> = {}): Promise<{ proc: Running; grpcPort: number; httpPort: number }> {
-  const proc = startProcess('sidecar/main.ts', ['--config', config], env);
-  const port = (what: string) => proc.waitFor(new RegExp(`"port":\\d+,"msg":"OTLP ${what} receiver listening"`)).then((l) => Number(/"port":(\d+)/.exec(l)![1]));
-  const [grpcPort, httpPort] = [await port('gRPC'), await port('HTTP')];
-  await proc.waitFor(/tracebridge sidecar running/);
-  return { proc, grpcPort, httpPort };
-}
-
-/** SIGTERM; resolves with the exit code and the time it took. */
-export async function terminate(proc: Running): Promise<{ code: number | null; ms: number }> {
-  const t0 = Date.now();
-  proc.child.kill('SIGTERM');
-  const code = await Promise.race([proc.exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 30_000).unref())]);
-  const ms = Date.now() - t0;
-  if (code === 'late') {
-    proc.child.kill('SIGKILL');
-    return { code: null, ms };
-  }
-  return { code, ms };
 }
 
 describe('otlp receiver: SIGTERM with client connections still open (sidecar process)', function () {

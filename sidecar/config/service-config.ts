@@ -38,6 +38,8 @@ export interface SidecarConfig {
     telemetry: TelemetryConfig;
     /** How long SIGTERM may take to drain queues before the process exits anyway. */
     shutdownTimeoutMs: number;
+    /** How long receivers stay open after SIGTERM, for the app's final flush (service.receiver_grace). */
+    receiverGraceMs: number;
   };
 }
 
@@ -74,7 +76,33 @@ const serviceSchema = object({
   telemetry: withDefault(telemetrySchema, telemetrySchema.defaultValue),
   /** tracebridge-only: drain deadline on SIGTERM (Kubernetes' default grace period is 30s). */
   shutdown_timeout: withDefault(duration({ min: 0, max: 600_000 }), 25_000),
+  /**
+   * tracebridge-only: how long the receivers keep taking data after SIGTERM before they stop and
+   * the drain starts (within shutdown_timeout). Default by pod kind, from TRACEBRIDGE_SIDECAR_MODE
+   * (RECEIVER_GRACE_BY_MODE).
+   */
+  receiver_grace: duration({ min: 0, max: 60_000 }),
 });
+
+/** The environment variable the injector sets to say how the sidecar container is run. */
+export const SIDECAR_MODE_ENV = 'TRACEBRIDGE_SIDECAR_MODE';
+
+/**
+ * Default service.receiver_grace per sidecar mode. `classic`: a regular container, which gets
+ * SIGTERM at the same moment as the app containers, whose SDKs flush their last spans on SIGTERM:
+ * the receivers must still take them. `native`: a Kubernetes native sidecar (an init container
+ * with restartPolicy Always), stopped only after every app container has exited: nothing more is
+ * coming, so the receivers stop at once. Unset: as `native` (the order of earlier versions).
+ */
+export const RECEIVER_GRACE_BY_MODE = { classic: 2000, native: 0 } as const;
+
+function defaultReceiverGrace(env: NodeJS.ProcessEnv, errors: ConfigErrors): number {
+  const mode = env[SIDECAR_MODE_ENV];
+  if (mode === undefined || mode === '') return RECEIVER_GRACE_BY_MODE.native;
+  if (mode === 'classic' || mode === 'native') return RECEIVER_GRACE_BY_MODE[mode];
+  errors.add(`$${SIDECAR_MODE_ENV}`, `expected classic or native, got ${JSON.stringify(mode)} (set service.receiver_grace to do without it)`);
+  return RECEIVER_GRACE_BY_MODE.native;
+}
 
 const TOP_LEVEL = ['receivers', 'processors', 'exporters', 'extensions', 'connectors', 'service'];
 
@@ -105,7 +133,7 @@ function decodeSection(kind: Kind, raw: unknown, registry: ComponentRegistry, er
 }
 
 /** Decodes and validates a merged, env-expanded config tree. Throws ConfigError listing every problem. */
-export function decodeSidecarConfig(raw: unknown, registry: ComponentRegistry = components): SidecarConfig {
+export function decodeSidecarConfig(raw: unknown, registry: ComponentRegistry = components, env: NodeJS.ProcessEnv = process.env): SidecarConfig {
   const errors = new ConfigErrors();
   const top = (raw ?? {}) as Record<string, unknown>;
   if (typeof top !== 'object' || Array.isArray(top)) throw new ConfigError(['the top level must be a map']);
@@ -164,6 +192,7 @@ export function decodeSidecarConfig(raw: unknown, registry: ComponentRegistry = 
     }
     pipelines.push({ id, signal, ...p });
   }
+  const receiverGraceMs = svc.receiver_grace ?? defaultReceiverGrace(env, errors);
   if (errors.any()) throw new ConfigError(errors.list());
   const tm = svc.telemetry;
   return {
@@ -176,6 +205,7 @@ export function decodeSidecarConfig(raw: unknown, registry: ComponentRegistry = 
       pipelines,
       telemetry: { logs: tm.logs, metrics: { address: tm.metrics.level === 'none' ? undefined : tm.metrics.address } },
       shutdownTimeoutMs: svc.shutdown_timeout,
+      receiverGraceMs,
     },
   };
 }

@@ -157,6 +157,13 @@ export class Service implements Host, ConfigStatusHost {
   private async doShutdown(): Promise<void> {
     this.status = 'stopping';
     this.drainDeadline = Date.now() + this.cfg.service.shutdownTimeoutMs;
+    // A classic sidecar gets SIGTERM with the app, whose SDK flushes its last spans now: the
+    // receivers keep taking them for receiver_grace (0 for a native sidecar, stopped after the app).
+    const grace = Math.min(this.cfg.service.receiverGraceMs, this.cfg.service.shutdownTimeoutMs);
+    if (grace > 0) {
+      this.logger.info({ receiver_grace_ms: grace }, 'shutting down: receivers stay open for the app\'s final flush');
+      await new Promise((resolve) => setTimeout(resolve, grace));
+    }
     this.logger.info('shutting down: stopping intake, draining');
     await Promise.all([...this.receivers.values()].map((c) => c.shutdown()));
     for (const procs of this.processors.values()) for (const p of procs) await p.shutdown();

@@ -152,6 +152,8 @@ export class GrpcH2Server {
   private readonly listener: NetServer;
   private readonly handlers = new Map<string, UnaryHandler>();
   private readonly sessions = new Map<ServerHttp2Session, SessionState>();
+  /** Every connection serving HTTP/2 (the sockets themselves, under any frame filter), until closed. */
+  private readonly connections = new Set<Socket>();
   /** Connections on listen()'s port whose first bytes have not arrived yet. */
   private readonly firstBytes: FirstBytesReader;
   private readonly http: Http2RequestHandler | undefined;
@@ -206,6 +208,8 @@ export class GrpcH2Server {
     // HTTP/2 has no half-closed connections: the client's FIN ends it. (A node:http listener, such
     // as the receiver's endpoints, accepts its sockets half-open for HTTP/1.1.)
     socket.allowHalfOpen = false;
+    this.connections.add(socket);
+    socket.once('close', () => this.connections.delete(socket));
     if (grpcCore) {
       this.server.emit('connection', new IdleResetFilter(socket, () => this.counters.idleResetsIgnored.add(1), head));
     } else {
@@ -342,23 +346,35 @@ export class GrpcH2Server {
   }
 
   /**
-   * Stops accepting connections and sessions; in-flight streams get `graceMs` to finish. Resolves
-   * once every session (on listen()'s port or handed in by acceptConnection) has closed.
+   * Stops accepting connections and sessions and resolves once every connection (on listen()'s
+   * port or handed in by acceptConnection) is closed, whatever the clients do:
+   * - every session gets GOAWAY: clients open no new streams, streams in flight finish;
+   * - a connection is closed as soon as its session has no streams left and GOAWAY is sent. (A
+   *   session closed gracefully by node:http2 only ends its side of the socket and waits for the
+   *   client's FIN: an idle gRPC C-core channel sends it ~5 s later, a client that ignores GOAWAY
+   *   never. Both would hold shutdown, and with it the flush of everything behind the receiver.)
+   * - connections still open after `graceMs` (streams not finished in time) are destroyed.
    */
   async close(graceMs: number): Promise<void> {
     this.closing = true;
     clearInterval(this.idleSweep);
     const listenerClosed = this.listener.listening ? new Promise<void>((resolve) => this.listener.close(() => resolve())) : Promise.resolve();
     this.firstBytes.destroyPending();
-    const sessions = [...this.sessions.keys()];
-    const sessionsClosed = sessions.map((s) => (s.destroyed ? Promise.resolve() : new Promise<void>((resolve) => s.once('close', () => resolve()))));
+    const sockets = [...this.connections];
+    const socketsClosed = sockets.map((s) => (s.destroyed ? Promise.resolve() : new Promise<void>((resolve) => s.once('close', () => resolve()))));
+    const sessionsClosed = [...this.sessions.keys()].map((s) => (s.destroyed ? Promise.resolve() : new Promise<void>((resolve) => s.once('close', () => resolve()))));
     const timer = setTimeout(() => {
-      for (const s of sessions) s.destroy();
+      for (const s of sockets) s.destroy();
     }, graceMs);
     timer.unref();
+    for (const s of sockets) {
+      // node:http2 ends the socket once the session's last stream is done and GOAWAY is written.
+      if (s.writableFinished) s.destroy();
+      else s.once('finish', () => s.destroy());
+    }
     // GOAWAY: clients stop opening streams; streams in flight finish.
-    for (const s of sessions) s.close();
-    await Promise.all([listenerClosed, ...sessionsClosed]);
+    for (const s of this.sessions.keys()) s.close();
+    await Promise.all([listenerClosed, ...socketsClosed, ...sessionsClosed]);
     clearTimeout(timer);
   }
 }

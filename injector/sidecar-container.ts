@@ -40,7 +40,7 @@ export function sidecarIds(settings: SidecarSettings, ns: NamespaceInfo | undefi
   return { ...(user !== undefined ? { runAsUser: user } : {}), ...(group !== undefined ? { runAsGroup: group } : {}) };
 }
 
-export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boolean; upstream?: readonly EnvVar[] } = {}): EnvVar[] {
+export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boolean; upstream?: readonly EnvVar[]; mode?: SidecarMode } = {}): EnvVar[] {
   const env: EnvVar[] = [
     fieldEnv('POD_NAME', 'metadata.name'),
     fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
@@ -54,6 +54,9 @@ export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boo
     // Probes and Prometheus scrapes come from outside the pod; the embedded default binds loopback.
     { name: 'TRACEBRIDGE_METRICS_ADDRESS', value: `0.0.0.0:${settings.ports.metrics}` },
   ];
+  // How the sidecar stops: a classic one gets SIGTERM with the app, so it keeps its receivers open
+  // for the app's final flush (service.receiver_grace 2s); a native one stops after the app.
+  if (opts.mode !== undefined) env.push({ name: 'TRACEBRIDGE_SIDECAR_MODE', value: opts.mode });
   // The embedded default binds its own defaults (4317, 4318, 9411, 2000, 13133, 8888) unless told.
   const moved = (Object.keys(DEFAULT_PORTS) as (keyof typeof DEFAULT_PORTS)[]).filter((k) => settings.ports[k] !== DEFAULT_PORTS[k]);
   if (moved.length > 0) env.push({ name: 'TRACEBRIDGE_PORTS', value: moved.map((k) => `${k}=${settings.ports[k]}`).join(',') });
@@ -95,7 +98,7 @@ export function sidecarContainer(parts: SidecarParts): Container {
     imagePullPolicy: settings.image_pull_policy,
     // Native: an init container that keeps running; started before the app, stopped after it.
     ...(mode === 'native' ? { restartPolicy: 'Always' } : {}),
-    env: sidecarEnv(settings, { headerBridge: parts.headerBridge === true, upstream: parts.upstream ?? [] }),
+    env: sidecarEnv(settings, { headerBridge: parts.headerBridge === true, upstream: parts.upstream ?? [], mode }),
     ports,
     // Startup: the sidecar is ready within about a second; a native sidecar holds the app's start
     // until this passes, so it is short and frequent. No readiness probe on purpose: a sidecar

@@ -59,4 +59,16 @@ describe('injector: a sidecar the API server admits', () => {
     const limited = sidecarOf({ sidecar: { resources: { requests: { cpu: '10m', memory: '96Mi' }, limits: { cpu: '200m', memory: '192Mi' } } } }, ns('shop'));
     assert.deepEqual(limited.resources, { requests: { cpu: '10m', memory: '96Mi' }, limits: { cpu: '200m', memory: '192Mi' } });
   });
+
+  it('tells the sidecar how it stops: classic keeps its receivers open for the app’s final flush, native does not need to', () => {
+    const env = (native: boolean) => {
+      const cfg = testConfig({ sidecar: { native } });
+      const decision = decide(pod(), ns('shop'), decisionPolicy(cfg));
+      const { pod: out } = injectSidecar(pod(), { settings: sidecarSettings(cfg), mode: chooseMode(native ? 'true' : 'false', { unknown: '' }), decision, version: 'v' });
+      const c = native ? out.spec!.initContainers!.at(-1)! : out.spec!.containers!.at(-1)!;
+      return new Map(c.env!.map((e) => [e.name, e.value]));
+    };
+    assert.equal(env(false).get('TRACEBRIDGE_SIDECAR_MODE'), 'classic');
+    assert.equal(env(true).get('TRACEBRIDGE_SIDECAR_MODE'), 'native');
+  });
 });

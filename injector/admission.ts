@@ -6,6 +6,7 @@
 // cannot apply. Malformed requests answer 400.
 import { sidecarSettings, type InjectorConfig, type SidecarSettings } from './config.ts';
 import { decide, decisionPolicy, modeAllows, type Decision, type DecisionPolicy } from './decision.ts';
+import { MalformedReview, parseReview, type AdmissionRequest } from './admission-review.ts';
 import { diff } from './json-patch.ts';
 import type { Logger } from './logger.ts';
 import type { InjectorMetrics } from './metrics.ts';
@@ -29,36 +30,6 @@ export interface AdmissionDeps {
 export interface AdmissionAnswer {
   status: number;
   body: unknown;
-}
-
-interface AdmissionRequest {
-  uid: string;
-  kind?: { group?: string; version?: string; kind?: string };
-  operation?: string;
-  namespace?: string;
-  name?: string;
-  dryRun?: boolean;
-  object?: unknown;
-}
-
-class MalformedReview extends Error {}
-
-function parseReview(body: Buffer): AdmissionRequest {
-  let review: unknown;
-  try {
-    review = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new MalformedReview('body is not JSON');
-  }
-  if (!isRecord(review)) throw new MalformedReview('body is not a JSON object');
-  if (review.kind !== 'AdmissionReview') throw new MalformedReview('kind must be AdmissionReview');
-  if (review.apiVersion !== 'admission.k8s.io/v1') {
-    throw new MalformedReview(`apiVersion must be admission.k8s.io/v1 (got ${JSON.stringify(review.apiVersion)}); set admissionReviewVersions: [v1]`);
-  }
-  const req = review.request;
-  if (!isRecord(req)) throw new MalformedReview('request is missing');
-  if (typeof req.uid !== 'string' || req.uid === '') throw new MalformedReview('request.uid is missing');
-  return req as unknown as AdmissionRequest;
 }
 
 function answer(uid: string, patch?: readonly unknown[]): AdmissionAnswer {

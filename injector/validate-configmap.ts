@@ -11,6 +11,7 @@
 // internal error admits the ConfigMap (fail open): a validator bug must never block a deploy.
 import { ConfigError, decodeSidecarConfig, expandEnv, parseConfigText, type Env } from '../sidecar/public.ts';
 import type { AdmissionAnswer } from './admission.ts';
+import { MalformedReview, parseReview, type AdmissionRequest } from './admission-review.ts';
 import type { InjectorConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { InjectorMetrics } from './metrics.ts';
@@ -135,42 +136,12 @@ export function warningsFor(errors: readonly string[]): string[] {
   return out;
 }
 
-class MalformedReview extends Error {}
-
-interface ReviewRequest {
-  uid: string;
-  kind?: unknown;
-  operation?: unknown;
-  namespace?: unknown;
-  name?: unknown;
-  dryRun?: unknown;
-  object?: unknown;
-}
-
-function parseReview(body: Buffer): ReviewRequest {
-  let review: unknown;
-  try {
-    review = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new MalformedReview('body is not JSON');
-  }
-  if (!isRecord(review)) throw new MalformedReview('body is not a JSON object');
-  if (review.kind !== 'AdmissionReview') throw new MalformedReview('kind must be AdmissionReview');
-  if (review.apiVersion !== 'admission.k8s.io/v1') {
-    throw new MalformedReview(`apiVersion must be admission.k8s.io/v1 (got ${JSON.stringify(review.apiVersion)}); set admissionReviewVersions: [v1]`);
-  }
-  const req = review.request;
-  if (!isRecord(req)) throw new MalformedReview('request is missing');
-  if (typeof req.uid !== 'string' || req.uid === '') throw new MalformedReview('request.uid is missing');
-  return req as unknown as ReviewRequest;
-}
-
 function respond(uid: string, extra: Record<string, unknown> = {}): AdmissionAnswer {
   return { status: 200, body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true, ...extra } } };
 }
 
 /** The config text to check, or why the object is not checked. */
-function target(req: ReviewRequest, enabled: boolean): { text: string } | { skip: string } {
+function target(req: AdmissionRequest, enabled: boolean): { text: string } | { skip: string } {
   if (!enabled) return { skip: 'disabled' };
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return { skip: 'operation' };
   const obj = req.object;
@@ -204,7 +175,7 @@ export class ConfigMapValidator {
   answer(body: Buffer): AdmissionAnswer {
     const { metrics, logger, config } = this.deps;
     const count = (outcome: string) => metrics.configMapValidations.add(1, { outcome });
-    let req: ReviewRequest;
+    let req: AdmissionRequest;
     try {
       req = parseReview(body);
     } catch (err) {

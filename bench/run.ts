@@ -109,6 +109,8 @@ async function startSidecar(sinkPort: number, processors: string): Promise<Targe
   const [grpcPort, httpPort, healthPort, metricsPort, zipkinPort, xrayPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'tb-bench-'));
   const cfg = join(dir, 'sidecar.yaml');
+  // In a memory cgroup, as in a pod: the embedded default's memory_limiter goes first.
+  const memoryLimited = Number(process.env.TB_BENCH_MEMORY_LIMIT_MIB ?? 0) > 0;
   writeFileSync(
     cfg,
     `receivers:
@@ -119,6 +121,7 @@ async function startSidecar(sinkPort: number, processors: string): Promise<Targe
   zipkin: { endpoint: 127.0.0.1:${zipkinPort} }
   awsxray: { endpoint: 127.0.0.1:${xrayPort}, transport: udp, proxy_server: { endpoint: 127.0.0.1:${xrayPort}, local_mode: true } }
 processors:
+  memory_limiter: { check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 20 }
   batch: { send_batch_size: 8192, timeout: 200ms }
   tracecontext: { on_invalid: rewrite }
 exporters:
@@ -128,7 +131,7 @@ extensions:
 service:
   extensions: [health_check]
   pipelines:
-    traces: { receivers: [otlp, zipkin, awsxray], processors: [${processors}], exporters: [otlp] }
+    traces: { receivers: [otlp, zipkin, awsxray], processors: [${memoryLimited ? 'memory_limiter, ' : ''}${processors}], exporters: [otlp] }
   telemetry: { logs: { level: warn }, metrics: { address: 127.0.0.1:${metricsPort} } }
 `,
   );
@@ -230,7 +233,14 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
     ladder: for (const rate of rates) {
       // A step gets a second try: one GC pause or a neighbour's burst must not end the ladder.
       for (let attempt = 1; attempt <= 2; attempt++) {
-        const step = await measureStep(sender, target, sink, shape, rate, STEP_MS);
+        let step: Awaited<ReturnType<typeof measureStep>>;
+        try {
+          step = await measureStep(sender, target, sink, shape, rate, STEP_MS);
+        } catch (err) {
+          // With TB_BENCH_MEMORY_LIMIT_MIB the kernel may OOM-kill the target: the ladder ends there.
+          log(`  ${target.name} ${transport} ${shapeName} @${rate}/s: target gone (${target.proc.signalCode ?? target.proc.exitCode ?? (err as Error).message})`);
+          break ladder;
+        }
         const { cpu: _c, rss: _r, user: _u, system: _s, ...rest } = step;
         ladder.push(rest);
         // UDP has no answer: what counts is what reached the sink.

@@ -68,4 +68,9 @@ USER 65532:65532
 # Injector: the webhook (HTTPS). Receivers bind 127.0.0.1 inside the pod; EXPOSE only documents.
 EXPOSE 4317/tcp 4318/tcp 9411/tcp 2000/udp 2000/tcp 13133/tcp 8888/tcp 8443/tcp
 # Exec form, so node is PID 1 and receives SIGTERM itself: both binaries drain and exit on it.
+# The sidecar caps its V8 heap at half the container's memory limit (cgroup v2 memory.max or v1
+# memory.limit_in_bytes): main.js re-executes itself in place (process.execve, same PID) with
+# --max-old-space-size before loading anything else, ~60 ms once at start. Without it V8 sizes the
+# heap at no less than ~256 MiB, above the injected limit. An explicit --max-old-space-size in
+# NODE_OPTIONS wins (then nothing is re-executed).
 ENTRYPOINT ["node", "/app/dist/sidecar/main.js"]

@@ -4,7 +4,7 @@
 // and under load, cold start to ready. Writes bench/results/results.json and RESULTS.md.
 //   npm run bench -- --quick      shorter steps (a smoke run, figures are rougher)
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +88,17 @@ async function stopProc(proc: ChildProcess): Promise<void> {
   await Promise.race([done, sleep(30_000)]);
 }
 
+function memoryCgroup(): string | undefined {
+  const mib = Number(process.env.TB_BENCH_MEMORY_LIMIT_MIB ?? 0);
+  if (!(mib > 0)) return undefined;
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const dir = join(v2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/memory', `tb-bench-${process.pid}-${Date.now()}`);
+  mkdirSync(dir);
+  writeFileSync(join(dir, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(mib * 1024 * 1024));
+  log(`sidecar in memory cgroup ${dir} (${mib} MiB)`);
+  return dir;
+}
+
 /** Processor lists the bench compares: the default hot path, and with the ID rewrite. */
 const PROCESSORS: Record<string, string> = {
   batch: 'batch',
@@ -98,6 +109,8 @@ async function startSidecar(sinkPort: number, processors: string): Promise<Targe
   const [grpcPort, httpPort, healthPort, metricsPort, zipkinPort, xrayPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'tb-bench-'));
   const cfg = join(dir, 'sidecar.yaml');
+  // In a memory cgroup, as in a pod: the embedded default's memory_limiter goes first.
+  const memoryLimited = Number(process.env.TB_BENCH_MEMORY_LIMIT_MIB ?? 0) > 0;
   writeFileSync(
     cfg,
     `receivers:
@@ -108,6 +121,7 @@ async function startSidecar(sinkPort: number, processors: string): Promise<Targe
   zipkin: { endpoint: 127.0.0.1:${zipkinPort} }
   awsxray: { endpoint: 127.0.0.1:${xrayPort}, transport: udp, proxy_server: { endpoint: 127.0.0.1:${xrayPort}, local_mode: true } }
 processors:
+  memory_limiter: { check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 20 }
   batch: { send_batch_size: 8192, timeout: 200ms }
   tracecontext: { on_invalid: rewrite }
 exporters:
@@ -117,7 +131,7 @@ extensions:
 service:
   extensions: [health_check]
   pipelines:
-    traces: { receivers: [otlp, zipkin, awsxray], processors: [${processors}], exporters: [otlp] }
+    traces: { receivers: [otlp, zipkin, awsxray], processors: [${memoryLimited ? 'memory_limiter, ' : ''}${processors}], exporters: [otlp] }
   telemetry: { logs: { level: warn }, metrics: { address: 127.0.0.1:${metricsPort} } }
 `,
   );
@@ -125,7 +139,15 @@ service:
   // The compiled output, as the image runs it (no TypeScript stripper loaded).
   // TB_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the sidecar.
   const nodeArgs = (process.env.TB_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const proc = spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs, join(ROOT, 'dist/sidecar/main.js'), '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // TB_BENCH_MEMORY_LIMIT_MIB=192 runs the sidecar in a memory cgroup of that limit, as the injector
+  // limits it (needs root and a writable cgroup v1 memory or v2 mount): its heap is then capped from
+  // the limit, as in a pod.
+  const cgroupDir = memoryCgroup();
+  const command = [process.execPath, ...nodeArgs, join(ROOT, 'dist/sidecar/main.js'), '--config', cfg];
+  const proc =
+    cgroupDir === undefined
+      ? spawn('taskset', ['-c', '0', ...command], { stdio: ['ignore', 'ignore', 'inherit'] })
+      : spawn('taskset', ['-c', '0', '/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroupDir, ...command], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${healthPort}/`, 20_000);
   const coldStartMs = Math.round(performance.now() - t0);
   return { name: 'tracebridge', proc, grpcPort, httpPort, zipkinPort, xrayPort, coldStartMs, stop: () => stopProc(proc) };
@@ -211,7 +233,14 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
     ladder: for (const rate of rates) {
       // A step gets a second try: one GC pause or a neighbour's burst must not end the ladder.
       for (let attempt = 1; attempt <= 2; attempt++) {
-        const step = await measureStep(sender, target, sink, shape, rate, STEP_MS);
+        let step: Awaited<ReturnType<typeof measureStep>>;
+        try {
+          step = await measureStep(sender, target, sink, shape, rate, STEP_MS);
+        } catch (err) {
+          // With TB_BENCH_MEMORY_LIMIT_MIB the kernel may OOM-kill the target: the ladder ends there.
+          log(`  ${target.name} ${transport} ${shapeName} @${rate}/s: target gone (${target.proc.signalCode ?? target.proc.exitCode ?? (err as Error).message})`);
+          break ladder;
+        }
         const { cpu: _c, rss: _r, user: _u, system: _s, ...rest } = step;
         ladder.push(rest);
         // UDP has no answer: what counts is what reached the sink.

@@ -49,6 +49,6 @@ export function registerQueueGauges(metrics: MetricsRegistry, exporter: string, 
   const labels = { exporter };
   metrics.gauge('otelcol_exporter_queue_size', 'Current size of the retry queue (in batches).').collect(labels, () => q.size);
   metrics.gauge('otelcol_exporter_queue_capacity', 'Fixed capacity of the retry queue (in batches).').collect(labels, () => q.capacity);
-  metrics.gauge('tracebridge_exporter_queue_size_bytes', 'Bytes held in the sending queue.').collect(labels, () => q.bytes);
+  metrics.gauge('tracebridge_exporter_queue_size_bytes', 'Bytes held by the sending queue: queued, and being sent or retried by its consumers.').collect(labels, () => q.bytes);
   metrics.gauge('tracebridge_exporter_queue_capacity_bytes', 'Byte bound of the sending queue (sending_queue.max_bytes).').collect(labels, () => q.capacityBytes);
 }

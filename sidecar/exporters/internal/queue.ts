@@ -1,6 +1,10 @@
 // A FIFO bounded both in requests and in bytes. Consumers wait on `take()`; `close()` lets them
 // finish what is queued and then return. Array plus head index: O(1) offer and take without
 // Array.shift's copying; the array is compacted when the consumed prefix dominates.
+// The byte bound covers what the queue holds and what its consumers took and still hold (sending,
+// or waiting to retry while the backend refuses): a consumer calls done(r) when it lets go of r.
+// Otherwise every retrying consumer would hold a request outside the bound, and the exporter's
+// memory would grow by num_consumers requests beyond max_bytes.
 
 export interface Sized {
   readonly bytes: number;
@@ -12,6 +16,7 @@ export class BoundedQueue<R extends Sized> {
   private items: (R | undefined)[] = [];
   private head = 0;
   private heldBytes = 0;
+  private inFlightBytes = 0;
   private closed = false;
   private readonly waiters: ((r: R | undefined) => void)[] = [];
 
@@ -24,8 +29,9 @@ export class BoundedQueue<R extends Sized> {
     return this.items.length - this.head;
   }
 
+  /** Bytes queued plus bytes taken by consumers and not yet done. */
   get bytes(): number {
-    return this.heldBytes;
+    return this.heldBytes + this.inFlightBytes;
   }
 
   get isClosed(): boolean {
@@ -34,19 +40,20 @@ export class BoundedQueue<R extends Sized> {
 
   /**
    * Adds a request, or returns false when it does not fit. A request larger than the byte bound
-   * fits only into an empty queue (otherwise it could never be accepted and its sender would
-   * retry forever).
+   * fits only when nothing is queued or in flight (otherwise it could never be accepted and its
+   * sender would retry forever).
    */
   offer(r: R): boolean {
     if (this.closed) return false;
+    if (this.bytes > 0 && this.bytes + r.bytes > this.capacityBytes) return false;
     const waiter = this.waiters.shift();
     if (waiter !== undefined) {
       // A consumer is idle: hand over directly; the queue stays empty.
+      this.inFlightBytes += r.bytes;
       waiter(r);
       return true;
     }
     if (this.size >= this.capacity) return false;
-    if (this.size > 0 && this.heldBytes + r.bytes > this.capacityBytes) return false;
     this.items.push(r);
     this.heldBytes += r.bytes;
     return true;
@@ -59,13 +66,14 @@ export class BoundedQueue<R extends Sized> {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** The oldest request or undefined, without waiting. */
+  /** The oldest request or undefined, without waiting; the caller calls done(r) when finished with it. */
   poll(): R | undefined {
     if (this.head >= this.items.length) return undefined;
     const r = this.items[this.head]!;
     this.items[this.head] = undefined;
     this.head++;
     this.heldBytes -= r.bytes;
+    this.inFlightBytes += r.bytes;
     if (this.head === this.items.length) {
       this.items = [];
       this.head = 0;
@@ -74,6 +82,11 @@ export class BoundedQueue<R extends Sized> {
       this.head = 0;
     }
     return r;
+  }
+
+  /** A consumer is done with a request it took (sent, or given up): its bytes leave the bound. */
+  done(r: R): void {
+    this.inFlightBytes -= r.bytes;
   }
 
   /** No more offers; idle consumers are released, busy ones drain what is left. */

@@ -124,7 +124,11 @@ export class QueuedSender<R extends ExportRequest> {
     for (;;) {
       const req = await this.queue.take();
       if (req === undefined) return;
-      await this.deliver(req);
+      try {
+        await this.deliver(req);
+      } finally {
+        this.queue.done(req);
+      }
     }
   }
 

@@ -9,7 +9,7 @@ export const memoryLimiterFactory: ProcessorFactory<MemoryLimiterConfig> = {
     const [{ MemoryLimiterProcessor }, { availableMemory, computeLimits }] = await Promise.all([import('./processor.ts'), import('./memory.ts')]);
     const available = availableMemory();
     const limits = computeLimits(config, available.bytes);
-    settings.logger.debug({ available_bytes: available.bytes, source: available.source }, 'memory available to the sidecar');
+    settings.logger.debug({ available_bytes: available.bytes, source: available.source, file: available.file }, 'memory available to the sidecar');
     return new MemoryLimiterProcessor(settings, config, next, limits);
   },
 };

@@ -1,39 +1,23 @@
 // Memory figures for the limiter. The limit that matters in a pod is the container's cgroup limit
-// (the OOM killer enforces it), not the node's total; cgroup v2 exposes it in memory.max ("max"
-// when unlimited), cgroup v1 in memory.limit_in_bytes (a huge number when unlimited).
-import { readFileSync } from 'node:fs';
+// (the OOM killer enforces it), not the node's total: runtime/cgroup.ts reads it (cgroup v2
+// memory.max or v1 memory.limit_in_bytes, on the process's own cgroup and its ancestors).
 import { totalmem } from 'node:os';
+import { containerMemoryLimit, DEFAULT_CGROUP_PATHS, parseCgroupLimit, type CgroupPaths } from '../../runtime/cgroup.ts';
 
-const CGROUP_FILES = ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'];
-
-/** Parses a cgroup limit file's content; undefined when unlimited or unreadable. */
-export function parseCgroupLimit(text: string, machineTotal: number): number | undefined {
-  const t = text.trim();
-  if (!/^\d+$/.test(t)) return undefined;
-  const n = Number(t);
-  // cgroup v1 writes ~2^63 for "no limit"; a limit above physical memory limits nothing.
-  return n > 0 && n < machineTotal ? n : undefined;
-}
+export { parseCgroupLimit };
 
 export interface AvailableMemory {
   bytes: number;
   source: 'cgroup' | 'total';
+  /** The cgroup file the limit came from. */
+  file?: string;
 }
 
 /** The memory the process may use: the cgroup limit, else the machine's total memory. */
-export function availableMemory(files: readonly string[] = CGROUP_FILES): AvailableMemory {
-  const total = totalmem();
-  for (const f of files) {
-    let text: string;
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch {
-      continue;
-    }
-    const limit = parseCgroupLimit(text, total);
-    if (limit !== undefined) return { bytes: limit, source: 'cgroup' };
-  }
-  return { bytes: total, source: 'total' };
+export function availableMemory(paths: CgroupPaths = DEFAULT_CGROUP_PATHS): AvailableMemory {
+  const limit = containerMemoryLimit(paths);
+  if (limit !== undefined) return { bytes: limit.bytes, source: 'cgroup', file: limit.file };
+  return { bytes: totalmem(), source: 'total' };
 }
 
 export interface Limits {

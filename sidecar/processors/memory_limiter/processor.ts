@@ -4,6 +4,7 @@
 // collector measures Go heap; V8 heap alone would miss buffers, which hold our spans).
 // Node cannot force a garbage collection without --expose-gc, so above the hard limit the
 // processor only refuses, as above the soft one; the refusal lets queues drain and memory fall.
+import { getHeapStatistics } from 'node:v8';
 import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
 import { RetryableError } from '../../component/errors.ts';
 import type { TracesData } from '../../pdata/traces.ts';
@@ -74,7 +75,10 @@ export class MemoryLimiterProcessor implements Processor {
     this.check();
     this.timer = setInterval(() => this.check(), this.cfg.check_interval);
     this.timer.unref();
-    this.settings.logger.info({ soft_limit_mib: mib(this.limits.soft), hard_limit_mib: mib(this.limits.hard), check_interval_ms: this.cfg.check_interval }, 'memory limiter started');
+    this.settings.logger.info(
+      { soft_limit_mib: mib(this.limits.soft), hard_limit_mib: mib(this.limits.hard), heap_limit_mib: mib(getHeapStatistics().heap_size_limit), check_interval_ms: this.cfg.check_interval },
+      'memory limiter started',
+    );
     return Promise.resolve();
   }
 

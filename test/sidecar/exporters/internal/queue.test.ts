@@ -24,6 +24,24 @@ describe('exporter sending queue', () => {
     assert.equal(empty.offer(item(1)), false);
   });
 
+  it('counts requests being sent or retried by consumers against max_bytes until they are done', async () => {
+    const q = new BoundedQueue<{ bytes: number; id: number }>(100, 1000);
+    assert.equal(q.offer(item(600, 1)), true);
+    const taken = await q.take();
+    assert.equal(taken?.id, 1);
+    // A consumer holds it (the backend refuses, it retries): its bytes still count.
+    assert.equal(q.bytes, 600);
+    assert.equal(q.offer(item(600, 2)), false, 'queued + in flight would exceed max_bytes');
+    assert.equal(q.offer(item(400, 3)), true);
+    // An idle consumer does not take what the budget has no room for either.
+    const idle = q.take();
+    assert.equal((await idle)?.id, 3);
+    assert.equal(q.offer(item(1, 4)), false);
+    q.done(taken);
+    assert.equal(q.bytes, 400);
+    assert.equal(q.offer(item(600, 5)), true);
+  });
+
   it('is FIFO, hands requests straight to waiting consumers and releases them on close', async () => {
     const q = new BoundedQueue<{ bytes: number; id: number }>(10, 1 << 20);
     const waiting = q.take();
@@ -45,7 +63,9 @@ describe('exporter sending queue', () => {
         const model: { bytes: number; id: number }[] = [];
         ops.forEach((op, id) => {
           if (op === -1) {
-            assert.equal(q.poll()?.id, model.shift()?.id);
+            const r = q.poll();
+            assert.equal(r?.id, model.shift()?.id);
+            if (r !== undefined) q.done(r);
           } else {
             const held = model.reduce((n, r) => n + r.bytes, 0);
             const fits = model.length < 50 && (model.length === 0 || held + op <= 2000);

@@ -73,7 +73,8 @@ describe('exporter queued sender', () => {
     assert.equal(value('otelcol_exporter_enqueue_failed_spans_total'), 5);
     assert.equal(value('otelcol_exporter_queue_size'), 2);
     assert.equal(value('otelcol_exporter_queue_capacity'), 2);
-    assert.equal(value('tracebridge_exporter_queue_size_bytes'), 200);
+    // Two queued and one held by the consumer: max_bytes counts all three.
+    assert.equal(value('tracebridge_exporter_queue_size_bytes'), 300);
     sender.fallback = () => Promise.resolve();
     await qs.shutdown();
   });

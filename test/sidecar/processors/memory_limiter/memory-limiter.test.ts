@@ -87,7 +87,7 @@ describe('memory_limiter processor', () => {
     assert.equal(parseCgroupLimit('201326592\n', total), 192 * MIB);
     assert.equal(parseCgroupLimit('max\n', total), undefined);
     assert.equal(parseCgroupLimit('9223372036854771712\n', total), undefined);
-    assert.equal(availableMemory(['/nonexistent/memory.max']).source, 'total');
+    assert.equal(availableMemory({ root: '/nonexistent', procSelfCgroup: '/nonexistent' }).source, 'total');
   });
 
   it('validates its config with YAML paths', () => {

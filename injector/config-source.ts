@@ -31,7 +31,7 @@ export const SHIPPED_CONFIG: Readonly<Record<string, unknown>> = {
     native: 'auto',
     config_map: 'tracebridge-sidecar',
     exporter: { traces_endpoint: 'https://xray.us-east-1.amazonaws.com/v1/traces', protocol: 'http/protobuf', region: 'us-east-1' },
-    resources: { requests: { cpu: '10m', memory: '96Mi' }, limits: { memory: '192Mi' } },
+    resources: { requests: { cpu: '10m', memory: '128Mi' }, limits: { memory: '320Mi' } },
   },
   policy: {
     auto: true,

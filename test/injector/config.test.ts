@@ -26,7 +26,7 @@ describe('injector config', () => {
           native: 'auto',
           config_map: 'tracebridge-sidecar',
           exporter: { traces_endpoint: 'https://xray.us-east-1.amazonaws.com/v1/traces', region: 'us-east-1' },
-          resources: { requests: { cpu: '10m', memory: '96Mi' }, limits: { memory: '192Mi' } },
+          resources: { requests: { cpu: '10m', memory: '128Mi' }, limits: { memory: '320Mi' } },
         },
         policy: { auto: true },
       },

@@ -8,38 +8,11 @@ import { join } from 'node:path';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { runProcess, startProcess, type Running } from '../../support/process.ts';
 import { testApp } from '../../support/otel.ts';
-import { freePort, HttpSink } from '../../support/otlp-sinks.ts';
+import { HttpSink } from '../../support/otlp-sinks.ts';
+import { freeSidecarPorts, injectedSidecarEnv } from '../../support/sidecar-env.ts';
 
 const MAIN = 'sidecar/main.ts';
 const dir = mkdtempSync(join(tmpdir(), 'tb-startup-'));
-
-interface Ports {
-  otlp_grpc: number;
-  otlp_http: number;
-  zipkin: number;
-  xray: number;
-  health: number;
-  metrics: number;
-}
-
-async function freePorts(): Promise<Ports> {
-  return { otlp_grpc: await freePort(), otlp_http: await freePort(), zipkin: await freePort(), xray: await freePort(), health: await freePort(), metrics: await freePort() };
-}
-
-/** The env the injector gives the sidecar, with ports moved off the defaults and the sink as destination. */
-function injectedEnv(ports: Ports, sink: HttpSink, configPath: string): Record<string, string | undefined> {
-  return {
-    TRACEBRIDGE_CONFIG: configPath,
-    TRACEBRIDGE_PORTS: Object.entries(ports)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(','),
-    OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
-    OTEL_EXPORTER_OTLP_PROTOCOL: undefined,
-    TRACEBRIDGE_METRICS_ADDRESS: undefined,
-    TRACEBRIDGE_LOG_LEVEL: undefined,
-  };
-}
 
 async function sendSpan(port: number, name: string): Promise<string> {
   const app = testApp(new OTLPTraceExporter({ url: `http://127.0.0.1:${port}/v1/traces` }), 'checkout');
@@ -106,9 +79,9 @@ describe('sidecar start-up with a broken mounted config (TRACEBRIDGE_CONFIG, no 
 
   for (const c of cases) {
     it(`with ${c.name}: runs the embedded default, answers the probe 200 with the errors, exports, counts and logs them once`, async () => {
-      const ports = await freePorts();
+      const ports = await freeSidecarPorts();
       const path = c.make();
-      const proc = startProcess(MAIN, [], injectedEnv(ports, sink, path));
+      const proc = startProcess(MAIN, [], injectedSidecarEnv(ports, sink.url, path));
       try {
         await proc.waitFor(/tracebridge sidecar running/);
 
@@ -142,13 +115,13 @@ describe('sidecar start-up with a broken mounted config (TRACEBRIDGE_CONFIG, no 
   }
 
   it('a valid mounted config reports no errors: health lists none, the gauge is 0', async () => {
-    const ports = await freePorts();
+    const ports = await freeSidecarPorts();
     const f = join(dir, 'valid.yaml');
     writeFileSync(
       f,
       `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:${ports.otlp_http} } } } }\nexporters: { otlphttp: { endpoint: ${sink.url} } }\nextensions: { health_check: { endpoint: 127.0.0.1:${ports.health} } }\nservice:\n  extensions: [health_check]\n  pipelines: { traces: { receivers: [otlp], exporters: [otlphttp] } }\n  telemetry: { metrics: { address: 127.0.0.1:${ports.metrics} } }\n`,
     );
-    const proc = startProcess(MAIN, [], injectedEnv(ports, sink, f));
+    const proc = startProcess(MAIN, [], injectedSidecarEnv(ports, sink.url, f));
     try {
       await proc.waitFor(/tracebridge sidecar running/);
       const body = (await (await fetch(`http://127.0.0.1:${ports.health}/`)).json()) as { config?: { source: string; errors: string[] } };
@@ -162,10 +135,10 @@ describe('sidecar start-up with a broken mounted config (TRACEBRIDGE_CONFIG, no 
   });
 
   it('an explicit --config that is broken still exits 1 with the errors (a user running it by hand wants them)', async () => {
-    const ports = await freePorts();
+    const ports = await freeSidecarPorts();
     const f = join(dir, 'explicit.yaml');
     writeFileSync(f, 'receivers: { otlp: {} }\nprocessors:\n  batch:\n    send_batch_sise: 100\nexporters: { debug: {} }\nservice: { pipelines: { traces: { receivers: [otlp], processors: [batch], exporters: [debug] } } }\n');
-    const res = await runProcess(MAIN, ['--config', f], injectedEnv(ports, sink, f));
+    const res = await runProcess(MAIN, ['--config', f], injectedSidecarEnv(ports, sink.url, f));
     assert.equal(res.code, 1);
     assert.match(res.stderr, /invalid configuration:\n {2}processors\.batch\.send_batch_sise: unknown key/);
     assert.doesNotMatch(res.stderr, /listening/);

@@ -7,7 +7,8 @@ import { createServer, type Server } from 'node:net';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { startProcess } from '../../support/process.ts';
 import { testApp } from '../../support/otel.ts';
-import { freePort, HttpSink } from '../../support/otlp-sinks.ts';
+import { HttpSink } from '../../support/otlp-sinks.ts';
+import { freeSidecarPorts, injectedSidecarEnv } from '../../support/sidecar-env.ts';
 
 const MAIN = 'sidecar/main.ts';
 
@@ -28,18 +29,9 @@ describe('sidecar start-up with its health port taken', () => {
   afterEach(() => sink.stop());
 
   it('keeps running and serving spans, logs the taken port, and answers the probe once the port is free', async () => {
-    const ports = { otlp_grpc: await freePort(), otlp_http: await freePort(), zipkin: await freePort(), xray: await freePort(), health: await freePort(), metrics: await freePort() };
+    const ports = await freeSidecarPorts();
     let blocker: Server | undefined = await hold(ports.health);
-    const proc = startProcess(MAIN, [], {
-      TRACEBRIDGE_CONFIG: undefined,
-      TRACEBRIDGE_PORTS: Object.entries(ports)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(','),
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
-      OTEL_EXPORTER_OTLP_PROTOCOL: undefined,
-      TRACEBRIDGE_METRICS_ADDRESS: undefined,
-    });
+    const proc = startProcess(MAIN, [], injectedSidecarEnv(ports, sink.url));
     try {
       await proc.waitFor(/tracebridge sidecar running/);
       assert.match(proc.stderr(), new RegExp(`"level":"error".*health check port ${ports.health}.*could not be bound`));
@@ -69,17 +61,9 @@ describe('sidecar start-up with its health port taken', () => {
   });
 
   it('shuts down promptly while still waiting for the port', async () => {
-    const ports = { otlp_grpc: await freePort(), otlp_http: await freePort(), zipkin: await freePort(), xray: await freePort(), health: await freePort(), metrics: await freePort() };
+    const ports = await freeSidecarPorts();
     const blocker = await hold(ports.health);
-    const proc = startProcess(MAIN, [], {
-      TRACEBRIDGE_CONFIG: undefined,
-      TRACEBRIDGE_PORTS: Object.entries(ports)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(','),
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
-      TRACEBRIDGE_METRICS_ADDRESS: undefined,
-    });
+    const proc = startProcess(MAIN, [], injectedSidecarEnv(ports, sink.url));
     try {
       await proc.waitFor(/tracebridge sidecar running/);
       proc.child.kill('SIGTERM');

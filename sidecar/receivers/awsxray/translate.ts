@@ -49,7 +49,7 @@ function linksOf(seg: Segment): SpanLink[] {
   return links;
 }
 
-function toSpan(seg: Segment, traceId: Uint8Array, parentId: Uint8Array | undefined): Span {
+function toSpan(seg: Segment, traceId: Uint8Array, parentId: Uint8Array | undefined, document: boolean): Span {
   const attrs = new Attrs();
   // name.go: a client_ip means the segment records a served request.
   let kind: number = seg.http?.request?.client_ip !== undefined ? SpanKind.SERVER : SpanKind.UNSPECIFIED;
@@ -64,8 +64,13 @@ function toSpan(seg: Segment, traceId: Uint8Array, parentId: Uint8Array | undefi
     throw new SegmentError(`unexpected namespace: ${seg.namespace}`);
   }
   const spanId = spanIdOf(seg.id, 'segment id');
-  // A document with no parent is where the trace entered this service.
-  if (parentId === undefined) kind = SpanKind.SERVER;
+  // A segment document (not `type: subsegment`) is the work of a service: where a request, a
+  // message or a job entered it, even when it continues an upstream trace through parent_id (a
+  // queue worker, a consumer). It is SERVER: X-Ray files any other kind with a parent under the
+  // caller, and the service drops off the service map. (The collector's receiver calls only a
+  // document without a parent SERVER; tracebridge follows the SDK, which made a segment.)
+  // Subsegments (embedded, or sent alone) keep the kind their namespace gives.
+  if (parentId === undefined || (document && seg.type !== 'subsegment')) kind = SpanKind.SERVER;
 
   const start = toUnixNanos(seg.start_time, 'start_time');
   // in_progress segments have no end_time: the span keeps end 0 and aws.xray.inprogress=true,
@@ -102,12 +107,12 @@ function toSpan(seg: Segment, traceId: Uint8Array, parentId: Uint8Array | undefi
   return span;
 }
 
-function flatten(seg: Segment, traceId: Uint8Array, parentId: Uint8Array | undefined, out: Span[]): void {
-  const span = toSpan(seg, traceId, parentId);
+function flatten(seg: Segment, traceId: Uint8Array, parentId: Uint8Array | undefined, out: Span[], document: boolean): void {
+  const span = toSpan(seg, traceId, parentId, document);
   out.push(span);
   // Embedded subsegments carry no trace_id or parent_id: they inherit the document's trace and
   // have the enclosing (sub)segment as parent.
-  for (const child of seg.subsegments ?? []) flatten(child, traceId, span.spanId, out);
+  for (const child of seg.subsegments ?? []) flatten(child, traceId, span.spanId, out, false);
 }
 
 /** The spans of one document, grouped under the resource its root segment describes. */
@@ -116,6 +121,6 @@ export function segmentToTraces(seg: Segment): ExportTraceServiceRequest {
   // A segment continuing an upstream trace, or an independent subsegment, names its parent.
   const parentId = seg.parent_id === undefined ? undefined : spanIdOf(seg.parent_id, 'parent_id');
   const spans: Span[] = [];
-  flatten(seg, traceId, parentId, spans);
+  flatten(seg, traceId, parentId, spans, true);
   return { resourceSpans: [{ resource: { attributes: resourceAttributes(seg) }, scopeSpans: [{ spans }] }] };
 }

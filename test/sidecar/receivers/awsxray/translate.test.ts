@@ -130,6 +130,40 @@ describe('awsxray translation', () => {
     });
   });
 
+  it('a segment continuing an upstream trace (a queue worker: parent_id, no client_ip) is the SERVER span of its service', () => {
+    // aws-xray-sdk: begin_segment('invoice-worker', traceid=..., parent_id=...) in a consumer loop.
+    const { spans } = translate({
+      name: 'invoice-worker',
+      id: 'b000000000000002',
+      trace_id: TRACE,
+      parent_id: 'a000000000000001',
+      start_time: 40,
+      end_time: 41,
+      subsegments: [
+        { name: 'render', id: 'b000000000000003', start_time: 40.1, end_time: 40.5 },
+        { name: 'S3', id: 'b000000000000004', start_time: 40.5, end_time: 40.9, namespace: 'aws' },
+      ],
+    });
+    assert.equal(spans[0]!.kind, SpanKind.SERVER, 'X-Ray would otherwise file it as a subsegment of the producer: off the service map');
+    assert.equal(hex(spans[0]!.parentSpanId), 'a000000000000001');
+    assert.equal(spans[1]!.kind, SpanKind.INTERNAL, 'embedded subsegments keep their kind by namespace');
+    assert.equal(spans[2]!.kind, SpanKind.CLIENT);
+  });
+
+  it('a consumer segment with links (a batch of messages from several traces) is SERVER and keeps its links', () => {
+    const { spans } = translate({
+      name: 'order-consumer',
+      id: 'c000000000000002',
+      trace_id: TRACE,
+      parent_id: 'a000000000000009',
+      start_time: 50,
+      end_time: 51,
+      links: [{ trace_id: '1-5f84c7a1-000000000000000000000001', id: 'd000000000000001', attributes: { 'aws.sqs.message_id': 'm-1' } }],
+    });
+    assert.equal(spans[0]!.kind, SpanKind.SERVER);
+    assert.equal(spans[0]!.links?.length, 1);
+  });
+
   it('keeps an in_progress segment without end time, flagged aws.xray.inprogress (as the collector)', () => {
     const { spans } = translate({ name: 'LongOperation', id: '5cc4a447f5d4d696', trace_id: '1-5f187253-6a106696d56b1f4ef9eba2ed', start_time: 1595437651.680097, in_progress: true });
     assert.equal(spans[0]!.endTimeUnixNano, undefined);

@@ -93,8 +93,14 @@ describe('awsxray receiver without back-pressure', () => {
     await udp.start();
     const refused = () => metrics.counter(REFUSED, '').get({ receiver: 'awsxray', transport: 'udp' });
     try {
-      for (const n of ['a', 'b', 'c', 'd']) await sendDatagram(udp.port, good(n));
-      await until(() => pending.length === 2 && refused() === 2);
+      // Documents of one event-loop turn share a batch; sent one at a time, each is its own batch.
+      await sendDatagram(udp.port, good('a'));
+      await until(() => pending.length === 1);
+      await sendDatagram(udp.port, good('b'));
+      await until(() => pending.length === 2);
+      for (const n of ['c', 'd']) await sendDatagram(udp.port, good(n));
+      await until(() => pending.length === 2 && refused() >= 1);
+      await until(() => refused() === 2);
       // A small limit shows the size check on the real socket path too.
       await sendDatagram(udp.port, HEADER + JSON.stringify({ pad: 'x'.repeat(5000) }));
       await until(() => metrics.counter('tracebridge_receiver_awsxray_malformed_datagrams_total', '').get({ receiver: 'awsxray', reason: 'oversized' }) === 1);

@@ -150,25 +150,16 @@ export function takeOverOnReinvocation(original: Pod, settings: SidecarSettings)
     return undefined;
   }
   const sidecarEnvNames = new Set(envList(sidecar).map((e) => e.name));
-  const has = (prefix: string) => [...sidecarEnvNames].some((n) => n.startsWith(prefix));
-  const takeover = takeOverTelemetry(pod, settings);
-  const kinds = [
-    { prefix: `${UPSTREAM}OTLP_`, vars: takeover.sidecarEnv.filter((e) => !e.name.startsWith(`${UPSTREAM}XRAY_`)) },
-    { prefix: `${UPSTREAM}XRAY_`, vars: takeover.sidecarEnv.filter((e) => e.name.startsWith(`${UPSTREAM}XRAY_`)) },
-  ];
   // A kind the sidecar already has an upstream for is left as the first call wired it.
-  if (kinds.every((k) => k.vars.length === 0 || has(k.prefix))) return undefined;
-  const fresh = structuredClone(original);
-  const again = takeOverTelemetry(fresh, settings, { otlp: !has(kinds[0]!.prefix), xray: !has(kinds[1]!.prefix) });
-  const added = again.sidecarEnv;
+  const has = (kind: 'OTLP' | 'XRAY') => [...sidecarEnvNames].some((n) => n.startsWith(`${UPSTREAM}${kind}_`));
+  const again = takeOverTelemetry(pod, settings, { otlp: !has('OTLP'), xray: !has('XRAY') });
   const taken = Object.entries(again.containers)
     .filter(([, w]) => (w.upstream ?? []).length > 0)
     .map(([name]) => name);
-  if (taken.length === 0 || added.length === 0) return undefined;
-  const target = allContainers(fresh).find((c) => c.name === settings.container_name)!;
-  target.env = [...envList(target), ...added.filter((e) => !sidecarEnvNames.has(e.name))];
+  if (taken.length === 0) return undefined;
+  sidecar.env = [...envList(sidecar), ...again.sidecarEnv.filter((e) => !sidecarEnvNames.has(e.name))];
   for (const name of taken) status.appEnv[name] = again.containers[name]!;
-  const meta = (fresh.metadata ??= {});
+  const meta = (pod.metadata ??= {});
   meta.annotations = { ...stringMap(meta.annotations), [keys.STATUS]: JSON.stringify(status) };
-  return { pod: fresh, taken };
+  return { pod, taken };
 }

@@ -39,7 +39,7 @@ function pickExporter(env: Env, self: readonly number[]): { id: string; config: 
     const insecure = chosen.startsWith('http://');
     return {
       id: 'otlp',
-      config: { endpoint: chosen.replace(/^https?:\/\//, ''), tls: { insecure } },
+      config: { endpoint: grpcTarget(chosen), tls: { insecure } },
       reason: `exporting OTLP/gRPC to ${chosen}`,
     };
   }

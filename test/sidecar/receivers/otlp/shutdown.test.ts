@@ -58,6 +58,19 @@ function neverClosing(port: number): ClientHttp2Session {
   return session;
 }
 
+
+/** Exports 100 spans over gRPC on a connection that is never closed (destroyed by `cleanup`); resolves with the grpc-status. */
+async function exportOnNeverClosing(port: number, cleanup: (() => void)[]): Promise<string> {
+  const session = neverClosing(port);
+  cleanup.push(() => session.destroy());
+  return new Promise<string>((resolve, reject) => {
+    const req = session.request({ ':method': 'POST', ':path': TRACE_EXPORT, 'content-type': 'application/grpc', te: 'trailers' });
+    req.on('trailers', (t) => resolve(String(t['grpc-status'])));
+    req.on('error', reject);
+    req.resume();
+    req.end(grpcFrame(tinySpans(100)));
+  });
+}
 describe('otlp receiver: SIGTERM with client connections still open (sidecar process)', function () {
   this.timeout(45_000);
   withRealNetwork();
@@ -106,32 +119,14 @@ describe('otlp receiver: SIGTERM with client connections still open (sidecar pro
   it('a raw HTTP/2 client (node:http2) that never closes its connection', async () => {
     const s = await startSidecar(sidecarConfig(dir, sink.url));
     proc = s.proc;
-    const session = neverClosing(s.grpcPort);
-    cleanup.push(() => session.destroy());
-    const status = await new Promise<string>((resolve, reject) => {
-      const req = session.request({ ':method': 'POST', ':path': TRACE_EXPORT, 'content-type': 'application/grpc', te: 'trailers' });
-      req.on('trailers', (t) => resolve(String(t['grpc-status'])));
-      req.on('error', reject);
-      req.resume();
-      req.end(grpcFrame(tinySpans(100)));
-    });
-    assert.equal(status, '0');
+    assert.equal(await exportOnNeverClosing(s.grpcPort, cleanup), '0');
     await expectPromptStop(proc);
   });
 
   it('on the HTTP port: an HTTP/2 client that never closes, a silent connection, and an HTTP/1.1 request in flight (finished, answered with Connection: close)', async () => {
     const s = await startSidecar(sidecarConfig(dir, sink.url));
     proc = s.proc;
-    const session = neverClosing(s.httpPort);
-    cleanup.push(() => session.destroy());
-    const status = await new Promise<string>((resolve, reject) => {
-      const req = session.request({ ':method': 'POST', ':path': TRACE_EXPORT, 'content-type': 'application/grpc', te: 'trailers' });
-      req.on('trailers', (t) => resolve(String(t['grpc-status'])));
-      req.on('error', reject);
-      req.resume();
-      req.end(grpcFrame(tinySpans(100)));
-    });
-    assert.equal(status, '0');
+    assert.equal(await exportOnNeverClosing(s.httpPort, cleanup), '0');
     // A connection that never sends its first bytes (its protocol is never known).
     const silent = createConnection(s.httpPort, '127.0.0.1');
     silent.on('error', () => undefined);

@@ -1,17 +1,27 @@
 // `npm run bench`: tracebridge side by side with a raw byte relay on the same machine.
 // The target (sidecar or relay) is pinned to CPU 0; the load generator and the sink to CPU 1.
-// Figures: max sustained spans/s, CPU-seconds per million spans at 100/1k/10k spans/s, RSS idle
-// and under load, cold start to ready. Writes bench/results/results.json and RESULTS.md.
-//   npm run bench -- --quick      shorter steps (a smoke run, figures are rougher)
+// The sidecar runs in the form the image runs: compiled dist/sidecar/main.js, with the node flags
+// of the Dockerfile's ENTRYPOINT. Figures: cold start and idle RSS of the embedded default and of
+// an all-receivers config (median of several starts); per load scenario, max sustained spans/s,
+// CPU-seconds per million spans and RSS at 100/1k/10k spans/s. RSS is split into file-backed and
+// private pages (proc.ts). Writes bench/results/results.json, RESULTS.md and chart.svg.
+//   npm run bench -- --quick             shorter steps (a smoke run, figures are rougher)
+//   --only=<substring>                   scenarios whose name contains it (idle-embedded-default, idle-all-receivers,
+//                                        tracebridge-grpc-testbed-batch, relay-grpc-testbed-batch, ...)
+//   --sidecar=<path>/dist/sidecar/main.js  another build (e.g. a baseline checkout), with the node flags of
+//                                        that checkout's Dockerfile (this one's if it has none)
+//   --chart-out=<path>                   also write the chart there (e.g. bench/chart.svg, to commit)
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { components } from '../sidecar/service/components.ts';
+import { renderChart, type ChartSeries } from './chart.ts';
+import { entrypointNodeArgs } from './entrypoint.ts';
 import { grpcSender, httpSender, runLoad, xrayUdpSender, zipkinSender, type LoadResult, type Sender, type Transport } from './load.ts';
-import { cpuTimes, pin, rssBytes } from './proc.ts';
+import { cpuTimes, pin, rssSplit, type RssSplit } from './proc.ts';
 import { makeShape, makeXRayShape, makeZipkinShape, type Shape, type ShapeName } from './shapes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -19,6 +29,14 @@ const quick = process.argv.includes('--quick');
 const STEP_MS = quick ? 2000 : 5000;
 const CPU_MS = quick ? 3000 : 10_000;
 const P99_BOUND_MS = 100;
+/** Idle scenarios: starts per config (the median is reported) and the settle time before RSS is read. */
+const COLD_STARTS = quick ? 5 : 9;
+const SETTLE_MS = quick ? 3000 : 10_000;
+const RATES = [100, 1000, 10_000];
+
+function argValue(name: string): string | undefined {
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
 
 function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
@@ -105,10 +123,103 @@ const PROCESSORS: Record<string, string> = {
   'tracecontext-rewrite': 'tracecontext, batch',
 };
 
-async function startSidecar(sinkPort: number, processors: string): Promise<Target> {
-  const [grpcPort, httpPort, healthPort, metricsPort, zipkinPort, xrayPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+/** Which sidecar build runs, and with which node flags. */
+interface Build {
+  /** The main.js that runs. */
+  main: string;
+  /** Its checkout's commit (`git describe --always --dirty`), when it is in a git checkout. */
+  revision: string;
+  /** The Dockerfile the node flags come from. */
+  dockerfile: string;
+  /** The node flags of that Dockerfile's ENTRYPOINT. */
+  nodeFlags: string[];
+  /** TB_BENCH_NODE_ARGS, added after them (profiling). */
+  extraNodeArgs: string[];
+}
+
+function selectBuild(): Build {
+  const given = argValue('sidecar');
+  const main = given === undefined ? join(ROOT, 'dist/sidecar/main.js') : resolve(given);
+  if (given !== undefined && !existsSync(main)) throw new Error(`--sidecar=${given}: ${main} does not exist (build that checkout first: npm run build)`);
+  // <checkout>/dist/sidecar/main.js: the checkout's own Dockerfile gives its image flags.
+  const checkout = resolve(dirname(main), '../..');
+  const dockerfile = existsSync(join(checkout, 'Dockerfile')) ? join(checkout, 'Dockerfile') : join(ROOT, 'Dockerfile');
+  let nodeFlags: string[];
+  try {
+    nodeFlags = entrypointNodeArgs(readFileSync(dockerfile, 'utf8'));
+  } catch (err) {
+    throw new Error(`${dockerfile}: ${(err as Error).message}`, { cause: err });
+  }
+  let revision = 'not a git checkout';
+  try {
+    revision = execFileSync('git', ['-C', checkout, 'describe', '--always', '--dirty'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    // no git, or not a checkout: the path alone identifies the build
+  }
+  // TB_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the sidecar.
+  const extraNodeArgs = (process.env.TB_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  return { main, revision, dockerfile, nodeFlags, extraNodeArgs };
+}
+
+let build: Build;
+/** Sidecar warnings already shown (each is shown once per run). */
+const warned = new Set<string>();
+
+/** The environment the sidecar starts with: the bench's own, without OTEL_* and TRACEBRIDGE_* settings. */
+function sidecarEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|TRACEBRIDGE_|AWS_XRAY_)/.test(k)) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/**
+ * Starts the build (pinned to CPU 0, in the memory cgroup when asked) and waits for its health
+ * check to answer 200: the cold start is spawn to that answer.
+ */
+async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: number): Promise<{ proc: ChildProcess; coldStartMs: number }> {
+  // TB_BENCH_MEMORY_LIMIT_MIB=192 runs the sidecar in a memory cgroup of that limit, as the injector
+  // limits it (needs root and a writable cgroup v1 memory or v2 mount): its heap is then capped from
+  // the limit, as in a pod.
+  const cgroupDir = memoryCgroup();
+  const command = [process.execPath, ...build.nodeFlags, ...build.extraNodeArgs, build.main, ...args];
+  const t0 = performance.now();
+  const proc =
+    cgroupDir === undefined
+      ? spawn('taskset', ['-c', '0', ...command], { stdio: ['ignore', 'ignore', 'pipe'], env })
+      : spawn('taskset', ['-c', '0', '/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroupDir, ...command], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  // Its log stays out of the bench's output unless it fails; warnings and errors are passed on.
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-8192);
+  });
+  try {
+    await Promise.race([
+      waitHttp(`http://127.0.0.1:${healthPort}/`, 20_000),
+      new Promise((_r, reject) => proc.once('exit', (code, signal) => reject(new Error(`sidecar exited (${signal ?? code}) before it was healthy`)))),
+    ]);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${command.join(' ')}\n${stderr}`, { cause: err });
+  }
+  const coldStartMs = Math.round(performance.now() - t0);
+  proc.stderr.removeAllListeners('data');
+  proc.stderr.on('data', (d: Buffer) => {
+    for (const line of d.toString().split('\n')) {
+      const msg = /"msg":"([^"]*)"/.exec(line)?.[1] ?? line;
+      if (/"level":(40|50|60)|"level":"(warn|error|fatal)"/.test(line) && !warned.has(msg)) {
+        warned.add(msg);
+        log(`  sidecar: ${line}`);
+      }
+    }
+  });
+  return { proc, coldStartMs };
+}
+
+/** The all-receivers config the load scenarios run (and the idle scenario of the same name). */
+function allReceiversConfig(p: { grpcPort: number; httpPort: number; zipkinPort: number; xrayPort: number; healthPort: number; metricsPort: number; sinkPort: number }, processors: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'tb-bench-'));
   const cfg = join(dir, 'sidecar.yaml');
+  const { grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort } = p;
   // In a memory cgroup, as in a pod: the embedded default's memory_limiter goes first.
   const memoryLimited = Number(process.env.TB_BENCH_MEMORY_LIMIT_MIB ?? 0) > 0;
   writeFileSync(
@@ -135,21 +246,13 @@ service:
   telemetry: { logs: { level: warn }, metrics: { address: 127.0.0.1:${metricsPort} } }
 `,
   );
-  const t0 = performance.now();
-  // The compiled output, as the image runs it (no TypeScript stripper loaded).
-  // TB_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the sidecar.
-  const nodeArgs = (process.env.TB_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  // TB_BENCH_MEMORY_LIMIT_MIB=192 runs the sidecar in a memory cgroup of that limit, as the injector
-  // limits it (needs root and a writable cgroup v1 memory or v2 mount): its heap is then capped from
-  // the limit, as in a pod.
-  const cgroupDir = memoryCgroup();
-  const command = [process.execPath, ...nodeArgs, join(ROOT, 'dist/sidecar/main.js'), '--config', cfg];
-  const proc =
-    cgroupDir === undefined
-      ? spawn('taskset', ['-c', '0', ...command], { stdio: ['ignore', 'ignore', 'inherit'] })
-      : spawn('taskset', ['-c', '0', '/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroupDir, ...command], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitHttp(`http://127.0.0.1:${healthPort}/`, 20_000);
-  const coldStartMs = Math.round(performance.now() - t0);
+  return cfg;
+}
+
+async function startSidecar(sinkPort: number, processors: string): Promise<Target> {
+  const [grpcPort, httpPort, healthPort, metricsPort, zipkinPort, xrayPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const cfg = allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort }, processors);
+  const { proc, coldStartMs } = await spawnSidecar(['--config', cfg], sidecarEnv({}), healthPort);
   return { name: 'tracebridge', proc, grpcPort, httpPort, zipkinPort, xrayPort, coldStartMs, stop: () => stopProc(proc) };
 }
 
@@ -162,20 +265,47 @@ async function startRelay(sinkPort: number): Promise<Target> {
   return { name: 'raw relay', proc, grpcPort, httpPort: 0, zipkinPort: 0, xrayPort: 0, coldStartMs, stop: () => stopProc(proc) };
 }
 
+/** RSS in MiB, split as proc.ts reads it. */
+interface RssMiB {
+  total: number;
+  file: number;
+  private: number;
+}
+
 interface ScenarioResult {
   target: string;
   transport: Transport;
   processors: string;
   shape: ShapeName;
+  /** One start, with the all-receivers config (the idle scenarios give the median of several). */
   coldStartMs: number;
   idleRssMiB: number;
+  idleRss: RssMiB;
   maxSustainedSpansPerSec: number;
   ladder: (LoadResult & { delivered: number })[];
   cpuSecondsPerMillion: Record<string, number>;
+  /** RSS at the end of each steady-state step, by offered rate. */
+  rssByRate: Record<string, RssMiB>;
   rssAt10kMiB: number;
 }
 
+interface IdleResult {
+  config: 'embedded default' | 'all receivers';
+  coldStartsMs: number[];
+  coldStartMedianMs: number;
+  /** Median of each figure over the starts, read after SETTLE_MS. */
+  idleRss: RssMiB;
+  idleRssRuns: RssMiB[];
+  settleMs: number;
+}
+
 const MiB = (b: number) => Number((b / 1024 / 1024).toFixed(1));
+const splitMiB = (r: RssSplit): RssMiB => ({ total: MiB(r.total), file: MiB(r.file), private: MiB(r.private) });
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : Number(((s[mid - 1]! + s[mid]!) / 2).toFixed(1));
+}
 
 async function measureStep(sender: Sender, target: Target, sink: Sink, shape: Shape, rate: number, ms: number) {
   const before = await sink.count();
@@ -186,7 +316,7 @@ async function measureStep(sender: Sender, target: Target, sink: Sink, shape: Sh
   const after = await sink.count();
   const user = t1.user - t0.user;
   const system = t1.system - t0.system;
-  return { ...res, delivered: after.spans - before.spans, cpu: user + system, user, system, rss: rssBytes(target.proc.pid!) };
+  return { ...res, delivered: after.spans - before.spans, cpu: user + system, user, system, rss: rssSplit(target.proc.pid!) };
 }
 
 function senderFor(transport: Transport, target: Target): Sender {
@@ -211,20 +341,23 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
   const sender = senderFor(transport, target);
   try {
     await sleep(1500);
-    const idleRss = rssBytes(target.proc.pid!);
+    const idleRss = splitMiB(rssSplit(target.proc.pid!));
     // Warm up the JIT and connections.
     await runLoad(sender, shape, 5000, 1000);
     await sleep(500);
 
     // Steady-state CPU and RSS first: the ladder's top rates grow the heap, and RSS would keep that.
     const cpuPerMillion: Record<string, number> = {};
-    let rssAt10k = 0;
-    for (const rate of [100, 1000, 10_000]) {
+    const rssByRate: Record<string, RssMiB> = {};
+    for (const rate of RATES) {
       const ms = rate === 100 ? CPU_MS * 2 : CPU_MS;
       const step = await measureStep(sender, target, sink, shape, rate, ms);
       cpuPerMillion[String(rate)] = Number(((step.cpu / Math.max(step.okSpans, 1)) * 1e6).toFixed(2));
-      if (rate === 10_000) rssAt10k = step.rss;
-      log(`  ${target.name} ${transport} ${shapeName} cpu @${rate}/s: ${cpuPerMillion[String(rate)]} CPU-s per million spans (user ${step.user.toFixed(2)} s, system ${step.system.toFixed(2)} s)`);
+      const rss = splitMiB(step.rss);
+      rssByRate[String(rate)] = rss;
+      log(
+        `  ${target.name} ${transport} ${shapeName} @${rate}/s: ${cpuPerMillion[String(rate)]} CPU-s per million spans (user ${step.user.toFixed(2)} s, system ${step.system.toFixed(2)} s), RSS ${rss.total} MiB (${rss.private} private)`,
+      );
     }
     await sleep(1000);
     const ladder: ScenarioResult['ladder'] = [];
@@ -263,11 +396,13 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
       processors,
       shape: shapeName,
       coldStartMs: target.coldStartMs,
-      idleRssMiB: MiB(idleRss),
+      idleRssMiB: idleRss.total,
+      idleRss,
       maxSustainedSpansPerSec: maxSustained,
       ladder,
       cpuSecondsPerMillion: cpuPerMillion,
-      rssAt10kMiB: MiB(rssAt10k),
+      rssByRate,
+      rssAt10kMiB: rssByRate['10000']?.total ?? 0,
     };
   } finally {
     sender.close();
@@ -276,28 +411,111 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
   }
 }
 
-function markdown(results: ScenarioResult[]): string {
+/**
+ * Cold start and idle RSS, COLD_STARTS times: the embedded default (no --config, what injected
+ * pods run; ports moved with TRACEBRIDGE_PORTS, traces to an OTLP/HTTP endpoint as the injector
+ * sets it) or the all-receivers config of the load scenarios.
+ */
+async function idleScenario(config: IdleResult['config']): Promise<IdleResult> {
+  const coldStartsMs: number[] = [];
+  const runs: RssMiB[] = [];
+  for (let i = 0; i < COLD_STARTS; i++) {
+    const [grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, exportPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const started =
+      config === 'embedded default'
+        ? await spawnSidecar(
+            [],
+            sidecarEnv({
+              TRACEBRIDGE_PORTS: `otlp_grpc=${grpcPort},otlp_http=${httpPort},zipkin=${zipkinPort},xray=${xrayPort},health=${healthPort},metrics=${metricsPort}`,
+              // Nothing listens there: an idle sidecar exports nothing.
+              OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${exportPort}`,
+            }),
+            healthPort,
+          )
+        : await spawnSidecar(['--config', allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort: exportPort }, 'batch')], sidecarEnv({}), healthPort);
+    try {
+      pin(started.proc.pid!, 0);
+      coldStartsMs.push(started.coldStartMs);
+      await sleep(SETTLE_MS);
+      runs.push(splitMiB(rssSplit(started.proc.pid!)));
+      log(`  idle ${config} start ${i + 1}: healthy in ${started.coldStartMs} ms, RSS after ${SETTLE_MS / 1000} s ${runs[i]!.total} MiB (file ${runs[i]!.file}, private ${runs[i]!.private})`);
+    } finally {
+      await stopProc(started.proc);
+    }
+  }
+  return {
+    config,
+    coldStartsMs,
+    coldStartMedianMs: median(coldStartsMs),
+    idleRss: { total: median(runs.map((r) => r.total)), file: median(runs.map((r) => r.file)), private: median(runs.map((r) => r.private)) },
+    idleRssRuns: runs,
+    settleMs: SETTLE_MS,
+  };
+}
+
+const scenarioName = (r: ScenarioResult) => `${r.target} ${r.transport} ${r.shape}${r.target === 'raw relay' ? '' : ` ${r.processors}`}`;
+
+function chartSeries(results: ScenarioResult[]): ChartSeries[] {
+  return results.map((r) => ({
+    name: scenarioName(r),
+    points: RATES.map((rate) => ({
+      rate,
+      cpuPerMillion: r.cpuSecondsPerMillion[String(rate)] ?? Number.NaN,
+      rssTotalMiB: r.rssByRate[String(rate)]?.total ?? Number.NaN,
+      rssPrivateMiB: r.rssByRate[String(rate)]?.private ?? Number.NaN,
+    })),
+  }));
+}
+
+function markdown(idle: IdleResult[], results: ScenarioResult[]): string {
+  const flags = build.nodeFlags.length === 0 ? '(none)' : `\`${build.nodeFlags.join(' ')}\``;
   const lines = [
     '# Benchmark results',
     '',
     `Run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.versions.node}, ${quick ? 'quick mode' : 'full mode'}.`,
+    `Build: \`${build.main}\` (${build.revision}). Node flags from the ENTRYPOINT of \`${build.dockerfile}\`: ${flags}${build.extraNodeArgs.length > 0 ? `; added by TB_BENCH_NODE_ARGS: \`${build.extraNodeArgs.join(' ')}\`` : ''}.`,
     'Target pinned to CPU 0; load generator and sink on CPU 1. Sustained = no refusals, p99 ≤ 100 ms, ≥ 97% of the offered rate delivered.',
+    'RSS in MiB: total (VmRSS) = file-backed (RssFile: the node binary and libraries, shared by every pod of the image on a node) + private (RssAnon + RssShmem: what each pod adds).',
     '',
-    '| target | load | processors | shape | max sustained spans/s | CPU-s per M spans @100/s | @1k/s | @10k/s | RSS idle MiB | RSS @10k/s MiB | cold start ms |',
-    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const r of results) {
+  if (idle.length > 0) {
     lines.push(
-      `| ${r.target} | ${r.transport} | ${r.target === 'raw relay' ? '-' : r.processors} | ${r.shape} | ${r.maxSustainedSpansPerSec} | ${r.cpuSecondsPerMillion['100']} | ${r.cpuSecondsPerMillion['1000']} | ${r.cpuSecondsPerMillion['10000']} | ${r.idleRssMiB} | ${r.rssAt10kMiB} | ${r.coldStartMs} |`,
+      `## Idle (${COLD_STARTS} starts each; cold start = spawn to health check 200; RSS ${SETTLE_MS / 1000} s after healthy; medians)`,
+      '',
+      '| config | cold start median ms | cold start min–max ms | RSS idle total | file-backed | private |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
     );
+    for (const r of idle) {
+      lines.push(`| ${r.config} | ${r.coldStartMedianMs} | ${Math.min(...r.coldStartsMs)}–${Math.max(...r.coldStartsMs)} | ${r.idleRss.total} | ${r.idleRss.file} | ${r.idleRss.private} |`);
+    }
+    lines.push('');
+  }
+  if (results.length > 0) {
+    lines.push(
+      '## Load (all-receivers config)',
+      '',
+      '| target | load | processors | shape | max sustained spans/s | CPU-s per M spans @100/s | @1k/s | @10k/s | RSS idle total | idle file | idle private | RSS @10k/s total | @10k file | @10k private | cold start ms (one start) |',
+      '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const r of results) {
+      const at10k = r.rssByRate['10000'];
+      lines.push(
+        `| ${r.target} | ${r.transport} | ${r.target === 'raw relay' ? '-' : r.processors} | ${r.shape} | ${r.maxSustainedSpansPerSec} | ${r.cpuSecondsPerMillion['100']} | ${r.cpuSecondsPerMillion['1000']} | ${r.cpuSecondsPerMillion['10000']} | ${r.idleRss.total} | ${r.idleRss.file} | ${r.idleRss.private} | ${at10k?.total ?? '-'} | ${at10k?.file ?? '-'} | ${at10k?.private ?? '-'} | ${r.coldStartMs} |`,
+      );
+    }
+    lines.push('', 'Chart: chart.svg (CPU-s per million spans and RSS against the offered rate).');
   }
   return `${lines.join('\n')}\n`;
 }
 
 async function main(): Promise<void> {
   pin(process.pid, 1);
-  log('building dist/ (tsc -p tsconfig.build.json), the form the image runs');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  build = selectBuild();
+  if (argValue('sidecar') === undefined) {
+    log('building dist/ (tsc -p tsconfig.build.json), the form the image runs');
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  log(`sidecar: ${build.main} (${build.revision}), node flags from ${build.dockerfile}: ${build.nodeFlags.join(' ') || '(none)'}`);
   const plan: ['tracebridge' | 'relay', Transport, ShapeName, string][] = [
     ['relay', 'grpc', 'testbed', '-'],
     ['tracebridge', 'grpc', 'testbed', 'batch'],
@@ -309,22 +527,37 @@ async function main(): Promise<void> {
     ['tracebridge', 'zipkin', 'realistic', 'batch'],
     ['tracebridge', 'xray-udp', 'realistic', 'batch'],
   ];
-  if (!components.exporter.has('otlp')) {
+  // The bench's load scenarios need the otlp exporter; a --sidecar build is assumed to have it.
+  const hasOtlp = argValue('sidecar') !== undefined || components.exporter.has('otlp');
+  if (!hasOtlp) {
     log('the otlp exporter is not in this build: only the relay baseline runs');
   }
-  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+  const only = argValue('only');
+  const idle: IdleResult[] = [];
+  for (const config of ['embedded default', 'all receivers'] as const) {
+    if (only !== undefined && !`idle-${config.replace(' ', '-')}`.includes(only)) continue;
+    log(`scenario: idle ${config}`);
+    idle.push(await idleScenario(config));
+  }
   const results: ScenarioResult[] = [];
   for (const [kind, transport, shape, processors] of plan) {
-    if (kind === 'tracebridge' && !components.exporter.has('otlp')) continue;
+    if (kind === 'tracebridge' && !hasOtlp) continue;
     if (only !== undefined && !`${kind}-${transport}-${shape}-${processors}`.includes(only)) continue;
     log(`scenario: ${kind} ${transport} ${shape} ${processors}`);
     results.push(await scenario(kind, transport, shape, processors === '-' ? 'batch' : processors));
   }
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ date: new Date().toISOString(), quick, results }, null, 2)}\n`);
-  const md = markdown(results);
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ date: new Date().toISOString(), quick, build, idle, results }, null, 2)}\n`);
+  const md = markdown(idle, results);
   writeFileSync(join(dir, 'RESULTS.md'), md);
+  const svg = renderChart(chartSeries(results));
+  writeFileSync(join(dir, 'chart.svg'), svg);
+  const chartOut = argValue('chart-out');
+  if (chartOut !== undefined) {
+    writeFileSync(resolve(chartOut), svg);
+    log(`chart written to ${relative(process.cwd(), resolve(chartOut)) || chartOut}`);
+  }
   process.stdout.write(md);
 }
 

@@ -1,6 +1,8 @@
 // The bench's chart, hand-written SVG (no plotting dependency): two panels against the offered
-// rate on a log axis — CPU-seconds per million spans, and RSS (total solid, private dashed) —
-// one colour per scenario, a legend under both. Values that are not finite are left out.
+// rate on a log axis — CPU-seconds per million spans (log axis too: at 100 spans/s the idle cost
+// dominates and would flatten the 10k figures), and RSS (linear; total solid, private dashed) —
+// one colour per scenario, a legend under both. Values that are not finite (or not positive on a
+// log axis) are left out.
 
 export interface ChartPoint {
   /** Offered spans/s. */
@@ -47,7 +49,15 @@ interface Line {
   points: { rate: number; value: number }[];
 }
 
-function panel(id: string, x0: number, title: string, yLabel: string, rates: number[], lines: Line[]): string {
+/** Log-axis bounds: whole decades around the values. */
+function decades(values: number[]): { lo: number; hi: number } {
+  if (values.length === 0) return { lo: 0, hi: 1 };
+  const lo = Math.floor(Math.log10(Math.min(...values)));
+  const hi = Math.ceil(Math.log10(Math.max(...values)));
+  return { lo, hi: hi > lo ? hi : lo + 1 };
+}
+
+function panel(id: string, x0: number, title: string, yLabel: string, yScale: 'linear' | 'log', rates: number[], lines: Line[]): string {
   const left = x0 + PLOT.left;
   const right = x0 + PANEL_W - PLOT.right;
   const top = PLOT.top;
@@ -56,16 +66,27 @@ function panel(id: string, x0: number, title: string, yLabel: string, rates: num
   const lo = Math.min(...logs) - 0.15;
   const hi = Math.max(...logs) + 0.15;
   const x = (rate: number) => left + ((Math.log10(rate) - lo) / (hi - lo)) * (right - left);
-  const maxValue = Math.max(0, ...lines.flatMap((l) => l.points.map((p) => p.value)));
-  const { top: yTop, step } = niceScale(maxValue);
-  const y = (v: number) => bottom - (v / yTop) * (bottom - top);
+  const values = lines.flatMap((l) => l.points.map((p) => p.value));
   const out: string[] = [`<g data-panel="${id}">`];
   out.push(`<text x="${fmt((left + right) / 2)}" y="${top - 16}" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`);
   out.push(`<rect x="${left}" y="${top}" width="${fmt(right - left)}" height="${PLOT.height}" fill="none" stroke="#999"/>`);
-  for (let v = 0; v <= yTop + step / 2; v += step) {
+  const yTick = (v: number, label: string | undefined) => {
     const yy = fmt(y(v));
-    out.push(`<line x1="${left}" y1="${yy}" x2="${fmt(right)}" y2="${yy}" stroke="#eee"/>`);
-    out.push(`<text x="${left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" font-size="11">${fmt(v)}</text>`);
+    out.push(`<line x1="${left}" y1="${yy}" x2="${fmt(right)}" y2="${yy}" stroke="${label === undefined ? '#f4f4f4' : '#e4e4e4'}"/>`);
+    if (label !== undefined) out.push(`<text x="${left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" font-size="11">${label}</text>`);
+  };
+  let y: (v: number) => number;
+  if (yScale === 'log') {
+    const { lo: dLo, hi: dHi } = decades(values);
+    y = (v: number) => bottom - ((Math.log10(v) - dLo) / (dHi - dLo)) * (bottom - top);
+    for (let d = dLo; d <= dHi; d++) {
+      yTick(10 ** d, fmt(10 ** d));
+      if (d < dHi) for (const m of [2, 5]) yTick(m * 10 ** d, dHi - dLo <= 3 ? fmt(m * 10 ** d) : undefined);
+    }
+  } else {
+    const { top: yTop, step } = niceScale(Math.max(0, ...values));
+    y = (v: number) => bottom - (v / yTop) * (bottom - top);
+    for (let v = 0; v <= yTop + step / 2; v += step) yTick(v, fmt(v));
   }
   for (const rate of rates) {
     const xx = fmt(x(rate));
@@ -88,37 +109,38 @@ function panel(id: string, x0: number, title: string, yLabel: string, rates: num
 
 export function renderChart(series: ChartSeries[]): string {
   const color = (i: number) => PALETTE[i % PALETTE.length]!;
-  const measured = (s: ChartSeries, pick: (p: ChartPoint) => number) =>
+  const measured = (s: ChartSeries, pick: (p: ChartPoint) => number, log = false) =>
     s.points
-      .filter((p) => p.rate > 0 && Number.isFinite(p.rate) && Number.isFinite(pick(p)))
+      .filter((p) => p.rate > 0 && Number.isFinite(p.rate) && Number.isFinite(pick(p)) && (!log || pick(p) > 0))
       .map((p) => ({ rate: p.rate, value: pick(p) }))
       .sort((a, b) => a.rate - b.rate);
   const rateSet = new Set(series.flatMap((s) => s.points.map((p) => p.rate)).filter((r) => r > 0 && Number.isFinite(r)));
   const rates = rateSet.size > 0 ? [...rateSet].sort((a, b) => a - b) : [100, 1000, 10_000];
-  const cpuLines: Line[] = series.map((s, i) => ({ series: s.name, kind: 'cpu', color: color(i), dashed: false, points: measured(s, (p) => p.cpuPerMillion) }));
+  const cpuLines: Line[] = series.map((s, i) => ({ series: s.name, kind: 'cpu', color: color(i), dashed: false, points: measured(s, (p) => p.cpuPerMillion, true) }));
   const rssLines: Line[] = series.flatMap((s, i): Line[] => [
     { series: s.name, kind: 'total', color: color(i), dashed: false, points: measured(s, (p) => p.rssTotalMiB) },
     { series: s.name, kind: 'private', color: color(i), dashed: true, points: measured(s, (p) => p.rssPrivateMiB) },
   ]);
   const legendTop = PLOT.top + PLOT.height + PLOT.bottom + 10;
   const perRow = 2;
-  const rows = Math.ceil(series.length / perRow) + 1;
+  const perColumn = Math.ceil(series.length / perRow);
+  const rows = perColumn + 1;
   const height = legendTop + rows * LEGEND_ROW + 10;
   const legend: string[] = ['<g data-legend="">'];
   series.forEach((s, i) => {
-    const lx = 40 + (i % perRow) * (WIDTH / perRow);
-    const ly = legendTop + Math.floor(i / perRow) * LEGEND_ROW;
+    const lx = 40 + Math.floor(i / perColumn) * (WIDTH / perRow);
+    const ly = legendTop + (i % perColumn) * LEGEND_ROW;
     legend.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${color(i)}" stroke-width="3"/>`);
     legend.push(`<text x="${lx + 30}" y="${ly}" dominant-baseline="middle" font-size="12">${esc(s.name)}</text>`);
   });
-  const noteY = legendTop + Math.ceil(series.length / perRow) * LEGEND_ROW;
+  const noteY = legendTop + perColumn * LEGEND_ROW;
   legend.push(`<text x="40" y="${noteY}" dominant-baseline="middle" font-size="11" fill="#555">RSS: solid = total, dashed = private (anonymous: what each pod adds on a node that runs the image)</text>`);
   legend.push('</g>');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" font-family="sans-serif">`,
     `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
-    panel('cpu', 0, 'CPU per million spans', 'CPU-s per million spans', rates, cpuLines),
-    panel('rss', PANEL_W, 'Resident memory', 'RSS, MiB', rates, rssLines),
+    panel('cpu', 0, 'CPU per million spans', 'CPU-s per million spans (log scale)', 'log', rates, cpuLines),
+    panel('rss', PANEL_W, 'Resident memory', 'RSS, MiB', 'linear', rates, rssLines),
     ...legend,
     '</svg>',
     '',

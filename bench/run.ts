@@ -31,7 +31,7 @@ const CPU_MS = quick ? 3000 : 10_000;
 const P99_BOUND_MS = 100;
 /** Idle scenarios: starts per config (the median is reported) and the settle time before RSS is read. */
 const COLD_STARTS = quick ? 5 : 9;
-const SETTLE_MS = quick ? 3000 : 10_000;
+const SETTLE_MS = quick ? 2000 : 10_000;
 const RATES = [100, 1000, 10_000];
 
 function argValue(name: string): string | undefined {

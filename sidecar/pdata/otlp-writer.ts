@@ -115,8 +115,26 @@ class Writer {
   }
 
   string(s: string): void {
+    const len = s.length;
+    // Short ASCII (most keys and values) is copied in JS: cheaper than a call into the encoder.
+    if (len < 128) {
+      this.ensure(1 + len * 3);
+      const buf = this.buf;
+      const start = this.pos + 1;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + i] = c;
+      }
+      if (i === len) {
+        buf[this.pos] = len;
+        this.pos = start + len;
+        return;
+      }
+    }
     // Up to 42 UTF-16 units encode to at most 126 bytes: one length byte, no measuring.
-    if (s.length <= 42) {
+    if (len <= 42) {
       this.ensure(1 + s.length * 3);
       const n = this.buf.write(s, this.pos + 1, 'utf8');
       this.buf[this.pos] = n;

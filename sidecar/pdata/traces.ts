@@ -3,11 +3,8 @@
 // OTLP -> OTLP hot path must be lossless (fields we do not know pass byte for byte) and cheap (no
 // decode, no re-encode). Receivers of other formats encode once; consumers that need objects
 // decode once (cached).
-import {
-  decodeTraceRequest,
-  encodeTraceRequest,
-  type ExportTraceServiceRequest,
-} from './otlp-schema.ts';
+import { decodeTraceRequest, type ExportTraceServiceRequest } from './otlp-schema.ts';
+import { writeTraceRequest } from './otlp-writer.ts';
 import { indexTraceRequest, validateTraceRequest, type TraceView } from './trace-view.ts';
 
 export class TracesData {
@@ -41,11 +38,15 @@ export class TracesData {
     return new TracesData(bytes, spanCount, view);
   }
 
-  /** Encodes objects built by a receiver of another format. */
+  /**
+   * Encodes objects built by a receiver of another format (otlp-writer.ts). The objects are not
+   * kept: a batch waiting in a queue or for a retry holds only its bytes, and a consumer that
+   * needs objects decodes them (toObjects), getting what the bytes say.
+   */
   static fromObjects(req: ExportTraceServiceRequest): TracesData {
     let spans = 0;
     for (const rs of req.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans += ss.spans?.length ?? 0;
-    return new TracesData(encodeTraceRequest(req), spans, undefined, req);
+    return new TracesData(writeTraceRequest(req), spans);
   }
 
   /**

@@ -92,10 +92,15 @@ function objects(o: Json, k: string, at: string): Json[] | undefined {
   return arr(o, k, at)?.map((v, i) => (isObject(v) ? v : fail(`${at}.${k}[${i}]`, 'an object', v)));
 }
 
-/** Copies the fields `read` picks; drops the keys whose value is undefined (cleaner objects, smaller tests). */
+/**
+ * The fields `read` picks without the keys whose value is undefined (cleaner objects, smaller
+ * tests). Copied into a new object rather than `delete`d: deleting turns an object into a slow
+ * dictionary, which cost a tenth of the receiver's CPU on SDK segments (profile of the UDP path).
+ */
 function compact<T extends object>(value: T): T {
-  for (const k of Object.keys(value) as (keyof T)[]) if (value[k] === undefined) delete value[k];
-  return value;
+  const out = {} as T;
+  for (const k in value) if (value[k] !== undefined) out[k] = value[k];
+  return out;
 }
 
 function readHttp(o: Json, at: string): HttpData {

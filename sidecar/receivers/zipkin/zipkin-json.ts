@@ -18,66 +18,70 @@ function fail(where: string, expected: string, got: unknown): never {
   throw new ZipkinFormatError(`${where}: expected ${expected}, got ${shown}`);
 }
 
-function micros(v: unknown, where: string): number {
+// The readers take the path of the field as (where, field) and join them only on failure: a
+// request's worth of path strings built up front was garbage on every accepted span.
+
+function micros(v: unknown, where: string, field: string): number {
   if (v === undefined || v === null) return 0;
   const n = typeof v === 'number' ? v : typeof v === 'string' && NUMERIC.test(v) ? Number(v) : NaN;
-  if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER)) fail(where, 'a non-negative number of microseconds', v);
+  if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER)) fail(`${where}.${field}`, 'a non-negative number of microseconds', v);
   return n;
 }
 
-function optString(v: unknown, where: string): string {
+function optString(v: unknown, where: string, field: string): string {
   if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') fail(where, 'a string', v);
+  if (typeof v !== 'string') fail(`${where}.${field}`, 'a string', v);
   return v;
 }
 
-function optBool(v: unknown, where: string): boolean {
+function optBool(v: unknown, where: string, field: string): boolean {
   if (v === undefined || v === null) return false;
-  if (typeof v !== 'boolean') fail(where, 'true or false', v);
+  if (typeof v !== 'boolean') fail(`${where}.${field}`, 'true or false', v);
   return v;
 }
 
-function endpoint(v: unknown, where: string): ZipkinEndpoint | undefined {
+function endpoint(v: unknown, at: string, field: string): ZipkinEndpoint | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) fail(where, 'an object', v);
+  if (typeof v !== 'object' || Array.isArray(v)) fail(`${at}.${field}`, 'an object', v);
   const e = v as Json;
-  const ipv4 = optString(e.ipv4, `${where}.ipv4`);
-  if (ipv4 !== '' && isIP(ipv4) !== 4) fail(`${where}.ipv4`, 'an IPv4 address', ipv4);
-  const ipv6 = optString(e.ipv6, `${where}.ipv6`);
-  if (ipv6 !== '' && isIP(ipv6) !== 6) fail(`${where}.ipv6`, 'an IPv6 address', ipv6);
+  const ipv4 = typeof e.ipv4 === 'string' ? e.ipv4 : optString(e.ipv4, `${at}.${field}`, 'ipv4');
+  if (ipv4 !== '' && isIP(ipv4) !== 4) fail(`${at}.${field}.ipv4`, 'an IPv4 address', ipv4);
+  const ipv6 = typeof e.ipv6 === 'string' ? e.ipv6 : optString(e.ipv6, `${at}.${field}`, 'ipv6');
+  if (ipv6 !== '' && isIP(ipv6) !== 6) fail(`${at}.${field}.ipv6`, 'an IPv6 address', ipv6);
   let port = 0;
   if (e.port !== undefined && e.port !== null) {
-    if (typeof e.port !== 'number' || !Number.isInteger(e.port) || e.port < 0 || e.port > 65535) fail(`${where}.port`, 'an integer port 0..65535', e.port);
+    if (typeof e.port !== 'number' || !Number.isInteger(e.port) || e.port < 0 || e.port > 65535) fail(`${at}.${field}.port`, 'an integer port 0..65535', e.port);
     port = e.port;
   }
-  const serviceName = optString(e.serviceName, `${where}.serviceName`);
+  const serviceName = typeof e.serviceName === 'string' ? e.serviceName : optString(e.serviceName, `${at}.${field}`, 'serviceName');
   // zipkin-go drops an endpoint with nothing in it.
   if (serviceName === '' && ipv4 === '' && ipv6 === '' && port === 0) return undefined;
   return { serviceName, ipv4, ipv6, port };
 }
 
-function annotations(v: unknown, where: string): ZipkinAnnotation[] {
+function annotations(v: unknown, at: string): ZipkinAnnotation[] {
   if (v === undefined || v === null) return [];
+  const where = `${at}.annotations`;
   if (!Array.isArray(v)) fail(where, 'an array', v);
   const out = new Array<ZipkinAnnotation>(v.length);
   for (let i = 0; i < v.length; i++) {
     const a = v[i] as unknown;
     const at = `${where}[${i}]`;
     if (a === null || typeof a !== 'object' || Array.isArray(a)) fail(at, 'an object', a);
-    const timestampUs = micros((a as Json).timestamp, `${at}.timestamp`);
+    const timestampUs = micros((a as Json).timestamp, at, 'timestamp');
     // zipkin-go: "valid annotation timestamp required".
     if (timestampUs === 0) fail(`${at}.timestamp`, 'a timestamp (epoch microseconds)', (a as Json).timestamp);
-    out[i] = { timestampUs, value: optString((a as Json).value, `${at}.value`) };
+    out[i] = { timestampUs, value: optString((a as Json).value, at, 'value') };
   }
   return out;
 }
 
-function tags(v: unknown, where: string): Record<string, string> {
+function tags(v: unknown, at: string): Record<string, string> {
   if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) fail(where, 'an object of string values', v);
+  if (typeof v !== 'object' || Array.isArray(v)) fail(`${at}.tags`, 'an object of string values', v);
   const t = v as Json;
   for (const key in t) {
-    if (typeof t[key] !== 'string') fail(`${where}[${JSON.stringify(key)}]`, 'a string', t[key]);
+    if (typeof t[key] !== 'string') fail(`${at}.tags[${JSON.stringify(key)}]`, 'a string', t[key]);
   }
   return t as Record<string, string>;
 }
@@ -85,14 +89,14 @@ function tags(v: unknown, where: string): Record<string, string> {
 function span(v: unknown, where: string): ZipkinSpan {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(where, 'a span object', v);
   const s = v as Json;
-  const traceText = optString(s.traceId, `${where}.traceId`);
+  const traceText = optString(s.traceId, where, 'traceId');
   const traceId = parseHexId(traceText, 16);
   if (traceId === undefined) fail(`${where}.traceId`, '16 or 32 hex characters', s.traceId);
   if (isAllZero(traceId, 0, 16)) fail(`${where}.traceId`, 'a non-zero trace ID', s.traceId);
-  const id = parseHexId(optString(s.id, `${where}.id`), 8);
+  const id = parseHexId(optString(s.id, where, 'id'), 8);
   if (id === undefined) fail(`${where}.id`, '16 hex characters', s.id);
   if (isAllZero(id, 0, 8)) fail(`${where}.id`, 'a non-zero span ID', s.id);
-  const parentText = optString(s.parentId, `${where}.parentId`);
+  const parentText = optString(s.parentId, where, 'parentId');
   let parentId: Uint8Array | undefined;
   if (parentText !== '') {
     parentId = parseHexId(parentText, 8);
@@ -103,16 +107,16 @@ function span(v: unknown, where: string): ZipkinSpan {
     traceId,
     id,
     parentId,
-    kind: optString(s.kind, `${where}.kind`),
-    name: optString(s.name, `${where}.name`),
-    timestampUs: micros(s.timestamp, `${where}.timestamp`),
-    durationUs: micros(s.duration, `${where}.duration`),
-    localEndpoint: endpoint(s.localEndpoint, `${where}.localEndpoint`),
-    remoteEndpoint: endpoint(s.remoteEndpoint, `${where}.remoteEndpoint`),
-    annotations: annotations(s.annotations, `${where}.annotations`),
-    tags: tags(s.tags, `${where}.tags`),
-    shared: optBool(s.shared, `${where}.shared`),
-    debug: optBool(s.debug, `${where}.debug`),
+    kind: optString(s.kind, where, 'kind'),
+    name: optString(s.name, where, 'name'),
+    timestampUs: micros(s.timestamp, where, 'timestamp'),
+    durationUs: micros(s.duration, where, 'duration'),
+    localEndpoint: endpoint(s.localEndpoint, where, 'localEndpoint'),
+    remoteEndpoint: endpoint(s.remoteEndpoint, where, 'remoteEndpoint'),
+    annotations: annotations(s.annotations, where),
+    tags: tags(s.tags, where),
+    shared: optBool(s.shared, where, 'shared'),
+    debug: optBool(s.debug, where, 'debug'),
   };
 }
 

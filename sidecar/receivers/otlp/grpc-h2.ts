@@ -86,6 +86,18 @@ export interface GrpcH2Options {
 
 const { HTTP2_HEADER_PATH, HTTP2_HEADER_METHOD, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_STATUS } = constants;
 const MiB = 1024 * 1024;
+/**
+ * HTTP/2 flow-control windows this server advertises: per stream (SETTINGS_INITIAL_WINDOW_SIZE) and
+ * per connection. node:http2's defaults (64 KiB each) make a client stop every 64 KiB and wait for
+ * a WINDOW_UPDATE, which nghttp2 sends after each 32 KiB consumed: one extra frame per request or
+ * two, read and written on both sides, and a round trip for every large request. Request bodies are
+ * bounded by the in-flight budget and nghttp2's buffers by maxSessionMemory, not by these; but bytes
+ * of calls refused by that budget are read and dropped as fast as the windows let the client send
+ * them, so larger windows (1 MiB / 4 MiB measured) raise the RSS peak of a client flooding refused
+ * calls (grpc-memory.test.ts) by ~35 MiB. These sizes keep it where it was.
+ */
+const STREAM_WINDOW_BYTES = 256 * 1024;
+const CONNECTION_WINDOW_BYTES = 1 * MiB;
 /** Longest timer node can arm (~24.8 days); a grpc-timeout beyond it is no deadline in practice. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A new episode of session errors (and a new warning) starts after this long without any. */
@@ -181,7 +193,7 @@ export class GrpcH2Server {
     this.firstBytes = new FirstBytesReader(opts.firstBytesTimeoutMs);
 
     this.server = createServer({
-      settings: { maxConcurrentStreams: opts.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS },
+      settings: { maxConcurrentStreams: opts.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS, initialWindowSize: STREAM_WINDOW_BYTES },
       // Request bodies are bounded by the in-flight budget; this bounds nghttp2's own buffers.
       maxSessionMemory: 64,
     });
@@ -250,6 +262,9 @@ export class GrpcH2Server {
     const state: SessionState = { active: 0, idleSince: Date.now() };
     this.sessions.set(session, state);
     session.on('error', () => undefined);
+    // Throws once the session is destroyed (a client that connected and left at once): nothing to
+    // widen then.
+    if (!session.destroyed) session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
     session.once('close', () => this.sessions.delete(session));
   }
 
@@ -377,6 +392,16 @@ export class GrpcH2Server {
     await Promise.all([listenerClosed, ...socketsClosed, ...sessionsClosed]);
     clearTimeout(timer);
   }
+}
+
+/** A Length-Prefixed-Message holding the empty message. Only ever read. */
+const EMPTY_MESSAGE_FRAME = Buffer.alloc(5);
+const OK_HEADERS = Object.freeze({ [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING });
+const OK_TRAILERS = Object.freeze({ 'grpc-status': '0' });
+const RESPOND_WITH_TRAILERS = Object.freeze({ waitForTrailers: true });
+
+function sendOkTrailers(this: ServerHttp2Stream): void {
+  this.sendTrailers(OK_TRAILERS);
 }
 
 function streamClosed(session: SessionState): void {
@@ -558,12 +583,17 @@ class UnaryCall {
     // Reset while the handler ran: the data is in; nobody is left to tell.
     if (this.settled || this.stream.closed || this.stream.destroyed) return;
     this.settle();
-    const frame = Buffer.allocUnsafe(5 + response.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(response.length, 1);
-    response.copy(frame, 5);
-    this.stream.respond({ [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING }, { waitForTrailers: true });
-    this.stream.once('wantTrailers', () => this.stream.sendTrailers({ 'grpc-status': '0' }));
+    // An OTLP success answer is nearly always the empty message: one shared frame, header and
+    // trailer objects for all of them (node:http2 only reads them), no closure per call.
+    let frame = EMPTY_MESSAGE_FRAME;
+    if (response.length > 0) {
+      frame = Buffer.allocUnsafe(5 + response.length);
+      frame[0] = 0;
+      frame.writeUInt32BE(response.length, 1);
+      response.copy(frame, 5);
+    }
+    this.stream.respond(OK_HEADERS, RESPOND_WITH_TRAILERS);
+    this.stream.on('wantTrailers', sendOkTrailers);
     this.stream.end(frame);
   }
 

@@ -46,6 +46,8 @@ const VALIDATE = { metrics: validateMetricsRequest, logs: validateLogsRequest } 
 const MESSAGE = { metrics: 'ExportMetricsServiceRequest', logs: 'ExportLogsServiceRequest' } as const;
 
 const GRPC_CODE = { invalid: 3, throttle: 8, unavailable: 14 } as const;
+/** The empty ExportTraceServiceResponse (full success): encodes to no bytes; shared, only read. */
+const EMPTY = Buffer.alloc(0);
 
 export class OtlpHttpHandler {
   private readonly cfg: HttpConfig;
@@ -144,7 +146,7 @@ export class OtlpHttpHandler {
       return;
     }
     if (fmt === 'json') this.send(res, 200, JSON_TYPE, traceResponseJson(out.rejected, out.message));
-    else this.send(res, 200, PROTOBUF, Buffer.from(encodeTraceResponse(out.rejected, out.message)));
+    else this.send(res, 200, PROTOBUF, out.rejected === 0 && out.message === '' ? EMPTY : Buffer.from(encodeTraceResponse(out.rejected, out.message)));
   }
 
   private async handleOpaque(
@@ -171,7 +173,7 @@ export class OtlpHttpHandler {
     try {
       await next.consumeOpaque({ signal, bytes: body });
       obs.accepted.add(1);
-      this.send(res, 200, PROTOBUF, Buffer.alloc(0));
+      this.send(res, 200, PROTOBUF, EMPTY);
     } catch (err) {
       obs.refused.add(1);
       const r = classifyRefusal(err);

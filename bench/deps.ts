@@ -33,9 +33,10 @@ interface Row {
 const ROWS: Row[] = [
   { name: 'bare Node', imports: [], note: 'the baseline' },
   { name: 'pino', imports: ['pino'], then: "m[0].pino({ level: 'info' }, m[0].pino.destination({ dest: 1, sync: true }))", note: 'the logger, built as telemetry/logger.ts builds it (no worker thread)' },
-  { name: 'yaml', imports: ['yaml'], note: 'config files only; the embedded default needs no parser' },
+  { name: 'yaml', imports: ['yaml'], note: 'config files only (loaded on first parse); the embedded default needs no parser' },
   { name: 'protobufjs (light)', imports: ['protobufjs/light.js'], note: 'the runtime without the .proto parser' },
-  { name: 'protobufjs + OTLP trace schema', imports: [dist('pdata/otlp-schema.js')], note: 'decoding/encoding OTLP objects (OTLP/JSON, Zipkin, X-Ray receivers)' },
+  // otlp-schema.js loads protobufjs on first use: the row asks for the type, which builds the schema.
+  { name: 'protobufjs + OTLP trace schema', imports: [dist('pdata/otlp-schema.js')], then: 'm[0].exportTraceServiceRequestType()', note: 'decoding/encoding OTLP objects (OTLP/JSON, Zipkin, X-Ray receivers); loaded on first use' },
   { name: '@grpc/grpc-js', imports: ['@grpc/grpc-js'], note: 'the `otlp` (gRPC) exporter' },
   { name: '@smithy/signature-v4 + hash-node', imports: ['@smithy/signature-v4', '@smithy/hash-node'], note: 'SigV4 signing (sigv4auth)' },
   { name: '@aws-sdk/credential-provider-node', imports: ['@aws-sdk/credential-provider-node'], note: 'the default credential chain (sigv4auth, awsxray)' },

@@ -58,10 +58,25 @@ WORKDIR /app
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
     /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
 # Owned by root and read-only to the runtime user: the process never writes to its filesystem
-# (logs go to stdout/stderr, no caches), so readOnlyRootFilesystem: true holds.
+# (logs go to stdout/stderr; the compile cache below is only read), so readOnlyRootFilesystem:
+# true holds.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/dist ./dist
+# Node's compile cache: the V8 code cache of every module the sidecar loads, so a pod's start skips
+# parsing and compiling them (measured: ~10-15% less CPU to healthy). The image runs with
+# readOnlyRootFilesystem, so it is written here and only read at run time. Node keys the cache
+# by the user ID (a subdirectory per UID), so it is made as the runtime user 65532, into a
+# directory that is then handed back to root and made read-only; Node reads it, and silently skips
+# persisting what it did not find there (a mounted config's YAML parser). A pod run under another
+# UID (a platform that assigns UIDs) compiles as before. The warm-up starts the sidecar as pods do
+# (embedded default, each exporter it can pick), waits for its health check and stops it: a
+# sidecar that cannot start fails the build. Same V8 flags as the ENTRYPOINT.
+ENV NODE_COMPILE_CACHE=/app/compile-cache
+RUN mkdir "$NODE_COMPILE_CACHE" && chown 65532:65532 "$NODE_COMPILE_CACHE" \
+    && setpriv --reuid=65532 --regid=65532 --clear-groups \
+       node --max-semi-space-size=1 /app/dist/sidecar/runtime/warm-compile-cache.js \
+    && chown -R root:root "$NODE_COMPILE_CACHE" && chmod -R a-w,a+rX "$NODE_COMPILE_CACHE"
 # Numeric, non-root (runAsNonRoot can verify a number, not a name); no home directory needed.
 USER 65532:65532
 # Sidecar: OTLP gRPC/HTTP, Zipkin, X-Ray daemon (UDP segments, TCP sampling), health, metrics.
@@ -72,5 +87,14 @@ EXPOSE 4317/tcp 4318/tcp 9411/tcp 2000/udp 2000/tcp 13133/tcp 8888/tcp 8443/tcp
 # memory.limit_in_bytes): main.js re-executes itself in place (process.execve, same PID) with
 # --max-old-space-size before loading anything else, ~60 ms once at start. Without it V8 sizes the
 # heap at no less than ~256 MiB, above the injected limit. An explicit --max-old-space-size in
-# NODE_OPTIONS wins (then nothing is re-executed).
-ENTRYPOINT ["node", "/app/dist/sidecar/main.js"]
+# NODE_OPTIONS wins (then nothing is re-executed): the injector sets it from the limit it injects,
+# so injected pods skip the re-execution; it remains the fallback for limits set any other way.
+# --max-semi-space-size=1 (MiB): V8's young generation grows to 8 MiB per semi-space by default,
+# and start-up alone grows it; capped at 1 MiB. Measured on the compiled sidecar (2-core VM, median
+# of 5 runs, embedded default): idle private memory (RssAnon) 25.4 -> 22.1 MiB, idle RSS 76.7 ->
+# 73.5 MiB; at 20k spans/s of OTLP/gRPC, RSS 205 -> 155 MiB, for ~7% more CPU per span (more
+# frequent scavenges; median of 3). Flags measured and not taken: --v8-pool-size=1 (-1 MiB idle,
+# but GC helpers lost: >15% more CPU under load), --single-threaded-gc, --max-lazy, --stack-size,
+# UV_THREADPOOL_SIZE=1 (no idle change), --max-old-space-size (main.js sets it from the
+# container limit).
+ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/dist/sidecar/main.js"]

@@ -1,6 +1,6 @@
 // The container (and volume) the injector adds. Contract with the sidecar (injector/README.md
 // "Contract with the sidecar"): no args; the sidecar reads the env set here.
-import { DEFAULT_PORTS } from '../sidecar/public.ts';
+import { DEFAULT_PORTS, heapCapMiB } from '../sidecar/public.ts';
 import type { SidecarSettings } from './config.ts';
 import type { SidecarMode } from './mode.ts';
 import type { Container, ContainerPort, EnvVar, NamespaceInfo, Volume } from './pod.ts';
@@ -40,6 +40,16 @@ export function sidecarIds(settings: SidecarSettings, ns: NamespaceInfo | undefi
   return { ...(user !== undefined ? { runAsUser: user } : {}), ...(group !== undefined ? { runAsGroup: group } : {}) };
 }
 
+const QUANTITY_SUFFIX: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3 };
+
+/** Bytes of a Kubernetes memory quantity (`320Mi`, `1G`, `1e9`); undefined when unset or unreadable. */
+export function quantityBytes(q: string | undefined): number | undefined {
+  const m = /^\+?(\d+(?:\.\d*)?|\.\d+)(?:([KMGTPE]i|[kMGTPEm])|[eE]([+-]?\d+))?$/.exec(q?.trim() ?? '');
+  if (m === null) return undefined;
+  const bytes = Number(m[1]) * (m[3] !== undefined ? 10 ** Number(m[3]) : QUANTITY_SUFFIX[m[2] ?? '']!);
+  return Number.isFinite(bytes) && bytes > 0 ? Math.floor(bytes) : undefined;
+}
+
 export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boolean; upstream?: readonly EnvVar[]; mode?: SidecarMode } = {}): EnvVar[] {
   const env: EnvVar[] = [
     fieldEnv('POD_NAME', 'metadata.name'),
@@ -67,6 +77,12 @@ export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boo
     env.push({ name: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', value: e.protocol });
   }
   if (e.region !== undefined) env.push({ name: 'AWS_REGION', value: e.region });
+  // The V8 heap cap for the memory limit injected here, as the sidecar would compute it from its
+  // cgroup (runtime/heap.ts): given up front, the sidecar need not re-execute itself to apply it
+  // (~60-80 ms of every start). A limit set any other way (a LimitRange, an edit) still gets the
+  // re-execution; an operator's own NODE_OPTIONS in sidecar.env replaces this one.
+  const limit = quantityBytes(settings.resources.limits?.memory);
+  if (limit !== undefined) env.push({ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapCapMiB(limit)}` });
   if (settings.config_map !== undefined) env.push({ name: 'TRACEBRIDGE_CONFIG', value: CONFIG_PATH });
   // The embedded default then enables the header_bridge extension on 127.0.0.1:13128.
   if (opts.headerBridge === true) env.push({ name: 'TRACEBRIDGE_HEADER_BRIDGE', value: 'true' });

@@ -41,5 +41,6 @@ export { createLogger, type Logger } from './telemetry/logger.ts';
 export { MetricsRegistry } from './telemetry/metrics.ts';
 export { VERSION } from './version.ts';
 export { DEFAULT_PORTS } from './config/embedded-default.ts';
+export { heapCapMiB } from './runtime/heap.ts';
 export { parseOtlpEndpoint, UPSTREAM_PREFIX, upstreamName } from './config/upstream.ts';
 export { parseDaemonAddress } from './aws/daemon-address.ts';

@@ -4,7 +4,7 @@
 // strings, NaN/Infinity as strings. JSON goes through the schema in otlp-schema.ts, so fields that
 // schema does not know are lost: protobuf (the default encoding) is the lossless choice.
 import { PermanentError } from '../component/errors.ts';
-import { ExportTraceServiceRequestType } from './otlp-schema.ts';
+import { exportTraceServiceRequestType } from './otlp-schema.ts';
 
 type Json = Record<string, unknown>;
 
@@ -25,13 +25,14 @@ const LINK_IDS = ['traceId', 'spanId'] as const;
  * succeed.
  */
 export function traceRequestProtoToJson(bytes: Uint8Array): string {
-  let msg: ReturnType<typeof ExportTraceServiceRequestType.decode>;
+  const type = exportTraceServiceRequestType();
+  let msg: ReturnType<typeof type.decode>;
   try {
-    msg = ExportTraceServiceRequestType.decode(bytes);
+    msg = type.decode(bytes);
   } catch (err) {
     throw new PermanentError(`trace request does not decode for OTLP/JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  const doc = ExportTraceServiceRequestType.toObject(msg, { longs: String, enums: Number, bytes: String, defaults: false, json: true });
+  const doc = type.toObject(msg, { longs: String, enums: Number, bytes: String, defaults: false, json: true });
   for (const rs of (doc.resourceSpans as Json[] | undefined) ?? []) {
     for (const ss of (rs.scopeSpans as Json[] | undefined) ?? []) {
       for (const span of (ss.spans as Json[] | undefined) ?? []) {

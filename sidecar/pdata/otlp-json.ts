@@ -3,7 +3,7 @@
 // integers as decimal strings or numbers, unknown fields ignored. A lone UTF-16 surrogate escape
 // (`"\ud800"`) becomes U+FFFD, as Go's JSON decoders (the collector's) make it: JSON text is
 // always convertible, and the protobuf it becomes must hold UTF-8.
-import { ExportTraceServiceRequestType, ExportTraceServiceResponseType } from './otlp-schema.ts';
+import { exportTraceServiceRequestType, exportTraceServiceResponseType } from './otlp-schema.ts';
 import { PermanentError } from '../component/errors.ts';
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
@@ -66,7 +66,8 @@ export function traceRequestJsonToProto(body: Buffer | string): Uint8Array {
     });
   });
   try {
-    return ExportTraceServiceRequestType.encode(ExportTraceServiceRequestType.fromObject(doc)).finish();
+    const type = exportTraceServiceRequestType();
+    return type.encode(type.fromObject(doc)).finish();
   } catch (err) {
     throw new PermanentError(`malformed OTLP/JSON: ${(err as Error).message}`);
   }
@@ -74,6 +75,7 @@ export function traceRequestJsonToProto(body: Buffer | string): Uint8Array {
 
 export function traceResponseJson(rejectedSpans: number, errorMessage: string): string {
   if (rejectedSpans === 0 && errorMessage === '') return '{}';
-  const msg = ExportTraceServiceResponseType.fromObject({ partialSuccess: { rejectedSpans, errorMessage } });
-  return JSON.stringify(ExportTraceServiceResponseType.toObject(msg, { longs: String }));
+  const type = exportTraceServiceResponseType();
+  const msg = type.fromObject({ partialSuccess: { rejectedSpans, errorMessage } });
+  return JSON.stringify(type.toObject(msg, { longs: String }));
 }

@@ -25,7 +25,13 @@
 //   KeyValue                   1 key LEN  2 value LEN AnyValue
 //   AnyValue (oneof)           1 string LEN  2 bool VARINT  3 int VARINT int64  4 double I64
 //                              5 array LEN ArrayValue  6 kvlist LEN KeyValueList  7 bytes LEN
-import protobuf from 'protobufjs/light.js';
+// protobufjs (with the schema built from it: ~7 MiB RSS, ~4 MiB of it private) is loaded on the
+// first encode or decode, not at import: the OTLP -> OTLP path works on bytes and never needs it,
+// so a sidecar that only relays OTLP never pays for it. require() keeps the functions synchronous.
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs/light.js';
+
+const require = createRequire(import.meta.url);
 
 const repeated = (type: string, id: number) => ({ rule: 'repeated', type, id });
 
@@ -136,21 +142,30 @@ const descriptor = {
 // proto3 leaves an empty string off the wire, and toObject with `defaults: false` then omits the
 // field; KeyValue.key is declared a string (consumers call string methods on it), so a decoded
 // KeyValue gets its default back. Registered before the types are set up, which installs it.
-protobuf.wrappers['.otlp.KeyValue'] = {
-  fromObject(this: protobuf.Type, object) {
-    return this.fromObject(object);
-  },
-  toObject(this: protobuf.Type, message, options) {
-    const out = this.toObject(message, options);
-    out.key ??= '';
-    return out;
-  },
-};
+let types: { request: protobuf.Type; response: protobuf.Type } | undefined;
 
-const root = protobuf.Root.fromJSON(descriptor);
+function schema(): { request: protobuf.Type; response: protobuf.Type } {
+  if (types !== undefined) return types;
+  const pb = require('protobufjs/light.js') as typeof protobuf;
+  pb.wrappers['.otlp.KeyValue'] = {
+    fromObject(this: protobuf.Type, object) {
+      return this.fromObject(object);
+    },
+    toObject(this: protobuf.Type, message, options) {
+      const out = this.toObject(message, options);
+      out.key ??= '';
+      return out;
+    },
+  };
+  const root = pb.Root.fromJSON(descriptor);
+  types = { request: root.lookupType('otlp.ExportTraceServiceRequest'), response: root.lookupType('otlp.ExportTraceServiceResponse') };
+  return types;
+}
 
-export const ExportTraceServiceRequestType = root.lookupType('otlp.ExportTraceServiceRequest');
-export const ExportTraceServiceResponseType = root.lookupType('otlp.ExportTraceServiceResponse');
+/** The protobufjs type of ExportTraceServiceRequest (loads protobufjs on first call). */
+export const exportTraceServiceRequestType = (): protobuf.Type => schema().request;
+/** The protobufjs type of ExportTraceServiceResponse (loads protobufjs on first call). */
+export const exportTraceServiceResponseType = (): protobuf.Type => schema().response;
 
 // Plain-object view of the schema (protobufjs toObject with longs as bigint, bytes as Uint8Array).
 export interface AnyValue {
@@ -234,18 +249,20 @@ export interface ExportTraceServiceRequest {
 /** Encodes a request object (fixed64 fields may be bigint, decimal strings or safe numbers). */
 export function encodeTraceRequest(req: ExportTraceServiceRequest): Uint8Array {
   // encode() takes plain objects of the schema's shape; fromObject() would copy the tree a second time.
-  return ExportTraceServiceRequestType.encode(toLongFriendly(req) as Record<string, unknown>).finish();
+  return schema().request.encode(toLongFriendly(req) as Record<string, unknown>).finish();
 }
 
 /** Decodes protobuf bytes into plain objects: 64-bit integers as bigint, enums as numbers. */
 export function decodeTraceRequest(bytes: Uint8Array): ExportTraceServiceRequest {
-  const msg = ExportTraceServiceRequestType.decode(bytes);
-  return ExportTraceServiceRequestType.toObject(msg, { longs: BigInt, enums: Number, bytes: Uint8Array as unknown as typeof String, defaults: false, arrays: true });
+  const type = schema().request;
+  const msg = type.decode(bytes);
+  return type.toObject(msg, { longs: BigInt, enums: Number, bytes: Uint8Array as unknown as typeof String, defaults: false, arrays: true });
 }
 
 export function encodeTraceResponse(rejectedSpans: number, errorMessage: string): Uint8Array {
   const body = rejectedSpans > 0 || errorMessage !== '' ? { partialSuccess: { rejectedSpans, errorMessage } } : {};
-  return ExportTraceServiceResponseType.encode(ExportTraceServiceResponseType.fromObject(body)).finish();
+  const type = schema().response;
+  return type.encode(type.fromObject(body)).finish();
 }
 
 // protobufjs writes 64-bit fields from numbers, decimal strings or {low, high} bits, not bigint.

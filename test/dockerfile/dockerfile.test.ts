@@ -3,6 +3,7 @@
 // URL downloads, arch-independent), and agrees with package.json and the code it packages: every
 // module the binaries load at run time is in the image.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { DockerfileParser, type From, type Instruction } from 'dockerfile-ast';
@@ -125,13 +126,44 @@ describe('Dockerfile', () => {
     const workdir = keyword('WORKDIR', finalStage).map(args).pop();
     assert.equal(workdir, '/app');
     const entrypoint = JSON.parse(args(keyword('ENTRYPOINT', finalStage)[0]!)) as string[];
-    assert.deepEqual(entrypoint, ['node', `${workdir}/${compiled(pkg.bin['tracebridge-sidecar']!)}`], 'exec form, the compiled sidecar bin');
+    assert.deepEqual([entrypoint[0], entrypoint.at(-1)], ['node', `${workdir}/${compiled(pkg.bin['tracebridge-sidecar']!)}`], 'exec form, the compiled sidecar bin');
     assert.match(pkg.scripts.start!, new RegExp(`node ${pkg.bin['tracebridge-sidecar']!.replace(/\./g, '\\.')}$`));
     const copied = keyword('COPY', finalStage).map(args);
     assert.ok(copied.some((c) => c === 'package.json ./'), 'package.json: "type": "module" and the version the binaries print');
     assert.equal(pkg.type, 'module');
     const deployment = readFileSync(join(ROOT, 'mesh-configs/kubernetes/deployment.yaml'), 'utf8');
     assert.ok(deployment.includes(`command: [node, ${workdir}/${compiled(pkg.bin['tracebridge-injector']!)}]`), 'the injector command override');
+  });
+
+  const entrypointFlags = (): string[] => (JSON.parse(args(keyword('ENTRYPOINT', finalStage)[0]!)) as string[]).slice(1, -1);
+
+  it('the entrypoint passes node only flags this Node accepts, the V8 young generation capped', () => {
+    const flags = entrypointFlags();
+    assert.ok(flags.includes('--max-semi-space-size=1'), `--max-semi-space-size=1 in ${flags.join(' ')}`);
+    for (const f of flags) assert.match(f, /^--[a-z0-9-]+(=[\w.]+)?$/, `${f}: a node flag`);
+    // An unknown or misspelt flag makes node exit 9 ("bad option") before running anything.
+    const res = spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stderr);
+    assert.equal(res.stderr, '');
+    const bad = spawnSync(process.execPath, ['--max-semi-space-sise=1', '-e', '0'], { encoding: 'utf8' });
+    assert.notEqual(bad.status, 0, 'the check sees a bad flag');
+  });
+
+  it('fills the compile cache at build time as the runtime user, with the entrypoint flags, read-only to that user afterwards', () => {
+    const env = keyword('ENV', finalStage).map(args).map((e) => /^NODE_COMPILE_CACHE=(\S+)$/.exec(e)?.[1]).find((d) => d !== undefined);
+    assert.ok(env !== undefined, 'ENV NODE_COMPILE_CACHE=<dir> in the runtime stage (read at run time)');
+    assert.ok(env.startsWith('/app/'), env);
+    const user = keyword('USER', finalStage).map(args)[0]!;
+    const [uid, gid] = user.split(':');
+    const warm = keyword('RUN', finalStage).find((r) => /warm-compile-cache\.js/.test(args(r)));
+    assert.ok(warm !== undefined, 'a RUN of dist/sidecar/runtime/warm-compile-cache.js');
+    const text = args(warm).replace(/\\\n/g, ' ');
+    assert.ok(warm.getRange().start.line < keyword('USER', finalStage)[0]!.getRange().start.line, 'before USER (it chowns)');
+    // Node keeps the cache in a subdirectory per UID: it must be made by the UID that reads it.
+    assert.match(text, new RegExp(`setpriv --reuid=${uid} --regid=${gid ?? uid}\\b`), `made as ${user}`);
+    assert.match(text, new RegExp(`node ${entrypointFlags().join(' ')} /app/dist/sidecar/runtime/warm-compile-cache\\.js`), 'same V8 flags as the entrypoint');
+    assert.match(text, /chown -R root:root "\$NODE_COMPILE_CACHE" && chmod -R a-w,a\+rX "\$NODE_COMPILE_CACHE"\s*$/, 'handed back to root, read-only');
+    assert.ok(existsSync(join(ROOT, 'sidecar/runtime/warm-compile-cache.ts')), 'the warm-up is compiled into dist/');
   });
 
   it('the .dockerignore keeps node_modules, tests, bench results and .git out of the build context', () => {

@@ -12,7 +12,9 @@
 //                12 debug VARINT bool   13 shared VARINT bool
 //   Endpoint     1 service_name LEN   2 ipv4 LEN (4 bytes)   3 ipv6 LEN (16 bytes)   4 port VARINT int32
 //   Annotation   1 timestamp I64 fixed64 (epoch µs)   2 value LEN
-import protobuf from 'protobufjs/light.js';
+// protobufjs is loaded on the first protobuf request, not at import (see pdata/otlp-schema.ts).
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs/light.js';
 import { isAllZero } from '../../tracecontext/hex.ts';
 import {
   formatIPv4,
@@ -60,7 +62,13 @@ const descriptor = {
   },
 };
 
-export const ListOfSpansType = protobuf.Root.fromJSON(descriptor).lookupType('zipkin.ListOfSpans');
+let listOfSpans: protobuf.Type | undefined;
+
+/** The protobufjs type of zipkin.proto3.ListOfSpans (loads protobufjs on first call). */
+export function listOfSpansType(): protobuf.Type {
+  listOfSpans ??= (createRequire(import.meta.url)('protobufjs/light.js') as typeof protobuf).Root.fromJSON(descriptor).lookupType('zipkin.ListOfSpans');
+  return listOfSpans;
+}
 
 // protobufjs hands 64-bit fields over as Long (long.js) or, when small, as numbers.
 type Int64 = number | { toNumber(): number };
@@ -108,7 +116,7 @@ function endpoint(e: PbEndpoint | null | undefined, where: string): ZipkinEndpoi
 export function decodeZipkinProto(body: Uint8Array): ZipkinSpan[] {
   let list: { spans: PbSpan[] };
   try {
-    list = ListOfSpansType.decode(body) as unknown as { spans: PbSpan[] };
+    list = listOfSpansType().decode(body) as unknown as { spans: PbSpan[] };
   } catch (err) {
     throw new ZipkinFormatError(`malformed Zipkin proto3 ListOfSpans: ${(err as Error).message}`);
   }

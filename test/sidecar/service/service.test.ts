@@ -101,8 +101,8 @@ service: { pipelines: { traces: { receivers: [otlp], exporters: [sink] } } , tel
       const proto = await fetch(`http://127.0.0.1:${port}/v1/traces`, { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' }, body: Buffer.from(data().bytes) });
       assert.equal(proto.status, 200);
       // ExportTraceServiceResponse.partial_success decoded with the schema's sibling type.
-      const { ExportTraceServiceResponseType } = await import('../../../sidecar/pdata/otlp-schema.ts');
-      const msg = ExportTraceServiceResponseType.toObject(ExportTraceServiceResponseType.decode(Buffer.from(await proto.arrayBuffer())), { longs: Number });
+      const responseType = (await import('../../../sidecar/pdata/otlp-schema.ts')).exportTraceServiceResponseType();
+      const msg = responseType.toObject(responseType.decode(Buffer.from(await proto.arrayBuffer())), { longs: Number });
       assert.deepEqual(msg, { partialSuccess: { rejectedSpans: 1, errorMessage: 'one span had no trace ID' } });
     } finally {
       await svc.shutdown();

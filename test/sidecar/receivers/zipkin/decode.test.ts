@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { formatIPv6 } from '../../../../sidecar/receivers/zipkin/model.ts';
 import { decodeZipkinJson } from '../../../../sidecar/receivers/zipkin/zipkin-json.ts';
-import { decodeZipkinProto, ListOfSpansType } from '../../../../sidecar/receivers/zipkin/zipkin-proto.ts';
+import { decodeZipkinProto, listOfSpansType } from '../../../../sidecar/receivers/zipkin/zipkin-proto.ts';
 import { encodeListOfSpans } from './proto-writer.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../testdata/zipkin/${name}`, import.meta.url), 'utf8');
@@ -26,8 +26,8 @@ describe('zipkin decoders', () => {
   }
 
   it('reads IPv6 and the remote endpoint from proto3', () => {
-    const bytes = ListOfSpansType.encode(
-      ListOfSpansType.fromObject({
+    const bytes = listOfSpansType().encode(
+      listOfSpansType().fromObject({
         spans: [
           {
             traceId: Buffer.from('48485a3953bb6124', 'hex'),

@@ -135,6 +135,8 @@ interface Build {
   nodeFlags: string[];
   /** TB_BENCH_NODE_ARGS, added after them (profiling). */
   extraNodeArgs: string[];
+  /** NODE_COMPILE_CACHE made as the image build makes it (runtime/warm-compile-cache.js), when the build has that script. */
+  compileCache?: string;
 }
 
 function selectBuild(): Build {
@@ -161,6 +163,23 @@ function selectBuild(): Build {
   return { main, revision, dockerfile, nodeFlags, extraNodeArgs };
 }
 
+/**
+ * The image ships a compile cache made at build time by runtime/warm-compile-cache.js (see the
+ * Dockerfile); the bench makes one the same way into a temporary directory, so cold start is
+ * measured as pods start. A build without that script (an older checkout) runs without a cache,
+ * as its image did.
+ */
+async function warmCompileCache(main: string, nodeFlags: string[]): Promise<string | undefined> {
+  const script = join(dirname(main), 'runtime/warm-compile-cache.js');
+  if (!existsSync(script)) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'tb-bench-compile-cache-'));
+  const names = ['otlp_grpc', 'otlp_http', 'zipkin', 'xray', 'health', 'metrics'];
+  const ports: string[] = [];
+  for (const name of names) ports.push(`${name}=${await freePort()}`);
+  execFileSync(process.execPath, [...nodeFlags, script], { env: sidecarEnv({ NODE_COMPILE_CACHE: dir, TRACEBRIDGE_PORTS: ports.join(',') }), stdio: ['ignore', 'ignore', 'inherit'] });
+  return dir;
+}
+
 let build: Build;
 /** Sidecar warnings already shown (each is shown once per run). */
 const warned = new Set<string>();
@@ -182,6 +201,7 @@ async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: 
   // the limit, as in a pod.
   const cgroupDir = memoryCgroup();
   const command = [process.execPath, ...build.nodeFlags, ...build.extraNodeArgs, build.main, ...args];
+  if (build.compileCache !== undefined) env = { ...env, NODE_COMPILE_CACHE: build.compileCache };
   const t0 = performance.now();
   const proc =
     cgroupDir === undefined
@@ -473,7 +493,7 @@ function markdown(idle: IdleResult[], results: ScenarioResult[]): string {
     '# Benchmark results',
     '',
     `Run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.versions.node}, ${quick ? 'quick mode' : 'full mode'}.`,
-    `Build: \`${build.main}\` (${build.revision}). Node flags from the ENTRYPOINT of \`${build.dockerfile}\`: ${flags}${build.extraNodeArgs.length > 0 ? `; added by TB_BENCH_NODE_ARGS: \`${build.extraNodeArgs.join(' ')}\`` : ''}.`,
+    `Build: \`${build.main}\` (${build.revision}). Node flags from the ENTRYPOINT of \`${build.dockerfile}\`: ${flags}; compile cache: ${build.compileCache === undefined ? 'none' : 'made as the image build makes it'}${build.extraNodeArgs.length > 0 ? `; added by TB_BENCH_NODE_ARGS: \`${build.extraNodeArgs.join(' ')}\`` : ''}.`,
     'Target pinned to CPU 0; load generator and sink on CPU 1. Sustained = no refusals, p99 ≤ 100 ms, ≥ 97% of the offered rate delivered.',
     'RSS in MiB: total (VmRSS) = file-backed (RssFile: the node binary and libraries, shared by every pod of the image on a node) + private (RssAnon + RssShmem: what each pod adds).',
     '',
@@ -515,7 +535,8 @@ async function main(): Promise<void> {
     log('building dist/ (tsc -p tsconfig.build.json), the form the image runs');
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   }
-  log(`sidecar: ${build.main} (${build.revision}), node flags from ${build.dockerfile}: ${build.nodeFlags.join(' ') || '(none)'}`);
+  build.compileCache = await warmCompileCache(build.main, build.nodeFlags);
+  log(`sidecar: ${build.main} (${build.revision}), compile cache: ${build.compileCache ?? 'none (the build has no warm-compile-cache.js)'}, node flags from ${build.dockerfile}: ${build.nodeFlags.join(' ') || '(none)'}`);
   const plan: ['tracebridge' | 'relay', Transport, ShapeName, string][] = [
     ['relay', 'grpc', 'testbed', '-'],
     ['tracebridge', 'grpc', 'testbed', 'batch'],

@@ -39,7 +39,7 @@ import {
   tvalue,
   type U56,
 } from './sampling.ts';
-import { parseTraceState, serializeTraceState, type TraceState } from './tracestate.ts';
+import { parseTraceState, serializeTraceState, type OtState, type TraceState } from './tracestate.ts';
 
 /** How the randomness was found (the collector's `policy` label values), or why the span went. */
 export type Policy = 'trace_id_hash' | 'trace_id_w3c' | 'sampling_randomness' | 'missing_randomness' | 'trace_flags';
@@ -55,18 +55,51 @@ export interface Sampler {
   ratio: number;
   /** hash_seed and equalizing: the configured threshold; proportional: the one without incoming `th`. */
   threshold: U56;
+  /** `threshold` as `th` text. */
+  thresholdText: string;
+  /**
+   * Memos of pure functions (never change a decision): the last tracestate parsed, and
+   * proportional mode's threshold per incoming `th` text (few distinct values in real traffic).
+   */
+  memo: { text: string; parsed: TraceState | undefined; combined: Map<string, U56> };
+}
+
+const EMPTY: TraceState = { ot: undefined, others: [] };
+const MEMO_LIMIT = 256;
+
+function parseMemo(s: Sampler, text: string): TraceState | undefined {
+  if (text === '') return EMPTY;
+  if (s.memo.text === text) return s.memo.parsed;
+  const parsed = parseTraceState(text);
+  s.memo.text = text;
+  s.memo.parsed = parsed;
+  return parsed;
+}
+
+/** proportional: the threshold of (incoming probability × ratio), or NEVER below 2^-56. */
+function combined(s: Sampler, th: string, incoming: U56): U56 {
+  let t = s.memo.combined.get(th);
+  if (t === undefined) {
+    t = probabilityToThreshold(thresholdProbability(incoming) * s.ratio, s.precision) ?? NEVER;
+    if (s.memo.combined.size >= MEMO_LIMIT) s.memo.combined.clear();
+    s.memo.combined.set(th, t);
+  }
+  return t;
 }
 
 export function makeSampler(cfg: ProbabilisticSamplerConfig): Sampler {
   const ratio = percentageRatio(cfg.sampling_percentage);
-  const base = { mode: cfg.mode, failClosed: cfg.fail_closed, seed: cfg.hash_seed >>> 0, precision: cfg.sampling_precision, ratio };
-  if (ratio === 0) return { ...base, never: true, threshold: NEVER };
+  const memo = { text: '', parsed: EMPTY, combined: new Map<string, U56>() };
+  const base = { mode: cfg.mode, failClosed: cfg.fail_closed, seed: cfg.hash_seed >>> 0, precision: cfg.sampling_precision, ratio, memo };
+  if (ratio === 0) return { ...base, never: true, threshold: NEVER, thresholdText: '' };
   if (cfg.mode === 'hash_seed') {
     const accept = hashAcceptBuckets(cfg.sampling_percentage);
-    if (accept === 0) return { ...base, never: true, threshold: NEVER };
-    return { ...base, never: false, threshold: hashThreshold(accept) };
+    if (accept === 0) return { ...base, never: true, threshold: NEVER, thresholdText: '' };
+    const threshold = hashThreshold(accept);
+    return { ...base, never: false, threshold, thresholdText: tvalue(threshold) };
   }
-  return { ...base, never: false, threshold: probabilityToThreshold(ratio, cfg.sampling_precision) ?? NEVER };
+  const threshold = probabilityToThreshold(ratio, cfg.sampling_precision) ?? NEVER;
+  return { ...base, never: false, threshold, thresholdText: tvalue(threshold) };
 }
 
 export interface Decision {
@@ -76,30 +109,41 @@ export interface Decision {
   tracestate: string | undefined;
 }
 
-const EMPTY: TraceState = { ot: undefined, others: [] };
+const MAX_RANDOMNESS: U56 = { hi: 0xff_ffff, lo: 0xffff_ffff };
+
+/** Shared answers for dropped spans (no allocation on the common path). */
+const DROPPED = new Map<Policy, Decision>();
+function dropped(policy: Policy): Decision {
+  let d = DROPPED.get(policy);
+  if (d === undefined) {
+    d = Object.freeze({ sampled: false, policy, tracestate: undefined });
+    DROPPED.set(policy, d);
+  }
+  return d;
+}
 
 /**
  * Decides for one span. `traceIdOff` is the offset of its 16 trace ID bytes in `buf`, or -1;
  * `tracestate` its tracestate text ("" when absent); `flags` its OTLP flags (0 when absent).
  */
 export function decide(s: Sampler, buf: Uint8Array, traceIdOff: number, tracestate: string, flags: number): Decision {
-  if (flags !== 0 && (flags & 0x01) === 0) return { sampled: false, policy: 'trace_flags', tracestate: undefined };
+  if (flags !== 0 && (flags & 0x01) === 0) return dropped('trace_flags');
   const hasId = traceIdOff >= 0 && !isZeroTraceId(buf, traceIdOff);
-  const parsed = tracestate === '' ? EMPTY : parseTraceState(tracestate);
+  const parsed = parseMemo(s, tracestate);
+  const hashing = s.mode === 'hash_seed' && !s.never;
   let error = parsed === undefined;
-  /** The tracestate edited on keep; undefined: leave it alone. */
-  let carrier: TraceState | undefined;
+  /** Whether a kept span's tracestate is edited (the collector's "carrier"). */
+  let edit = parsed !== undefined;
   let rnd: U56 | undefined;
   let policy: Policy;
 
-  if (s.mode === 'hash_seed' && !s.never) {
+  if (hashing) {
     policy = hasId ? 'trace_id_hash' : 'missing_randomness';
     if (hasId) rnd = hashRandomness(traceIdHash(buf, traceIdOff, s.seed));
-    if (parsed !== undefined) {
-      if (parsed.ot?.rv !== undefined || parsed.ot?.th !== undefined) error = true;
-      else {
-        carrier = { ot: { rv: rnd === undefined ? undefined : hex14(rnd), th: undefined, extras: parsed.ot?.extras ?? [] }, others: parsed.others };
-      }
+    if (parsed?.ot?.rv !== undefined || parsed?.ot?.th !== undefined) {
+      // Sampling information of another sampler: this mode must not touch it.
+      error = true;
+      edit = false;
     }
   } else {
     const rv = parsed?.ot?.rv;
@@ -112,15 +156,16 @@ export function decide(s: Sampler, buf: Uint8Array, traceIdOff: number, tracesta
     } else {
       policy = 'missing_randomness';
     }
-    if (parsed !== undefined) carrier = { ot: parsed.ot === undefined ? undefined : { ...parsed.ot }, others: parsed.others };
   }
 
-  let incoming = carrier?.ot?.th === undefined ? undefined : parseThreshold(carrier.ot.th);
+  let incoming = hashing || parsed?.ot?.th === undefined ? undefined : parseThreshold(parsed.ot.th);
+  /** The incoming th was inconsistent: removed from a kept span. */
+  let clearTh = false;
   if (!error && !s.never) {
     if (rnd === undefined) error = true;
     else if (incoming !== undefined && !geq(rnd, incoming)) {
       // The span should not have been sampled at its own threshold: that threshold is a lie.
-      carrier!.ot!.th = undefined;
+      clearTh = true;
       incoming = undefined;
       error = true;
     }
@@ -131,17 +176,20 @@ export function decide(s: Sampler, buf: Uint8Array, traceIdOff: number, tracesta
   else if (error) threshold = s.failClosed ? NEVER : ALWAYS;
   else if (s.mode === 'equalizing') threshold = incoming !== undefined && geq(incoming, s.threshold) ? incoming : s.threshold;
   else if (s.mode === 'proportional') {
-    threshold = incoming === undefined ? s.threshold : (probabilityToThreshold(thresholdProbability(incoming) * s.ratio, s.precision) ?? NEVER);
+    threshold = incoming === undefined ? s.threshold : combined(s, parsed!.ot!.th!, incoming);
   } else threshold = s.threshold;
 
-  const r = rnd ?? { hi: 0xff_ffff, lo: 0xffff_ffff };
-  const sampled = threshold !== NEVER && geq(r, threshold);
-  if (!sampled || carrier === undefined) return { sampled, policy, tracestate: undefined };
+  if (!geq(rnd ?? MAX_RANDOMNESS, threshold)) return dropped(policy);
+  if (!edit) return { sampled: true, policy, tracestate: undefined };
 
-  const ot = carrier.ot ?? { rv: undefined, th: undefined, extras: [] };
+  const old = parsed!.ot;
   // Never lower an incoming threshold (raise the probability).
-  if (incoming === undefined || geq(threshold, incoming)) ot.th = tvalue(threshold);
-  carrier.ot = ot;
-  const text = serializeTraceState(carrier);
-  return { sampled, policy, tracestate: text === tracestate ? undefined : text };
+  const th = incoming === undefined || geq(threshold, incoming) ? (threshold === s.threshold ? s.thresholdText : tvalue(threshold)) : old!.th;
+  // The same th as it came (proportional/equalizing): the tracestate stays as it is.
+  if (!hashing && !clearTh && th === old?.th) return { sampled: true, policy, tracestate: undefined };
+  const ot: OtState = { rv: old?.rv, th, extras: old?.extras ?? [] };
+  // hash_seed mode records the hash's randomness so consistent samplers downstream agree with it.
+  if (hashing && rnd !== undefined) ot.rv = hex14(rnd);
+  const text = serializeTraceState({ ot, others: parsed!.others });
+  return { sampled: true, policy, tracestate: text === tracestate ? undefined : text };
 }

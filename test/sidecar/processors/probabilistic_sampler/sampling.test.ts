@@ -1,7 +1,7 @@
 // The probabilistic sampler's arithmetic and per-span decisions, against values derived
 // independently of this code (a Python script implementing the collector's rules as read from its
 // source: FNV-1a 32 from the FNV specification, float32 emulated with struct, thresholds with
-// Python integers; the script is quoted in the README's "How the test vectors were derived").
+// Python integers): testdata/vectors.py prints every vector used here.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decide, makeSampler, type Sampler } from '../../../../sidecar/processors/probabilistic_sampler/decide.ts';

@@ -34,18 +34,42 @@ export class ProbabilisticSamplerProcessor implements Processor {
     );
   }
 
-  private count(policy: Policy, sampled: boolean, n: number): void {
-    const key = `${policy}/${sampled}`;
-    let c = this.bound.get(key);
-    if (c === undefined) {
-      c = this.counter.bind({ ...this.labels, policy, sampled: String(sampled) });
-      this.bound.set(key, c);
+  /** Spans of the current batch by policy: [dropped, kept]; added to the counter once per batch. */
+  private readonly tally: Record<Policy, [number, number]> = {
+    trace_id_hash: [0, 0],
+    trace_id_w3c: [0, 0],
+    sampling_randomness: [0, 0],
+    missing_randomness: [0, 0],
+    trace_flags: [0, 0],
+  };
+
+  private flushTally(): void {
+    for (const policy of Object.keys(this.tally) as Policy[]) {
+      const t = this.tally[policy];
+      for (const sampled of [0, 1] as const) {
+        if (t[sampled] === 0) continue;
+        const key = `${policy}/${sampled}`;
+        let c = this.bound.get(key);
+        if (c === undefined) {
+          c = this.counter.bind({ ...this.labels, policy, sampled: String(sampled === 1) });
+          this.bound.set(key, c);
+        }
+        c.add(t[sampled]);
+        t[sampled] = 0;
+      }
     }
-    c.add(n);
   }
 
   consumeTraces(data: TracesData): Promise<void> {
-    const out = sampleTraces(this.sampler, data, (policy, sampled) => this.count(policy, sampled, 1));
+    let out: TracesData | undefined;
+    try {
+      out = sampleTraces(this.sampler, data, (policy, sampled) => this.tally[policy][sampled ? 1 : 0]++);
+    } catch (err) {
+      // Broken framing (never for validated data): a rejected promise, not a throw; no span counted.
+      for (const t of Object.values(this.tally)) t[0] = t[1] = 0;
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    this.flushTally();
     if (out === undefined) return Promise.resolve();
     return this.next.consumeTraces(out);
   }

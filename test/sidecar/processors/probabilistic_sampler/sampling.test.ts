@@ -20,6 +20,10 @@ import {
 } from '../../../../sidecar/processors/probabilistic_sampler/sampling.ts';
 import { parseTraceState, serializeTraceState } from '../../../../sidecar/processors/probabilistic_sampler/tracestate.ts';
 import { ConfigErrors } from '../../../../sidecar/config/schema.ts';
+import { ProbabilisticSamplerProcessor } from '../../../../sidecar/processors/probabilistic_sampler/processor.ts';
+import { TracesData } from '../../../../sidecar/pdata/traces.ts';
+import { MetricsRegistry } from '../../../../sidecar/telemetry/metrics.ts';
+import { silentLogger } from '../../../support/sink.ts';
 
 function cfg(over: Partial<ProbabilisticSamplerConfig>): ProbabilisticSamplerConfig {
   return { ...probabilisticSamplerConfig.defaultValue, ...over };
@@ -266,5 +270,25 @@ describe('probabilistic_sampler config', () => {
     assert.match(decodeErrors({ mode: 'random' })[0]!, /^processors\.probabilistic_sampler\.mode: /);
     assert.match(decodeErrors({ attribute_source: 'record' })[0]!, /^processors\.probabilistic_sampler\.attribute_source: unknown key/);
     assert.deepEqual(decodeErrors({ sampling_percentage: 250 }), []);
+  });
+});
+
+describe('probabilistic_sampler processor on broken framing', () => {
+  it('rejects (never throws) when a batch does not frame, and counts nothing', async () => {
+    const metrics = new MetricsRegistry();
+    const next = { consumeTraces: () => Promise.resolve() };
+    const p = new ProbabilisticSamplerProcessor({ id: 'probabilistic_sampler', kind: 'processor', logger: silentLogger, metrics, pipeline: 'traces' }, cfg({ sampling_percentage: 10 }), next);
+    // A resource_spans field whose length runs past the end.
+    const broken = TracesData.trusted(Buffer.from([0x0a, 0x05, 0x12, 0x00]), 1);
+    let thrown: unknown;
+    let promise: Promise<void> | undefined;
+    try {
+      promise = p.consumeTraces(broken);
+    } catch (err) {
+      thrown = err;
+    }
+    assert.equal(thrown, undefined);
+    await assert.rejects(promise!, /truncated|past|length/i);
+    assert.doesNotMatch(metrics.render(), /tracebridge_probabilistic_sampler_spans_processed_total\{/);
   });
 });

@@ -61,7 +61,7 @@ export interface Sampler {
    * Memos of pure functions (never change a decision): the last tracestate parsed, and
    * proportional mode's threshold per incoming `th` text (few distinct values in real traffic).
    */
-  memo: { text: string; parsed: TraceState | undefined; combined: Map<string, U56> };
+  memo: { text: string; parsed: TraceState | undefined; thresholds: Map<string, U56 | undefined>; combined: Map<string, U56> };
 }
 
 const EMPTY: TraceState = { ot: undefined, others: [] };
@@ -74,6 +74,16 @@ function parseMemo(s: Sampler, text: string): TraceState | undefined {
   s.memo.text = text;
   s.memo.parsed = parsed;
   return parsed;
+}
+
+/** An incoming `th` text as a threshold. */
+function incomingThreshold(s: Sampler, th: string): U56 | undefined {
+  const m = s.memo.thresholds;
+  if (m.has(th)) return m.get(th);
+  const t = parseThreshold(th);
+  if (m.size >= MEMO_LIMIT) m.clear();
+  m.set(th, t);
+  return t;
 }
 
 /** proportional: the threshold of (incoming probability × ratio), or NEVER below 2^-56. */
@@ -89,7 +99,7 @@ function combined(s: Sampler, th: string, incoming: U56): U56 {
 
 export function makeSampler(cfg: ProbabilisticSamplerConfig): Sampler {
   const ratio = percentageRatio(cfg.sampling_percentage);
-  const memo = { text: '', parsed: EMPTY, combined: new Map<string, U56>() };
+  const memo = { text: '', parsed: EMPTY, thresholds: new Map<string, U56 | undefined>(), combined: new Map<string, U56>() };
   const base = { mode: cfg.mode, failClosed: cfg.fail_closed, seed: cfg.hash_seed >>> 0, precision: cfg.sampling_precision, ratio, memo };
   if (ratio === 0) return { ...base, never: true, threshold: NEVER, thresholdText: '' };
   if (cfg.mode === 'hash_seed') {
@@ -158,7 +168,7 @@ export function decide(s: Sampler, buf: Uint8Array, traceIdOff: number, tracesta
     }
   }
 
-  let incoming = hashing || parsed?.ot?.th === undefined ? undefined : parseThreshold(parsed.ot.th);
+  let incoming = hashing || parsed?.ot?.th === undefined ? undefined : incomingThreshold(s, parsed.ot.th);
   /** The incoming th was inconsistent: removed from a kept span. */
   let clearTh = false;
   if (!error && !s.never) {

@@ -5,7 +5,8 @@
 // Shapes: bench/shapes.ts "realistic" (~1 KB, 18 attributes, 20 spans per request) and "testbed"
 // (2 int attributes, 100 per request); "+ts" variants give every span the tracestate
 // `ot=th:8,rojo=00f067aa0ba902b7` (an upstream 50% decision and another vendor's member), with
-// trace IDs whose randomness passes it so none is inconsistent.
+// trace IDs whose randomness passes it so none is inconsistent (hash_seed mode refuses spans that
+// already carry a threshold, so it keeps none of those: the collector's rule, fail_closed).
 // Prints, for the round (of three) with the least CPU per span: spans/s and CPU-µs per span
 // (user + system), which is also CPU-seconds per million spans; and the share kept.
 import { decodeTraceRequest, encodeTraceRequest } from '../sidecar/pdata/otlp-schema.ts';

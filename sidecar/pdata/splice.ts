@@ -190,3 +190,24 @@ export function rewriteResources(buf: Uint8Array, view: TraceView, rewrite: (sta
   if (copied < buf.length) out.push(buf.subarray(copied));
   return concat(out);
 }
+
+/**
+ * Drops or replaces chosen spans in one re-framing pass: `edits` maps a span's payload start
+ * (TraceView.spanStart) to null (drop the span) or the pieces of its new payload. Other spans, and
+ * ResourceSpans/ScopeSpans holding no edited span, are copied byte for byte; a ScopeSpans or
+ * ResourceSpans left without spans is removed (the probabilistic_sampler drops spans and rewrites
+ * the tracestate of kept ones this way).
+ */
+export function editSpanPayloads(buf: Uint8Array, edits: ReadonlyMap<number, readonly Uint8Array[] | null>): Uint8Array {
+  const starts = [...edits.keys()].sort((a, b) => a - b);
+  return editSpans(
+    buf,
+    starts,
+    (s) => {
+      const edit = edits.get(s);
+      if (edit === undefined) return COPY;
+      return edit === null ? undefined : [...edit];
+    },
+    true,
+  );
+}

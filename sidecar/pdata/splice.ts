@@ -190,3 +190,23 @@ export function rewriteResources(buf: Uint8Array, view: TraceView, rewrite: (sta
   if (copied < buf.length) out.push(buf.subarray(copied));
   return concat(out);
 }
+
+/**
+ * Rebuilds the request with spans edited by their payload start offset (TraceView.spanStart):
+ * null drops the span, parts replace its payload (re-framed); spans not in `edits` are copied.
+ * ScopeSpans and ResourceSpans left without spans are removed, as filterSpans does. Returns
+ * undefined when `edits` is empty.
+ */
+export function editSpanPayloads(buf: Uint8Array, edits: ReadonlyMap<number, Uint8Array[] | null>): Uint8Array | undefined {
+  if (edits.size === 0) return undefined;
+  const starts = [...edits.keys()].sort((a, b) => a - b);
+  return editSpans(
+    buf,
+    starts,
+    (s) => {
+      const edit = edits.get(s);
+      return edit === undefined ? COPY : edit === null ? undefined : edit;
+    },
+    true,
+  );
+}

@@ -186,4 +186,4 @@ export class FilterProcessor implements Processor {
   }
 }
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = Buffer.alloc(0);

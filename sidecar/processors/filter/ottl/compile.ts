@@ -12,7 +12,6 @@ import {
   ANY_KIND_NAMES,
   ANY_KVLIST,
   ANY_STRING,
-  anyString,
   AnyValueSlot,
   anyValueToObject,
   findAttribute,
@@ -296,7 +295,7 @@ function compileCall(node: Extract<ValueNode, { type: 'call' }>, ctx: OttlContex
         get: (c) => {
           const s = slot(c);
           if (s === null || s.kind === ANY_EMPTY) return false;
-          if (s.kind === ANY_STRING) return re.test(anyString(c.buf, s));
+          if (s.kind === ANY_STRING) return re.test(c.buf.toString('utf8', s.start, s.end));
           return re.test(stringLike(anyValueToObject(c.buf, s))!);
         },
       };

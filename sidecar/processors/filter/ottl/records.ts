@@ -52,9 +52,11 @@ export class KeyTable {
   find(buf: Uint8Array, start: number, end: number): number {
     const n = end - start;
     const keys = this.keys;
+    // Keys of other lengths are skipped on one comparison; the last byte tells most same-length
+    // keys apart before the loop (`http.url` / `url.full`).
     outer: for (let k = 0; k < keys.length; k++) {
       const key = keys[k]!;
-      if (key.length !== n) continue;
+      if (key.length !== n || (n > 0 && key[n - 1] !== buf[end - 1])) continue;
       for (let i = 0; i < n; i++) if (buf[start + i] !== key[i]) continue outer;
       return k;
     }
@@ -80,27 +82,59 @@ export class AttributeSlots {
 
   /** Reads the KeyValue payload at [start, end) when its key is wanted and not yet seen (first key wins). */
   offer(buf: Uint8Array, start: number, end: number): void {
+    // Fast path for the layout every encoder writes, { key (one-byte length), value } and nothing
+    // else: the key is found without a cursor. It saves most of the per-attribute cost, which is
+    // most of this processor's cost on attribute-heavy spans (bench/filter.ts).
+    if (buf[start] === 0x0a && buf[start + 1]! < 0x80) {
+      const ks = start + 2;
+      const ke = ks + buf[start + 1]!;
+      if (ke < end && buf[ke] === 0x12) {
+        let pos = ke + 1;
+        let len = 0;
+        let shift = 1;
+        let b: number;
+        do {
+          b = buf[pos++]!;
+          len += (b & 0x7f) * shift;
+          shift *= 128;
+        } while (b >= 0x80 && pos < end);
+        if (b < 0x80 && pos + len === end) {
+          const k = this.table.find(buf, ks, ke);
+          if (k === -1 || this.found[k] === 1) return;
+          this.found[k] = 1;
+          readAnyValue(buf, pos, end, this.slots[k]!);
+          return;
+        }
+      }
+    }
+    this.offerSlow(buf, start, end);
+  }
+
+  private offerSlow(buf: Uint8Array, start: number, end: number): void {
     const r = new WireReader(buf, start, end);
-    let k = -1;
+    let ks = start;
+    let ke = start;
     let vs = -1;
     let ve = -1;
     while (r.pos < end) {
       const tag = r.tag();
-      if (tag === TAG_KEY_VALUE_KEY) {
+      if (tag === TAG_KEY_VALUE_KEY || tag === TAG_KEY_VALUE_VALUE) {
         const e = r.lenEnd();
-        k = this.table.find(buf, r.pos, e);
-        if (k === -1 || this.found[k] === 1) return;
-        r.pos = e;
-      } else if (tag === TAG_KEY_VALUE_VALUE) {
-        const e = r.lenEnd();
-        vs = r.pos;
-        ve = e;
+        // Repeated singular fields: the last one wins, as decoders read them.
+        if (tag === TAG_KEY_VALUE_KEY) {
+          ks = r.pos;
+          ke = e;
+        } else {
+          vs = r.pos;
+          ve = e;
+        }
         r.pos = e;
       } else {
         r.skip(tag & 7, tag >>> 3);
       }
     }
-    if (k === -1) return;
+    const k = this.table.find(buf, ks, ke);
+    if (k === -1 || this.found[k] === 1) return;
     this.found[k] = 1;
     const slot = this.slots[k]!;
     if (vs === -1) {
@@ -299,7 +333,8 @@ export class HolderRecord {
 
 /** Everything a condition can read, for the element being evaluated. */
 export class EvalContext {
-  buf: Uint8Array = new Uint8Array(0);
+  /** A Buffer: strings are read with its native UTF-8 slice (no subarray object per string). */
+  buf: Buffer = Buffer.alloc(0);
   readonly span: SpanRecord;
   readonly event: EventRecord;
   readonly resource: HolderRecord;

@@ -174,6 +174,23 @@ describe('filter processor: OTTL semantics on the wire form', () => {
     });
   }
 
+  it('reads attributes in any field order, with unknown fields, a repeated key field (last wins) and long values', async () => {
+    const u = unknownFields();
+    const long = 'x'.repeat(300);
+    const span = spanPayload(
+      len(9, cat(len(2, len(1, 'value first')), len(1, 'k1'))),
+      len(9, cat(len(1, 'k2'), u, len(2, len(1, 'with unknown fields')))),
+      len(9, cat(len(1, 'not k3'), len(1, 'k3'), len(2, len(1, 'key repeated')))),
+      len(9, cat(len(1, 'k4'), len(2, len(1, long)))),
+      len(9, cat(len(1, 'k5'))),
+    );
+    const all = 'attributes["k1"] == "value first" and attributes["k2"] == "with unknown fields" and attributes["k3"] == "key repeated" and attributes["not k3"] == nil and IsMatch(attributes["k4"], "^x{300}$") and attributes["k5"] == nil and not IsString(attributes["k5"])';
+    const h = await filter({ error_mode: 'propagate', traces: { span: [all] } });
+    assert.equal(await h.consume(traceRequest({ spans: [span] })), undefined);
+    const one = await filter({ error_mode: 'propagate', traces: { span: ['attributes["k1"] == "value"'] } });
+    assert.ok(await one.consume(traceRequest({ spans: [span] })));
+  });
+
   it('the first of two attributes with one key is the one read', async () => {
     assert.equal(await dropped('attributes["s"] == "second value of a repeated key"'), false);
   });

@@ -32,14 +32,19 @@ import { WireReader } from '../../../pdata/wire.ts';
 export class KeyTable {
   readonly keys: Uint8Array[] = [];
   private readonly byName = new Map<string, number>();
+  /** Key indexes by key length: most attribute keys are rejected by one array read. */
+  private byLength: number[][] = [];
 
   /** Index of `key`, added when new. */
   add(key: string): number {
     let i = this.byName.get(key);
     if (i === undefined) {
       i = this.keys.length;
-      this.keys.push(Buffer.from(key, 'utf8'));
+      const bytes = Buffer.from(key, 'utf8');
+      this.keys.push(bytes);
       this.byName.set(key, i);
+      while (this.byLength.length <= bytes.length) this.byLength.push([]);
+      this.byLength[bytes.length]!.push(i);
     }
     return i;
   }
@@ -51,13 +56,12 @@ export class KeyTable {
   /** Index of the key whose bytes are buf[start, end), or -1. */
   find(buf: Uint8Array, start: number, end: number): number {
     const n = end - start;
-    const keys = this.keys;
-    // Keys of other lengths are skipped on one comparison; the last byte tells most same-length
-    // keys apart before the loop (`http.url` / `url.full`).
-    outer: for (let k = 0; k < keys.length; k++) {
-      const key = keys[k]!;
-      if (key.length !== n || (n > 0 && key[n - 1] !== buf[end - 1])) continue;
-      for (let i = 0; i < n; i++) if (buf[start + i] !== key[i]) continue outer;
+    if (n >= this.byLength.length) return -1;
+    const candidates = this.byLength[n]!;
+    outer: for (let c = 0; c < candidates.length; c++) {
+      const k = candidates[c]!;
+      const key = this.keys[k]!;
+      for (let i = n - 1; i >= 0; i--) if (buf[start + i] !== key[i]) continue outer;
       return k;
     }
     return -1;

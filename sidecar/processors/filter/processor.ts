@@ -58,10 +58,9 @@ export class FilterProcessor implements Processor {
     this.spanConditions = cfg.traces.span.map((text, i) => ({ condition: compileCondition(text, 'span', keys), where: `traces.span[${i}]` }));
     this.eventConditions = cfg.traces.spanevent.map((text, i) => ({ condition: compileCondition(text, 'spanevent', keys), where: `traces.spanevent[${i}]` }));
     this.ctx = new EvalContext(keys);
-    // Names and versions are cheap to read, but a resource or scope nobody asks about is skipped.
-    const usesScope = [...cfg.traces.span, ...cfg.traces.spanevent].some((t) => /\b(instrumentation_)?scope\./.test(t));
+    // A resource or scope no condition reads is skipped.
     this.readResources = keys.resource.size > 0;
-    this.readScopes = keys.scope.size > 0 || usesScope;
+    this.readScopes = keys.scope.size > 0 || keys.scopeFields;
     const labels = { processor: settings.id, pipeline: settings.pipeline ?? '' };
     const m = settings.metrics;
     this.spansFiltered = m.counter('otelcol_processor_filter_spans_filtered_total', 'Number of spans dropped by the filter processor.').bind(labels);

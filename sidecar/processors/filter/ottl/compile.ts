@@ -190,8 +190,10 @@ function resolvePath(node: Extract<ValueNode, { type: 'path' }>, ctx: OttlContex
   if (fields[0] === 'instrumentation_scope' || fields[0] === 'scope') {
     const rest = fields.slice(1).join('.');
     if (rest === 'attributes') return attributeVal(node, (c) => c.scope.attrs, keys.scope);
-    if (rest === 'name') return noKeys(slotVal((c) => c.scope.name));
-    if (rest === 'version') return noKeys(slotVal((c) => c.scope.version));
+    if (rest === 'name' || rest === 'version') {
+      keys.scopeFields = true;
+      return noKeys(slotVal(rest === 'name' ? (c) => c.scope.name : (c) => c.scope.version));
+    }
     return unsupported();
   }
   if (source === 'event') {

@@ -358,8 +358,10 @@ export interface ConditionKeys {
   event: KeyTable;
   resource: KeyTable;
   scope: KeyTable;
+  /** Whether a condition reads the scope's name or version (its attributes are in `scope`). */
+  scopeFields: boolean;
 }
 
 export function newConditionKeys(): ConditionKeys {
-  return { span: new KeyTable(), event: new KeyTable(), resource: new KeyTable(), scope: new KeyTable() };
+  return { span: new KeyTable(), event: new KeyTable(), resource: new KeyTable(), scope: new KeyTable(), scopeFields: false };
 }

@@ -192,21 +192,20 @@ export function rewriteResources(buf: Uint8Array, view: TraceView, rewrite: (sta
 }
 
 /**
- * Drops or replaces chosen spans in one re-framing pass: `edits` maps a span's payload start
- * (TraceView.spanStart) to null (drop the span) or the pieces of its new payload. Other spans, and
- * ResourceSpans/ScopeSpans holding no edited span, are copied byte for byte; a ScopeSpans or
- * ResourceSpans left without spans is removed (the probabilistic_sampler drops spans and rewrites
- * the tracestate of kept ones this way).
+ * Rebuilds the request with spans edited by their payload start offset (TraceView.spanStart):
+ * null drops the span, parts replace its payload (re-framed); spans not in `edits` are copied.
+ * ScopeSpans and ResourceSpans left without spans are removed, as filterSpans does. Returns
+ * undefined when `edits` is empty.
  */
-export function editSpanPayloads(buf: Uint8Array, edits: ReadonlyMap<number, readonly Uint8Array[] | null>): Uint8Array {
+export function editSpanPayloads(buf: Uint8Array, edits: ReadonlyMap<number, Uint8Array[] | null>): Uint8Array | undefined {
+  if (edits.size === 0) return undefined;
   const starts = [...edits.keys()].sort((a, b) => a - b);
   return editSpans(
     buf,
     starts,
     (s) => {
       const edit = edits.get(s);
-      if (edit === undefined) return COPY;
-      return edit === null ? undefined : [...edit];
+      return edit === undefined ? COPY : edit === null ? undefined : edit;
     },
     true,
   );

@@ -18,6 +18,7 @@ import { memoryLimiterFactory } from '../processors/memory_limiter/factory.ts';
 import { resourceDetectionFactory } from '../processors/resourcedetection/factory.ts';
 import { selfFilterFactory } from '../processors/tracebridge_selffilter/factory.ts';
 import { probabilisticSamplerFactory } from '../processors/probabilistic_sampler/factory.ts';
+import { filterProcessorFactory } from '../processors/filter/factory.ts';
 
 export interface ComponentRegistry {
   receiver: ReadonlyMap<string, ReceiverFactory>;
@@ -32,7 +33,7 @@ function byType<F extends { type: string }>(list: F[]): ReadonlyMap<string, F> {
 
 export const components: ComponentRegistry = {
   receiver: byType<ReceiverFactory>([otlpReceiverFactory, zipkinReceiverFactory, awsXrayReceiverFactory]),
-  processor: byType<ProcessorFactory>([memoryLimiterFactory, resourceDetectionFactory, selfFilterFactory, tracecontextProcessorFactory, batchProcessorFactory, probabilisticSamplerFactory]),
+  processor: byType<ProcessorFactory>([memoryLimiterFactory, resourceDetectionFactory, selfFilterFactory, tracecontextProcessorFactory, batchProcessorFactory, probabilisticSamplerFactory, filterProcessorFactory]),
   exporter: byType<ExporterFactory>([debugExporterFactory, otlpExporterFactory, otlphttpExporterFactory, awsxrayExporterFactory]),
   extension: byType<ExtensionFactory>([healthCheckFactory, sigv4authFactory, headerBridgeFactory]),
 };

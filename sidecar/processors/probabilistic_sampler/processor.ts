@@ -133,5 +133,5 @@ export function sampleTraces(sampler: Sampler, data: TracesData, counted: (polic
   }
   if (edits === undefined) return data;
   if (dropped === view.spanCount) return undefined;
-  return TracesData.trusted(editSpanPayloads(buf, edits), data.spanCount - dropped);
+  return TracesData.trusted(editSpanPayloads(buf, edits)!, data.spanCount - dropped);
 }

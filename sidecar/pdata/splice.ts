@@ -190,3 +190,14 @@ export function rewriteResources(buf: Uint8Array, view: TraceView, rewrite: (sta
   if (copied < buf.length) out.push(buf.subarray(copied));
   return concat(out);
 }
+
+/**
+ * Replaces the payload of chosen spans: `payloads` maps a span's payload start offset
+ * (TraceView.spanStart) to the pieces of its new payload. Other spans, and the other fields of
+ * the enclosing ScopeSpans and ResourceSpans, are copied as they are; only the enclosing length
+ * prefixes are re-framed (the attributes processor edits span attributes this way).
+ */
+export function replaceSpans(buf: Uint8Array, payloads: ReadonlyMap<number, Uint8Array[]>): Uint8Array {
+  const starts = [...payloads.keys()].sort((a, b) => a - b);
+  return editSpans(buf, starts, (s) => payloads.get(s) ?? COPY, false);
+}

@@ -17,6 +17,8 @@ import { headerBridgeFactory } from '../extensions/header_bridge/factory.ts';
 import { memoryLimiterFactory } from '../processors/memory_limiter/factory.ts';
 import { resourceDetectionFactory } from '../processors/resourcedetection/factory.ts';
 import { selfFilterFactory } from '../processors/tracebridge_selffilter/factory.ts';
+import { attributesProcessorFactory } from '../processors/attributes/factory.ts';
+import { resourceProcessorFactory } from '../processors/resource/factory.ts';
 
 export interface ComponentRegistry {
   receiver: ReadonlyMap<string, ReceiverFactory>;
@@ -31,7 +33,7 @@ function byType<F extends { type: string }>(list: F[]): ReadonlyMap<string, F> {
 
 export const components: ComponentRegistry = {
   receiver: byType<ReceiverFactory>([otlpReceiverFactory, zipkinReceiverFactory, awsXrayReceiverFactory]),
-  processor: byType<ProcessorFactory>([memoryLimiterFactory, resourceDetectionFactory, selfFilterFactory, tracecontextProcessorFactory, batchProcessorFactory]),
+  processor: byType<ProcessorFactory>([memoryLimiterFactory, resourceDetectionFactory, selfFilterFactory, tracecontextProcessorFactory, batchProcessorFactory, attributesProcessorFactory, resourceProcessorFactory]),
   exporter: byType<ExporterFactory>([debugExporterFactory, otlpExporterFactory, otlphttpExporterFactory, awsxrayExporterFactory]),
   extension: byType<ExtensionFactory>([healthCheckFactory, sigv4authFactory, headerBridgeFactory]),
 };

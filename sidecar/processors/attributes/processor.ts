@@ -23,7 +23,7 @@ export class AttributesProcessor implements Processor {
 
   constructor(_settings: CreateSettings, cfg: AttributesConfig, next: TracesConsumer) {
     this.next = next;
-    this.runner = new ActionRunner(cfg.actions);
+    this.runner = new ActionRunner(cfg.actions ?? []);
     this.include = cfg.include === undefined ? undefined : new RuleEvaluator(cfg.include);
     this.exclude = cfg.exclude === undefined ? undefined : new RuleEvaluator(cfg.exclude);
   }

@@ -20,7 +20,7 @@ export class ResourceProcessor implements Processor {
 
   constructor(_settings: CreateSettings, cfg: ResourceConfig, next: TracesConsumer) {
     this.next = next;
-    this.runner = new ActionRunner(cfg.attributes);
+    this.runner = new ActionRunner(cfg.attributes ?? []);
   }
 
   consumeTraces(data: TracesData): Promise<void> {

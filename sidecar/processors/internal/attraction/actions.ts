@@ -56,7 +56,7 @@ export function decodeConfigValue(v: unknown, path: string, errors: ConfigErrors
       return undefined;
     }
     if (Number.isInteger(v) && !Number.isSafeInteger(v)) {
-      errors.add(path, `integer ${v} is beyond ±2^53 and cannot be kept exactly; quote it to make it a string`);
+      errors.add(path, 'an integer beyond ±2^53 (9007199254740991) cannot be kept exactly; quote it to make it a string');
       return undefined;
     }
     return v;
@@ -194,14 +194,20 @@ function decodeAction(value: unknown, path: string, errors: ConfigErrors): Actio
   return errors.list().length > before ? undefined : out;
 }
 
-/** `actions:`, a list of actions; each error names its item (`actions[1].action: ...`). */
+/**
+ * `actions:`, a non-empty list of actions (a processor without any would do nothing, which the
+ * collector refuses too); each error names its item (`actions[1].action: ...`).
+ */
 export const actionsSchema: Schema<Action[]> = {
   expected: 'a list of actions',
   decode(value, path, errors) {
-    if (value === undefined || value === null) return undefined;
+    if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
+      errors.add(path, 'at least one action is required');
+      return [];
+    }
     if (!Array.isArray(value)) {
       errors.add(path, `expected a list of actions, got ${describe(value)}`);
-      return undefined;
+      return [];
     }
     const out: Action[] = [];
     value.forEach((v, i) => {

@@ -47,6 +47,7 @@ export class AttrList {
   private removed = new Uint8Array(32);
   private repl: (Uint8Array | undefined)[] = [];
   private keyCache: (string | undefined)[] = [];
+  private readonly fieldCache = new WeakMap<Uint8Array, { key: Uint8Array; tag: number; field: Uint8Array }>();
   /** Attributes added by the actions. */
   private addKeys: Uint8Array[] = [];
   private addVals: Uint8Array[] = [];
@@ -78,12 +79,14 @@ export class AttrList {
     }
     if (start < 0) return;
     const r = new WireReader(buf, start, end);
+    // One reader for every KeyValue of the message (a reader per attribute showed in profiles).
+    const kv = new WireReader(buf, start, start);
     while (r.pos < end) {
       const f = r.pos;
       const tag = r.tag();
       if (tag === attrTag) {
         const e = r.lenEnd();
-        this.keyValue(f, r.pos, e);
+        this.keyValue(kv, f, r.pos, e);
         r.pos = e;
       } else if (span && tag === TAG_SPAN_NAME) {
         const e = r.lenEnd();
@@ -98,7 +101,7 @@ export class AttrList {
     }
   }
 
-  private keyValue(fieldStart: number, s: number, e: number): void {
+  private keyValue(r: WireReader, fieldStart: number, s: number, e: number): void {
     if (this.n === this.fs.length) {
       this.fs = grow(this.fs);
       this.fe = grow(this.fe);
@@ -121,7 +124,8 @@ export class AttrList {
     this.removed[i] = 0;
     this.repl[i] = undefined;
     this.keyCache[i] = undefined;
-    const r = new WireReader(this.buf, s, e);
+    r.pos = s;
+    r.end = e;
     while (r.pos < e) {
       const t = r.tag();
       if (t === TAG_KEY_VALUE_KEY || t === TAG_KEY_VALUE_VALUE) {
@@ -233,31 +237,49 @@ export class AttrList {
       const rm = this.removed[i] === 1;
       if (!rm && this.repl[i] === undefined) continue;
       if (this.fs[i]! > pos) parts.push(buf.subarray(pos, this.fs[i]));
-      if (!rm) parts.push(this.editedField(i));
+      if (!rm) this.editedField(i, parts);
       pos = this.fe[i]!;
     }
     if (this.start >= 0 && this.end > pos) parts.push(buf.subarray(pos, this.end));
     for (let j = 0; j < this.addKeys.length; j++) {
-      if (!this.addRemoved[j]) parts.push(lenField(this.attrTag, encodeKeyValue(this.addKeys[j]!, this.addVals[j]!)));
+      if (!this.addRemoved[j]) parts.push(this.addedField(this.addKeys[j]!, this.addVals[j]!));
     }
     return parts;
   }
 
-  /** An edited KeyValue: its fields other than `value` as they were, then the new value. */
-  private editedField(i: number): Uint8Array {
+  /**
+   * The encoded field of an added attribute. A key and value from the config are the same arrays
+   * for every span, so their field is encoded once and reused (per-span encoding showed in profiles).
+   */
+  private addedField(key: Uint8Array, value: Uint8Array): Uint8Array {
+    const cached = this.fieldCache.get(value);
+    if (cached !== undefined && cached.key === key && cached.tag === this.attrTag) return cached.field;
+    const field = lenField(this.attrTag, encodeKeyValue(key, value));
+    this.fieldCache.set(value, { key, tag: this.attrTag, field });
+    return field;
+  }
+
+  /** An edited KeyValue, into `parts`: its fields other than `value` as they were, then the new value. */
+  private editedField(i: number, parts: Uint8Array[]): void {
     const buf = this.buf;
-    const kept: Uint8Array[] = [];
     const e = this.fe[i]!;
+    const value = this.repl[i]!;
+    const header = parts.length;
+    parts.push(EMPTY);
+    let len = 0;
     const r = new WireReader(buf, this.kvs[i], e);
     while (r.pos < e) {
       const f = r.pos;
       const t = r.tag();
       r.skip(t & 7, t >>> 3);
-      if (t !== TAG_KEY_VALUE_VALUE) kept.push(buf.subarray(f, r.pos));
+      if (t !== TAG_KEY_VALUE_VALUE) {
+        parts.push(buf.subarray(f, r.pos));
+        len += r.pos - f;
+      }
     }
-    kept.push(lenField(TAG_KEY_VALUE_VALUE, this.repl[i]!));
-    let len = 0;
-    for (const k of kept) len += k.length;
-    return Buffer.concat([lenHeader(this.attrTag, len), ...kept]);
+    const valueHeader = lenHeader(TAG_KEY_VALUE_VALUE, value.length);
+    parts.push(valueHeader, value);
+    len += valueHeader.length + value.length;
+    parts[header] = lenHeader(this.attrTag, len);
   }
 }

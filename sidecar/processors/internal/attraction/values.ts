@@ -171,8 +171,13 @@ export function hashValue(buf: Uint8Array, slot: AnyValueSlot): Uint8Array {
     default:
       input = new Uint8Array(0);
   }
-  const hashed = input.length === 0 ? '' : createHash('sha256').update(input).digest('hex');
-  return encodeStringValue(hashed);
+  if (input.length === 0) return encodeStringValue('');
+  // { string_value: 64 hex characters }, written directly (tag, one-byte length, text).
+  const out = Buffer.allocUnsafe(66);
+  out[0] = TAG_ANY_VALUE_STRING;
+  out[1] = 64;
+  out.write(createHash('sha256').update(input).digest('hex'), 2, 'latin1');
+  return out;
 }
 
 const INT64_MIN = -(2n ** 63n);

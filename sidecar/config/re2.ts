@@ -18,7 +18,7 @@
 
 export interface CompiledRe2 {
   regex: RegExp;
-  /** Capture group names in order (undefined for an unnamed group). */
+  /** Capture group names in order (undefined for an unnamed group): group i is match[i + 1]. */
   groups: (string | undefined)[];
 }
 
@@ -28,7 +28,9 @@ export type Re2Result = { ok: true; value: CompiledRe2 } | { ok: false; error: s
 const JS_SYNTAX = new Set('^$\\.*+?()[]{}|/'.split(''));
 const GO_PUNCT = /[!-/:-@[-`{-~]/;
 const S_CLASS = '\\t\\n\\f\\r ';
-const GROUP_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// RE2's rule for group names. The JS pattern gets plain groups (JS names may not start with a
+// digit); callers read captures by position, named in `groups`.
+const GROUP_NAME = /^[A-Za-z0-9_]+$/;
 
 interface Flags {
   i: boolean;
@@ -175,10 +177,10 @@ class Translator {
     const named = /^\(\?P?<([^>]*)>/.exec(rest);
     if (named !== null) {
       const name = named[1]!;
-      if (!GROUP_NAME.test(name)) throw new Refused(`group name "${name}" must be letters, digits and _ and not start with a digit`);
+      if (!GROUP_NAME.test(name)) throw new Refused(`group name "${name}" must be letters, digits and _ (RE2's rule)`);
       if (this.groups.includes(name)) throw new Refused(`duplicate group name "${name}"`);
       this.groups.push(name);
-      this.out += `(?<${name}>`;
+      this.out += '(';
       this.pos += named[0].length;
       return;
     }

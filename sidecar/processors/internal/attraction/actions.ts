@@ -33,8 +33,8 @@ export interface Action {
   fromAttribute?: Uint8Array;
   /** delete / hash: keys matching it; extract: run over the value. */
   pattern?: RegExp;
-  /** extract: target keys (UTF-8) of the named groups, in group order. */
-  targets?: { name: string; key: Uint8Array }[];
+  /** extract: target keys (UTF-8) of the named groups, in group order (group i is match[i + 1]). */
+  targets?: Uint8Array[];
   convertedType?: ConvertedType;
 }
 
@@ -176,7 +176,7 @@ function decodeAction(value: unknown, path: string, errors: ConfigErrors): Actio
       if (c.groups.length === 0) errors.add(join(path, 'pattern'), `${JSON.stringify(pattern)} has no named group (?P<name>...): nothing to extract`);
       else if (c.groups.some((g) => g === undefined)) errors.add(join(path, 'pattern'), `${JSON.stringify(pattern)} has an unnamed group: every group must be named (use (?:...) to group without capturing)`);
       out.pattern = c.regex;
-      out.targets = c.groups.filter((g): g is string => g !== undefined).map((name) => ({ name, key: Buffer.from(name, 'utf8') }));
+      out.targets = c.groups.map((name) => Buffer.from(name ?? '', 'utf8'));
       break;
     }
     case 'convert': {
@@ -291,6 +291,7 @@ export class ActionRunner {
     if (this.slot.kind !== ANY_STRING) return;
     const m = a.pattern!.exec(anyString(bytes, this.slot));
     if (m === null) return;
-    for (const t of a.targets!) list.put(t.key, encodeStringValue(m.groups?.[t.name] ?? ''));
+    const targets = a.targets!;
+    for (let g = 0; g < targets.length; g++) list.put(targets[g]!, encodeStringValue(m[g + 1] ?? ''));
   }
 }

@@ -5,6 +5,8 @@
 //   attributes: a typical list: delete 2 keys, insert 1, hash 1 (every span is re-encoded);
 //   attributes, no span included: the same list behind an include rule no span matches (the
 //     match check alone);
+//   attributes, keys absent: delete 2 + hash 1 of keys no span has (the batch is searched for the
+//     keys and passed on unread);
 //   resource: upsert 1 + delete 1 on each ResourceSpans (spans are not read).
 // Prints spans/s (wall, best of three rounds) and CPU µs per span (process CPU time / spans, so
 // GC threads count), which is also CPU seconds per million spans.
@@ -78,6 +80,10 @@ for (const name of ['realistic', 'testbed'] satisfies ShapeName[]) {
     [
       'attributes, no span included',
       new AttributesProcessor(settings, decode(attributesConfig, { actions: ACTIONS[name], include: { match_type: 'strict', span_names: ['no-such-span'] } }), noop),
+    ],
+    [
+      'attributes, keys absent from the batch (delete 2, hash 1)',
+      new AttributesProcessor(settings, decode(attributesConfig, { actions: [{ key: 'user.password', action: 'delete' }, { key: 'db.statement', action: 'delete' }, { key: 'enduser.id', action: 'hash' }] }), noop),
     ],
     [
       'resource (upsert 1, delete 1)',

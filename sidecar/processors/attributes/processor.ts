@@ -2,10 +2,8 @@
 // (its other fields are not decoded), the actions edit them, and only spans that changed are
 // re-encoded: their untouched attributes and every other field (unknown ones included) are copied
 // as raw bytes, and the enclosing ScopeSpans / ResourceSpans are re-framed. Spans that do not pass
-// include / exclude cost one walk of their fields; a batch where nothing changes goes on as it is,
-// and one that contains none of the keys a conditional action list needs is not walked at all.
+// include / exclude cost one walk of their fields; a batch where nothing changes goes on as it is.
 import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
-import { bufferView } from '../../pdata/buffer-view.ts';
 import { TAG_SPAN_ATTRIBUTES } from '../../pdata/fields.ts';
 import { replaceSpans } from '../../pdata/splice.ts';
 import { TracesData } from '../../pdata/traces.ts';
@@ -32,11 +30,6 @@ export class AttributesProcessor implements Processor {
 
   consumeTraces(data: TracesData): Promise<void> {
     const buf = data.bytes;
-    const required = this.runner.requiredKeys;
-    if (required !== undefined) {
-      const b = bufferView(buf);
-      if (!required.some((k) => b.includes(k))) return this.next.consumeTraces(data);
-    }
     const view = data.view;
     this.include?.begin(buf, view);
     this.exclude?.begin(buf, view);

@@ -223,27 +223,8 @@ export class ActionRunner {
   private readonly actions: readonly Action[];
   private readonly slot = new AnyValueSlot();
 
-  /**
-   * When every action needs some attribute to be present (update, delete, hash, extract, convert by
-   * key; insert/upsert from an attribute without a default), the UTF-8 keys one of which must occur
-   * in the bytes for any action to do anything; undefined otherwise. A key is stored verbatim in a
-   * KeyValue, so a batch that contains none of them can go on unread (one Buffer.indexOf per key).
-   */
-  readonly requiredKeys: readonly Buffer[] | undefined;
-
   constructor(actions: readonly Action[]) {
     this.actions = actions;
-    const keys: Buffer[] = [];
-    let conditional = actions.length > 0;
-    for (const a of actions) {
-      if (a.pattern !== undefined && a.action !== 'extract') conditional = false;
-      else if (a.action === 'update') keys.push(Buffer.from(a.keyBytes));
-      else if (a.action === 'insert' || a.action === 'upsert') {
-        if (a.value !== undefined || a.defaultValue !== undefined) conditional = false;
-        else keys.push(Buffer.from(a.fromAttribute!));
-      } else keys.push(Buffer.from(a.keyBytes));
-    }
-    this.requiredKeys = conditional ? keys : undefined;
   }
 
   apply(list: AttrList): void {

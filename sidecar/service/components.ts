@@ -19,6 +19,8 @@ import { resourceDetectionFactory } from '../processors/resourcedetection/factor
 import { selfFilterFactory } from '../processors/tracebridge_selffilter/factory.ts';
 import { probabilisticSamplerFactory } from '../processors/probabilistic_sampler/factory.ts';
 import { filterProcessorFactory } from '../processors/filter/factory.ts';
+import { attributesProcessorFactory } from '../processors/attributes/factory.ts';
+import { resourceProcessorFactory } from '../processors/resource/factory.ts';
 
 export interface ComponentRegistry {
   receiver: ReadonlyMap<string, ReceiverFactory>;
@@ -33,7 +35,7 @@ function byType<F extends { type: string }>(list: F[]): ReadonlyMap<string, F> {
 
 export const components: ComponentRegistry = {
   receiver: byType<ReceiverFactory>([otlpReceiverFactory, zipkinReceiverFactory, awsXrayReceiverFactory]),
-  processor: byType<ProcessorFactory>([memoryLimiterFactory, resourceDetectionFactory, selfFilterFactory, tracecontextProcessorFactory, batchProcessorFactory, probabilisticSamplerFactory, filterProcessorFactory]),
+  processor: byType<ProcessorFactory>([memoryLimiterFactory, resourceDetectionFactory, selfFilterFactory, tracecontextProcessorFactory, batchProcessorFactory, probabilisticSamplerFactory, filterProcessorFactory, attributesProcessorFactory, resourceProcessorFactory]),
   exporter: byType<ExporterFactory>([debugExporterFactory, otlpExporterFactory, otlphttpExporterFactory, awsxrayExporterFactory]),
   extension: byType<ExtensionFactory>([healthCheckFactory, sigv4authFactory, headerBridgeFactory]),
 };

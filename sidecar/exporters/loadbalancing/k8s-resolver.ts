@@ -18,8 +18,8 @@
 //   plane outage must not take the gateways away from the sidecar.
 //
 // Talks to the API server with node:https and the pod's service account (token re-read for each
-// connection, as bound tokens rotate; the cluster CA). A Kubernetes client library would cost a
-// per-pod sidecar several MiB of idle heap for two requests.
+// connection, as bound tokens rotate; the cluster CA). A Kubernetes client library would load a
+// large dependency tree into every pod's sidecar for two kinds of request.
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import https from 'node:https';
@@ -31,6 +31,7 @@ import type { Resolver } from './resolver.ts';
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** Used when `ports` is empty, as the collector documents. */
 export const DEFAULT_PORT = 4317;
+export const DEFAULT_TIMEOUT_MS = 1000;
 
 export interface K8sResolverSettings {
   logger: Logger;
@@ -157,7 +158,8 @@ export class K8sResolver implements Resolver {
     this.name = name;
     this.configuredNamespace = namespace;
     this.ports = cfg.ports.length > 0 ? [...cfg.ports] : [DEFAULT_PORT];
-    this.cfg = cfg;
+    // 0 means the default, as in the collector (1s).
+    this.cfg = { ...cfg, timeout: cfg.timeout > 0 ? cfg.timeout : DEFAULT_TIMEOUT_MS };
     this.logger = settings.logger.child({ exporter: settings.id, resolver: 'k8s' });
     this.resolutions = settings.metrics.counter('otelcol_loadbalancer_num_resolutions_total', 'Number of times the resolver has triggered new resolutions.');
     this.dir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
@@ -287,7 +289,12 @@ export class K8sResolver implements Resolver {
     if (prev !== undefined && prev.length === endpoints.length && prev.every((e, i) => e === endpoints[i])) return;
     this.emitted = endpoints;
     this.logger.info({ backends: endpoints.length }, 'gateway backends changed');
-    this.onChange?.(endpoints);
+    try {
+      this.onChange?.(endpoints);
+    } catch (err) {
+      // The resolver's loop must survive its consumer.
+      this.logger.error({ err: (err as Error).message }, 'the loadbalancing exporter failed to take the new backends');
+    }
   }
 
   /** The request options every call shares: the token and CA read now (both rotate). */
@@ -316,6 +323,7 @@ export class K8sResolver implements Resolver {
       const fail = (err: Error) => {
         failure ??= err;
         req.destroy();
+        reject(failure);
       };
       const req = https.request(url, this.requestOptions(this.cfg.timeout), (res) => {
         const chunks: Buffer[] = [];

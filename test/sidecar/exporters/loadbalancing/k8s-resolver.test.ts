@@ -279,6 +279,41 @@ describe('loadbalancing exporter: k8s resolver (nock)', () => {
     await waitFor('the first result', () => h!.updates.length === 1);
   });
 
+  it('without ports, uses 4317 (as the collector documents)', async () => {
+    h = harness({ ports: [] });
+    mockList('observability', 200, list('1', [slice('gw', [{ addresses: ['10.0.0.1'] }])]));
+    mockWatch('observability', '1');
+    await start(h);
+    assert.deepEqual(h.latest(), ['10.0.0.1:4317']);
+  });
+
+  it('a LIST slower than `timeout` is abandoned and retried', async () => {
+    h = harness({ timeout: 100 });
+    nock(API).get(slicesPath('observability')).query(true).delay(1000).reply(200, list('1', []));
+    await start(h);
+    assert.deepEqual(h.updates, []);
+    assert.ok(h.logs.some((l) => l.includes('timed out after 100ms')), h.logs.join(''));
+    const listed = mockList('observability', 200, list('2', [slice('gw', [{ addresses: ['10.0.0.1'] }])]));
+    mockWatch('observability', '2');
+    await waitFor('the retried list', () => listed.isDone() && h!.updates.length === 1);
+  });
+
+  it('a consumer that throws does not stop the watch', async () => {
+    h = harness();
+    mockList('observability', 200, list('100', [slice('gw-a', [{ addresses: ['10.0.0.1'] }])]));
+    const w = mockWatch('observability', '100');
+    const seen: (readonly string[])[] = [];
+    await h.resolver.start((eps) => {
+      seen.push(eps);
+      if (eps.length === 2) throw new Error('ring rebuild failed');
+    });
+    await waitFor('the watch', () => w.scope.isDone());
+    w.send('ADDED', slice('gw-b', [{ addresses: ['10.0.0.2'] }]));
+    w.send('ADDED', slice('gw-c', [{ addresses: ['10.0.0.3'] }]));
+    await waitFor('the event after the throw', () => seen.length === 3);
+    assert.ok(h.logs.some((l) => l.includes('"level":"error"') && l.includes('ring rebuild failed')));
+  });
+
   it('start() fails with a clear error outside a Kubernetes pod', async () => {
     h = harness({}, { env: {} });
     await assert.rejects(start(h), /KUBERNETES_SERVICE_HOST.*resolver\.dns/);

@@ -2,7 +2,7 @@
 // it agree with each other (Service → pods → container ports → collector config), with the
 // injector (ConfigMap name and key, ports), and with the k8s resolver's needs (RBAC).
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { decodeInjectorConfig, sidecarSettings, type InjectorConfig } from '../../injector/config.ts';
@@ -96,6 +96,13 @@ describe('mesh-configs/gateway: the collector Deployment and its headless Servic
     const mount = (container.volumeMounts as Obj[]).find((m) => m.name === vol.name)!;
     assert.equal(arg.slice('--config='.length), posix.join(mount.mountPath as string, 'config.yaml'));
     assert.equal(collectorConfigMap.metadata.namespace, deployment.metadata.namespace);
+  });
+
+  it('the injector leaves the gateway pods alone, by their opt-out annotation', async () => {
+    const res = await runProcess('injector/main.ts', ['inject', '-f', join(MESH_CONFIGS, 'gateway', 'collector.yaml')]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /deployment\/otel-gateway \(observability\): unchanged \(opt-out: tracebridge\.io\/inject: "false"/);
+    assert.equal(res.stdout, readFileSync(join(MESH_CONFIGS, 'gateway', 'collector.yaml'), 'utf8'));
   });
 
   it('runs otel/opentelemetry-collector-contrib pinned to a release tag', () => {

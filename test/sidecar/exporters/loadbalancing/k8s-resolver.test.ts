@@ -1,13 +1,17 @@
 // The k8s resolver against a nock'd Kubernetes API: the EndpointSlices of one Service listed, then
 // watched from the list's resourceVersion; endpoints emitted as the exporter's backends.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { K8sResolver, type K8sResolverOptions } from '../../../../sidecar/exporters/loadbalancing/k8s-resolver.ts';
 import { createLogger } from '../../../../sidecar/telemetry/logger.ts';
 import { MetricsRegistry } from '../../../../sidecar/telemetry/metrics.ts';
+import { makeKeyPair } from '../../../injector/certs.ts';
 import { nockOff, nockOn, type Nock } from '../../../injector/nock.ts';
 
 const API = 'https://kube.test:6443';
@@ -336,5 +340,67 @@ describe('loadbalancing exporter: k8s resolver (nock)', () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(h.updates.length, 1);
     assert.deepEqual(nock.pendingMocks(), []);
+  });
+});
+
+describe('loadbalancing exporter: k8s resolver against a real HTTPS server', () => {
+  let server: Server | undefined;
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.resolver.shutdown();
+    h = undefined;
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r) ?? r(undefined));
+    server = undefined;
+  });
+
+  /** An API server with a self-signed certificate; the watch writes its events in split chunks. */
+  async function apiServer(dir: string): Promise<{ port: number; requests: string[]; watch: Promise<ServerResponse> }> {
+    const pair = makeKeyPair(dir, 'apiserver');
+    const requests: string[] = [];
+    let gotWatch!: (res: ServerResponse) => void;
+    const watch = new Promise<ServerResponse>((r) => (gotWatch = r));
+    server = createServer({ cert: pair.cert, key: readFileSync(pair.keyFile) }, (req, res) => {
+      requests.push(`${req.headers.authorization ?? '-'} ${req.url ?? ''}`);
+      const url = new URL(req.url ?? '/', 'https://x');
+      if (url.searchParams.get('watch') === '1') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        gotWatch(res);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(list('42', [slice('gw-a', [{ addresses: ['10.0.0.1'] }])])));
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    return { port: (server.address() as AddressInfo).port, requests, watch };
+  }
+
+  it('trusts the service account CA, sends the token, and reads events split across chunks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-k8s-tls-'));
+    const api = await apiServer(dir);
+    h = harness({}, { env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(api.port) } });
+    copyFileSync(join(dir, 'apiserver.crt'), join(h.dir, 'ca.crt'));
+    await start(h);
+    assert.deepEqual(h.latest(), ['10.0.0.1:4317']);
+    const res = await api.watch;
+    const line = `${JSON.stringify({ type: 'ADDED', object: slice('gw-b', [{ addresses: ['10.0.0.2'] }]) })}\n`;
+    res.write(line.slice(0, 17));
+    await new Promise((r) => setTimeout(r, 30));
+    res.write(line.slice(17));
+    await waitFor('the ADDED event', () => h!.latest()?.length === 2);
+    assert.equal(api.requests.length, 2);
+    assert.ok(api.requests.every((r) => r.startsWith('Bearer sa-token-1 /apis/discovery.k8s.io/v1/namespaces/observability/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dotel-gateway')), api.requests.join('\n'));
+  });
+
+  it('refuses an API server whose certificate the CA does not sign', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-k8s-tls-'));
+    const api = await apiServer(dir);
+    h = harness({}, { env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(api.port) } });
+    writeFileSync(join(h.dir, 'ca.crt'), makeKeyPair(dir, 'other-ca').cert);
+    await start(h);
+    assert.deepEqual(h.updates, []);
+    assert.deepEqual(api.requests, []);
+    assert.ok(h.logs.some((l) => l.includes('"level":"warn"') && /certificate/i.test(l)), h.logs.join(''));
   });
 });

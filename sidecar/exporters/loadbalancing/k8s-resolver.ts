@@ -149,6 +149,8 @@ export class K8sResolver implements Resolver {
   private timer: NodeJS.Timeout | undefined;
   private inflight: http.ClientRequest | undefined;
   private missingHostnamesWarned = false;
+  /** Whether the current watch has delivered a well-formed event. */
+  private progressed = false;
 
   constructor(settings: K8sResolverSettings, cfg: K8sResolverConfig, opts: K8sResolverOptions = {}) {
     const { name, namespace } = parseServiceName(cfg.service);
@@ -218,14 +220,15 @@ export class K8sResolver implements Resolver {
       if (this.resourceVersion === undefined) {
         await this.list();
       } else {
+        this.progressed = false;
         const end = await this.watch();
         if (end === 'gone') {
           this.resourceVersion = undefined;
           this.logger.debug('watch resourceVersion expired (410 Gone): listing again');
           this.failures++;
-        } else if (this.failures > 0) {
-          // Ended without delivering anything: treat like a failure, so a server that closes
-          // every watch at once is not hammered.
+        } else if (!this.progressed) {
+          // Ended without delivering an event (a healthy watch gets a bookmark about every
+          // minute): back off, so a server that closes every watch at once is not hammered.
           this.failures++;
         }
         delay = this.delay();
@@ -474,6 +477,7 @@ export class K8sResolver implements Resolver {
         return new Error(`unknown watch event type ${ev.type}`);
     }
     // Anything well-formed is progress: the backoff starts over.
+    this.progressed = true;
     this.failures = 0;
     this.failing.reset();
     const rv = resourceVersionOf(obj);

@@ -216,6 +216,27 @@ describe('loadbalancing exporter: k8s resolver (nock)', () => {
     assert.equal(h.logs.filter((l) => l.includes('"level":"warn"')).length, 1, 'one warning for the episode');
   });
 
+  it('backs off from a watch that ends at once without an event (no busy loop against the API server)', async () => {
+    h = harness({}, { backoff: { initialMs: 200, maxMs: 200 } });
+    mockList('observability', 200, list('100', []));
+    const w = mockWatch('observability', '100');
+    await start(h);
+    await waitFor('the watch', () => w.scope.isDone());
+    let again = 0;
+    nock(API)
+      .get(slicesPath('observability'))
+      .query((q) => q.watch === '1')
+      .reply(() => {
+        again = Date.now();
+        return [200, ''];
+      });
+    const ended = Date.now();
+    w.events.end();
+    await waitFor('the next watch', () => again > 0);
+    // The jittered delay is at least half of 200 ms; timers never fire early.
+    assert.ok(again - ended >= 95, `re-watched after ${again - ended} ms`);
+  });
+
   it('re-reads the service account token for each connection (bound tokens rotate)', async () => {
     h = harness();
     mockList('observability', 200, list('100', []), { authorization: 'Bearer sa-token-1' });

@@ -25,7 +25,7 @@ import type http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { OnceWarning, type Logger } from '../../telemetry/logger.ts';
-import type { Counter, MetricsRegistry } from '../../telemetry/metrics.ts';
+import type { BoundCounter, MetricsRegistry } from '../../telemetry/metrics.ts';
 import type { Resolver } from './resolver.ts';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -126,7 +126,8 @@ type WatchEnd = 'ended' | 'gone';
 
 export class K8sResolver implements Resolver {
   private readonly logger: Logger;
-  private readonly resolutions: Counter;
+  private readonly resolved: BoundCounter;
+  private readonly failedResolutions: BoundCounter;
   private readonly name: string;
   private readonly configuredNamespace: string | undefined;
   private readonly ports: number[];
@@ -163,7 +164,13 @@ export class K8sResolver implements Resolver {
     // 0 means the default, as in the collector (1s).
     this.cfg = { ...cfg, timeout: cfg.timeout > 0 ? cfg.timeout : DEFAULT_TIMEOUT_MS };
     this.logger = settings.logger.child({ exporter: settings.id, resolver: 'k8s' });
-    this.resolutions = settings.metrics.counter('otelcol_loadbalancer_num_resolutions_total', 'Number of times the resolver has triggered new resolutions.');
+    // The collector's metric, labelled like the other resolvers' (exporter ID, resolver, success).
+    const resolutions = settings.metrics.counter(
+      'otelcol_loadbalancer_num_resolutions_total',
+      'Number of times the resolver has resolved the backends (success="false": failed, the last list is kept).',
+    );
+    this.resolved = resolutions.bind({ exporter: settings.id, resolver: 'k8s', success: 'true' });
+    this.failedResolutions = resolutions.bind({ exporter: settings.id, resolver: 'k8s', success: 'false' });
     this.dir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
     this.env = opts.env ?? process.env;
     this.backoff = opts.backoff ?? { initialMs: 1000, maxMs: 30_000 };
@@ -236,7 +243,7 @@ export class K8sResolver implements Resolver {
     } catch (err) {
       if (this.stopped) return;
       this.failures++;
-      this.resolutions.add(1, { resolver: 'k8s', success: 'false' });
+      this.failedResolutions.add(1);
       this.failing.warn({ err: (err as Error).message, service: `${this.name}.${this.namespace}` });
       this.logger.debug({ err: (err as Error).message }, 'EndpointSlice list/watch failed');
       delay = this.delay();
@@ -260,7 +267,7 @@ export class K8sResolver implements Resolver {
     this.slices.clear();
     for (const item of body.items as unknown[]) this.apply(item);
     this.resourceVersion = rv;
-    this.resolutions.add(1, { resolver: 'k8s', success: 'true' });
+    this.resolved.add(1);
     this.failing.reset();
     this.emit();
   }
@@ -271,7 +278,7 @@ export class K8sResolver implements Resolver {
     if (name === undefined) return false;
     const { hosts, missingHostnames } = sliceHosts(slice, this.cfg.return_hostnames ? `${this.name}.${this.namespace}` : undefined);
     if (missingHostnames > 0) {
-      this.resolutions.add(1, { resolver: 'k8s', success: 'false' });
+      this.failedResolutions.add(1);
       if (!this.missingHostnamesWarned) {
         this.missingHostnamesWarned = true;
         this.logger.warn(
@@ -487,14 +494,14 @@ export class K8sResolver implements Resolver {
     }
     const name = sliceName(obj);
     if (name === undefined) {
-      this.resolutions.add(1, { resolver: 'k8s', success: 'false' });
+      this.failedResolutions.add(1);
       this.logger.warn({ type: ev.type }, 'watch event without an EndpointSlice name: ignored');
       return 'ok';
     }
     if (ev.type === 'DELETED') this.slices.delete(name);
     else this.apply(obj);
     if (rv !== undefined) this.resourceVersion = rv;
-    this.resolutions.add(1, { resolver: 'k8s', success: 'true' });
+    this.resolved.add(1);
     this.emit();
     return 'ok';
   }

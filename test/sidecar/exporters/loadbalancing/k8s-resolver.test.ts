@@ -111,7 +111,7 @@ function mockWatch(ns: string, rv: string, reqheaders?: Record<string, string>) 
 }
 
 const resolutions = (m: MetricsRegistry, success: boolean) => {
-  const line = m.render().split('\n').find((l) => l.startsWith('otelcol_loadbalancer_num_resolutions_total{') && l.includes('resolver="k8s"') && l.includes(`success="${success}"`));
+  const line = m.render().split('\n').find((l) => l.startsWith('otelcol_loadbalancer_num_resolutions_total{') && l.includes('exporter="loadbalancing"') && l.includes('resolver="k8s"') && l.includes(`success="${success}"`));
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 };
 

@@ -24,6 +24,7 @@ import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
+import { ConfigError } from '../../config/schema.ts';
 import { OnceWarning, type Logger } from '../../telemetry/logger.ts';
 import type { BoundCounter, MetricsRegistry } from '../../telemetry/metrics.ts';
 import type { Resolver } from './resolver.ts';
@@ -81,7 +82,7 @@ export function parseServiceName(service: string): { name: string; namespace: st
   const rest = labels.slice(2);
   const dnsSuffix = rest.length === 0 || (rest[0] === 'svc' && rest.every((l) => DNS_LABEL.test(l)));
   if (!DNS_LABEL.test(name) || (namespace !== undefined && !DNS_LABEL.test(namespace)) || !dnsSuffix) {
-    throw new Error(`resolver.k8s.service: "${service}" is not a Service name (name[.namespace], lower-case DNS labels)`);
+    throw new ConfigError([`resolver.k8s.service: "${service}" is not a Service name (name[.namespace], lower-case DNS labels)`]);
   }
   return { name, namespace };
 }
@@ -125,6 +126,7 @@ function resourceVersionOf(obj: unknown): string | undefined {
 type WatchEnd = 'ended' | 'gone';
 
 export class K8sResolver implements Resolver {
+  private readonly id: string;
   private readonly logger: Logger;
   private readonly resolved: BoundCounter;
   private readonly failedResolutions: BoundCounter;
@@ -156,14 +158,16 @@ export class K8sResolver implements Resolver {
   constructor(settings: K8sResolverSettings, cfg: K8sResolverConfig, opts: K8sResolverOptions = {}) {
     const { name, namespace } = parseServiceName(cfg.service);
     for (const p of cfg.ports) {
-      if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`resolver.k8s.ports: ${String(p)} is not a port (1-65535)`);
+      if (!Number.isInteger(p) || p < 1 || p > 65535) throw new ConfigError([`resolver.k8s.ports: ${String(p)} is not a port (1-65535)`]);
     }
+    this.id = settings.id;
     this.name = name;
     this.configuredNamespace = namespace;
     this.ports = cfg.ports.length > 0 ? [...cfg.ports] : [DEFAULT_PORT];
     // 0 means the default, as in the collector (1s).
     this.cfg = { ...cfg, timeout: cfg.timeout > 0 ? cfg.timeout : DEFAULT_TIMEOUT_MS };
-    this.logger = settings.logger.child({ exporter: settings.id, resolver: 'k8s' });
+    // The exporter's logger already names the component; the `service` field belongs to pino's base.
+    this.logger = settings.logger.child({ resolver: 'k8s' });
     // The collector's metric, labelled like the other resolvers' (exporter ID, resolver, success).
     const resolutions = settings.metrics.counter(
       'otelcol_loadbalancer_num_resolutions_total',
@@ -182,7 +186,11 @@ export class K8sResolver implements Resolver {
     const host = this.env.KUBERNETES_SERVICE_HOST;
     const port = this.env.KUBERNETES_SERVICE_PORT;
     if (host === undefined || host === '' || port === undefined || port === '') {
-      throw new Error('resolver.k8s: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set; the k8s resolver runs only inside a Kubernetes pod (elsewhere use resolver.dns or resolver.static)');
+      // A ConfigError: the sidecar exits 1 with this line, as for a config mistake (which it is,
+      // outside a cluster).
+      throw new ConfigError([
+        `exporters.${this.id}.resolver.k8s: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set; the k8s resolver runs only inside a Kubernetes pod (elsewhere use resolver.dns or resolver.static)`,
+      ]);
     }
     this.apiServer = new URL(`https://${host.includes(':') ? `[${host}]` : host}:${port}`);
     this.namespace = this.configuredNamespace ?? this.podNamespace();
@@ -209,7 +217,7 @@ export class K8sResolver implements Resolver {
     } catch {
       // Not in a pod with a service account mounted: fall through.
     }
-    this.logger.warn({ service: this.cfg.service }, 'resolver.k8s.service names no namespace and the pod\'s namespace is unknown: using "default"');
+    this.logger.warn({ k8s_service: this.cfg.service }, 'resolver.k8s.service names no namespace and the pod\'s namespace is unknown: using "default"');
     return 'default';
   }
 
@@ -244,7 +252,7 @@ export class K8sResolver implements Resolver {
       if (this.stopped) return;
       this.failures++;
       this.failedResolutions.add(1);
-      this.failing.warn({ err: (err as Error).message, service: `${this.name}.${this.namespace}` });
+      this.failing.warn({ err: (err as Error).message, k8s_service: `${this.name}.${this.namespace}` });
       this.logger.debug({ err: (err as Error).message }, 'EndpointSlice list/watch failed');
       delay = this.delay();
     }

@@ -1,7 +1,7 @@
 // The k8s resolver against a nock'd Kubernetes API: the EndpointSlices of one Service listed, then
 // watched from the list's resourceVersion; endpoints emitted as the exporter's backends.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -259,6 +259,16 @@ describe('loadbalancing exporter: k8s resolver (nock)', () => {
     assert.deepEqual(h.latest(), ['10.1.0.1:4317']);
   });
 
+  it('without a namespace anywhere, uses "default" and says so (as the collector does)', async () => {
+    h = harness({ service: 'otel-gateway' });
+    rmSync(join(h.dir, 'namespace'));
+    const listed = mockList('default', 200, list('7', []));
+    mockWatch('default', '7');
+    await start(h);
+    assert.ok(listed.isDone());
+    assert.ok(h.logs.some((l) => l.includes('"level":"warn"') && l.includes('using \\"default\\"')), h.logs.join(''));
+  });
+
   it('accepts the Service\'s DNS name (name.namespace.svc.cluster.local)', async () => {
     h = harness({ service: 'otel-gateway.observability.svc.cluster.local' });
     const listed = mockList('observability', 200, list('7', [slice('gw', [{ addresses: ['10.1.0.1'] }])]));
@@ -341,7 +351,7 @@ describe('loadbalancing exporter: k8s resolver (nock)', () => {
 
   it('start() fails with a clear error outside a Kubernetes pod', async () => {
     h = harness({}, { env: {} });
-    await assert.rejects(start(h), /KUBERNETES_SERVICE_HOST.*resolver\.dns/);
+    await assert.rejects(start(h), (err: Error) => err.name === 'ConfigError' && /exporters\.loadbalancing\.resolver\.k8s: KUBERNETES_SERVICE_HOST.*resolver\.dns/.test(err.message));
   });
 
   it('rejects a Service name that is not a DNS label', () => {

@@ -8,7 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { Certificate, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1';
@@ -89,6 +89,8 @@ export const SCHEMAS: Readonly<Record<string, Validator>> = {
   'policy/v1/PodDisruptionBudget': v(PodDisruptionBudget),
   'rbac.authorization.k8s.io/v1/ClusterRole': v(ClusterRole),
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': v(ClusterRoleBinding),
+  'rbac.authorization.k8s.io/v1/Role': v(Role),
+  'rbac.authorization.k8s.io/v1/RoleBinding': v(RoleBinding),
   'admissionregistration.k8s.io/v1/MutatingWebhookConfiguration': v(MutatingWebhookConfiguration),
   'admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration': v(ValidatingWebhookConfiguration),
   'cert-manager.io/v1/Issuer': v(Issuer),

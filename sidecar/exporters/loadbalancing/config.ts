@@ -118,6 +118,9 @@ export const loadBalancingExporterConfig = object(
       if (cfg.routing_key !== 'attributes' && cfg.routing_attributes.length > 0) {
         errors.add(`${p}.routing_attributes`, `only used with routing_key attributes (routing_key is ${cfg.routing_key})`);
       }
+      if (!cfg.sending_queue.enabled) {
+        errors.add(`${p}.sending_queue.enabled`, 'must stay on: the queue before routing is where data waits while backends change');
+      }
     },
   },
 );

@@ -11,6 +11,7 @@ import { tracecontextProcessorFactory } from '../processors/tracecontext/factory
 import { healthCheckFactory } from '../extensions/health_check/factory.ts';
 import { otlpExporterFactory } from '../exporters/otlp/factory.ts';
 import { otlphttpExporterFactory } from '../exporters/otlphttp/factory.ts';
+import { loadBalancingExporterFactory } from '../exporters/loadbalancing/factory.ts';
 import { awsxrayExporterFactory } from '../exporters/awsxray/factory.ts';
 import { sigv4authFactory } from '../extensions/sigv4auth/factory.ts';
 import { headerBridgeFactory } from '../extensions/header_bridge/factory.ts';
@@ -36,7 +37,7 @@ function byType<F extends { type: string }>(list: F[]): ReadonlyMap<string, F> {
 export const components: ComponentRegistry = {
   receiver: byType<ReceiverFactory>([otlpReceiverFactory, zipkinReceiverFactory, awsXrayReceiverFactory]),
   processor: byType<ProcessorFactory>([memoryLimiterFactory, resourceDetectionFactory, selfFilterFactory, tracecontextProcessorFactory, batchProcessorFactory, probabilisticSamplerFactory, filterProcessorFactory, attributesProcessorFactory, resourceProcessorFactory]),
-  exporter: byType<ExporterFactory>([debugExporterFactory, otlpExporterFactory, otlphttpExporterFactory, awsxrayExporterFactory]),
+  exporter: byType<ExporterFactory>([debugExporterFactory, otlpExporterFactory, otlphttpExporterFactory, awsxrayExporterFactory, loadBalancingExporterFactory]),
   extension: byType<ExtensionFactory>([healthCheckFactory, sigv4authFactory, headerBridgeFactory]),
 };
 

@@ -60,15 +60,23 @@ describe('sidecar start-up: dependencies load only for what is configured', () =
     assert.deepEqual(AWS(pkgs), [], 'AWS SDK modules are loaded, but nothing signs or calls AWS');
   });
 
-  it('protobufjs loads with the first span that needs an object model (a Zipkin JSON span), not before', async () => {
+  it('a Zipkin JSON span is written to OTLP without protobufjs; protobufjs loads with the first OTLP/JSON request', async () => {
     const pkgs = await loadedPackages([], injectedSidecarEnv(ports, sink.url), async () => {
       const span = { traceId: '5af7183fb1d4cf5f5af7183fb1d4cf5f', id: '6b221d5bc9e6496c', name: 'get /pay', timestamp: Date.now() * 1000, duration: 1000, localEndpoint: { serviceName: 'checkout' } };
       const res = await fetch(`http://127.0.0.1:${ports.zipkin}/api/v2/spans`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([span]) });
       assert.equal(res.status, 202, await res.text());
       await sink.waitUntil(() => sink.spansReceived() >= 1, 8000, 'the Zipkin span at the sink');
     });
-    assert.ok(pkgs.has('protobufjs'));
-    assert.ok(!pkgs.has('yaml'));
+    assert.ok(pkgs.has('pino'), `the list is real: pino, the logger, is in it (${[...pkgs].join(', ')})`);
+    assert.ok(!pkgs.has('protobufjs'), 'protobufjs is loaded, but the Zipkin receiver writes OTLP protobuf itself');
+    const withJson = await loadedPackages([], injectedSidecarEnv(ports, sink.url), async () => {
+      const doc = { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '5af7183fb1d4cf5f5af7183fb1d4cf5f', spanId: '6b221d5bc9e6496c', name: 'GET /pay', kind: 2, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000001000000' }] }] }] };
+      const res = await fetch(`http://127.0.0.1:${ports.otlp_http}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+      assert.equal(res.status, 200, await res.text());
+      await sink.waitUntil(() => sink.spansReceived() >= 2, 8000, 'the OTLP/JSON span at the sink');
+    });
+    assert.ok(withJson.has('protobufjs'), 'OTLP/JSON is turned into protobuf through the schema');
+    assert.ok(!withJson.has('yaml'));
   });
 
   it('a config file with an OTLP/gRPC exporter loads the YAML parser and grpc-js (and still no AWS SDK)', async () => {

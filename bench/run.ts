@@ -6,7 +6,7 @@
 // CPU-seconds per million spans and RSS at 100/1k/10k spans/s. RSS is split into file-backed and
 // private pages (proc.ts). Writes bench/results/results.json, RESULTS.md and chart.svg.
 //   npm run bench -- --quick             shorter steps (a smoke run, figures are rougher)
-//   --only=<substring>                   scenarios whose name contains it (idle-embedded-default, idle-all-receivers,
+//   --only=<substring>[,<substring>...]  scenarios whose name contains one of them (idle-embedded-default, idle-all-receivers,
 //                                        tracebridge-grpc-testbed-batch, relay-grpc-testbed-batch, ...)
 //   --sidecar=<path>/dist/sidecar/main.js  another build (e.g. a baseline checkout), with the node flags of
 //                                        that checkout's Dockerfile (this one's if it has none)
@@ -584,17 +584,19 @@ async function main(): Promise<void> {
   if (!hasOtlp) {
     log('the otlp exporter is not in this build: only the relay baseline runs');
   }
-  const only = argValue('only');
+  // Comma-separated substrings: a scenario runs when its name contains any of them.
+  const only = argValue('only')?.split(',').filter((o) => o !== '');
+  const picked = (name: string) => only === undefined || only.some((o) => name.includes(o));
   const idle: IdleResult[] = [];
   for (const config of ['embedded default', 'all receivers'] as const) {
-    if (only !== undefined && !`idle-${config.replace(' ', '-')}`.includes(only)) continue;
+    if (!picked(`idle-${config.replace(' ', '-')}`)) continue;
     log(`scenario: idle ${config}`);
     idle.push(await idleScenario(config));
   }
   const results: ScenarioResult[] = [];
   for (const [kind, transport, shape, processors] of plan) {
     if (kind === 'tracebridge' && !hasOtlp) continue;
-    if (only !== undefined && !`${kind}-${transport}-${shape}-${processors}`.includes(only)) continue;
+    if (!picked(`${kind}-${transport}-${shape}-${processors}`)) continue;
     log(`scenario: ${kind} ${transport} ${shape} ${processors}`);
     results.push(await scenario(kind, transport, shape, processors === '-' ? 'batch' : processors));
   }

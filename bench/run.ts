@@ -137,6 +137,25 @@ function expectedDelivered(processors: string, ok: number): number {
   return processors === 'sampler-10pct' ? Math.floor(ok * 0.08) : ok;
 }
 
+/**
+ * The noise processors' blocks, only those the pipeline lists: a baseline build that has no such
+ * processor type still runs the other scenarios with the same config.
+ */
+function noiseProcessors(processors: string): string {
+  const blocks: string[] = [];
+  if (processors.includes('filter/healthchecks')) blocks.push(`  filter/healthchecks: ${healthCheckFilter()}`);
+  if (processors.includes('probabilistic_sampler')) blocks.push('  probabilistic_sampler: { sampling_percentage: 10 }');
+  if (processors.includes('attributes/bench')) {
+    blocks.push(`  attributes/bench:
+    actions:
+      - { key: istio.canonical_revision, action: delete }
+      - { key: network.peer.address, action: delete }
+      - { key: deployment.environment, value: production, action: insert }
+      - { key: user_agent.original, action: hash }`);
+  }
+  return blocks.map((b) => `${b}\n`).join('');
+}
+
 /** The shipped preset's `filter/healthchecks` block, inlined as JSON (valid YAML). */
 function healthCheckFilter(): string {
   const doc = parseYaml(readFileSync(join(ROOT, 'mesh-configs/examples/filter-healthchecks.yaml'), 'utf8')) as { processors: Record<string, unknown> };
@@ -275,15 +294,7 @@ processors:
   memory_limiter: { check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 20 }
   batch: { send_batch_size: 8192, timeout: 200ms }
   tracecontext: { on_invalid: rewrite }
-  filter/healthchecks: ${healthCheckFilter()}
-  probabilistic_sampler: { sampling_percentage: 10 }
-  attributes/bench:
-    actions:
-      - { key: istio.canonical_revision, action: delete }
-      - { key: network.peer.address, action: delete }
-      - { key: deployment.environment, value: production, action: insert }
-      - { key: user_agent.original, action: hash }
-exporters:
+${noiseProcessors(processors)}exporters:
   otlp: { endpoint: 127.0.0.1:${sinkPort}, tls: { insecure: true }, compression: none }
 extensions:
   health_check: { endpoint: 127.0.0.1:${healthPort} }

@@ -18,10 +18,10 @@ import {
   forEachArrayValue,
   readAnyValue,
 } from '../../../pdata/anyvalue.ts';
+import { compileRe2 } from '../../../config/re2.ts';
 import { TAG_KEY_VALUE_LIST_VALUES } from '../../../pdata/fields.ts';
 import { OttlError, parseCondition, type BoolNode, type CmpOp, type Literal, type ValueNode } from './parser.ts';
 import type { AttributeSlots, ConditionKeys, EvalContext } from './records.ts';
-import { compileGoRegex, RegexTranslationError } from './regex.ts';
 import { compareValues, OttlRuntimeError, stringLike, type OValue } from './values.ts';
 
 /** `span`: a `traces.span` condition; `spanevent`: a `traces.spanevent` condition. */
@@ -283,13 +283,9 @@ function compileCall(node: Extract<ValueNode, { type: 'call' }>, ctx: OttlContex
     if (patternNode!.type !== 'literal' || patternNode!.lit.kind !== 'string') {
       throw new OttlError('IsMatch: the pattern must be a string literal', patternNode!.col);
     }
-    let re: RegExp;
-    try {
-      re = compileGoRegex(patternNode!.lit.value);
-    } catch (err) {
-      if (err instanceof RegexTranslationError) throw new OttlError(`IsMatch pattern ${JSON.stringify(patternNode!.lit.value)}: ${err.message}`, patternNode!.col);
-      throw err;
-    }
+    const compiled = compileRe2(patternNode!.lit.value);
+    if (!compiled.ok) throw new OttlError(`IsMatch pattern ${JSON.stringify(patternNode!.lit.value)}: ${compiled.error}`, patternNode!.col);
+    const re = compiled.value.regex;
     const target = compileValue(targetNode!, ctx, keys);
     const slot = target.slot;
     if (slot !== undefined) {

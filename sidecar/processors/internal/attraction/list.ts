@@ -7,9 +7,8 @@
 import type { AnyValueSlot} from '../../../pdata/anyvalue.ts';
 import { readAnyValue } from '../../../pdata/anyvalue.ts';
 import { TAG_KEY_VALUE_KEY, TAG_KEY_VALUE_VALUE, TAG_SPAN_KIND, TAG_SPAN_NAME } from '../../../pdata/fields.ts';
-import { lenField, lenHeader } from '../../../pdata/splice.ts';
+import { encodeKeyValue, lenField, lenHeader } from '../../../pdata/splice.ts';
 import { WireReader } from '../../../pdata/wire.ts';
-import { encodeKeyValue } from './values.ts';
 
 const utf8 = new TextDecoder();
 const EMPTY = new Uint8Array(0);

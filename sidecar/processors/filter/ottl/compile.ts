@@ -19,7 +19,7 @@ import {
   readAnyValue,
 } from '../../../pdata/anyvalue.ts';
 import { compileRe2 } from '../../../config/re2.ts';
-import { TAG_KEY_VALUE_LIST_VALUES } from '../../../pdata/fields.ts';
+import { SPAN_KIND_NAMES, TAG_KEY_VALUE_LIST_VALUES } from '../../../pdata/fields.ts';
 import { OttlError, parseCondition, type BoolNode, type CmpOp, type Literal, type ValueNode } from './parser.ts';
 import type { AttributeSlots, ConditionKeys, EvalContext } from './records.ts';
 import { compareValues, OttlRuntimeError, stringLike, type OValue } from './values.ts';
@@ -45,20 +45,13 @@ interface Val {
 
 export const SUPPORTED_FUNCTIONS = ['IsMatch', 'IsString', 'IsInt', 'IsDouble', 'IsBool', 'IsMap', 'IsList'] as const;
 
-export const SPAN_KIND_ENUMS: Record<string, number> = {
-  SPAN_KIND_UNSPECIFIED: 0,
-  SPAN_KIND_INTERNAL: 1,
-  SPAN_KIND_SERVER: 2,
-  SPAN_KIND_CLIENT: 3,
-  SPAN_KIND_PRODUCER: 4,
-  SPAN_KIND_CONSUMER: 5,
-};
+export const SPAN_KIND_ENUMS: Record<string, number> = Object.fromEntries(SPAN_KIND_NAMES.map((n, i) => [n, i]));
 export const STATUS_CODE_ENUMS: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
 const ENUMS: Record<string, number> = { ...SPAN_KIND_ENUMS, ...STATUS_CODE_ENUMS };
 
 // ptrace.SpanKind.String() (kind.string) and the enum names (kind.deprecated_string).
 const KIND_STRINGS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
-const KIND_ENUM_STRINGS = Object.keys(SPAN_KIND_ENUMS);
+const KIND_ENUM_STRINGS = SPAN_KIND_NAMES;
 
 // Small ints as preallocated bigints: reading a span's kind or status allocates nothing.
 const SMALL: bigint[] = Array.from({ length: 64 }, (_, i) => BigInt(i));

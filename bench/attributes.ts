@@ -8,8 +8,9 @@
 //   attributes, keys absent: delete 2 + hash 1 of keys no span has (every span walked, none edited;
 //     searching the batch for the keys first was tried and cost more on the realistic shape);
 //   resource: upsert 1 + delete 1 on each ResourceSpans (spans are not read).
-// Prints spans/s (wall, best of three rounds) and CPU µs per span (process CPU time / spans, so
-// GC threads count), which is also CPU seconds per million spans.
+// Prints spans/s (wall) and CPU µs per span (process CPU time / spans, so GC threads count), which
+// is also CPU seconds per million spans, for the round of three with the least CPU per span
+// (bench/in-process.ts).
 import type { TracesConsumer } from '../sidecar/component/component.ts';
 import { ConfigErrors } from '../sidecar/config/schema.ts';
 import { attributesConfig } from '../sidecar/processors/attributes/config.ts';
@@ -19,9 +20,9 @@ import { ResourceProcessor } from '../sidecar/processors/resource/processor.ts';
 import { TracesData } from '../sidecar/pdata/traces.ts';
 import { createLogger } from '../sidecar/telemetry/logger.ts';
 import { MetricsRegistry } from '../sidecar/telemetry/metrics.ts';
+import { measureInProcess } from './in-process.ts';
 import { makeShape, type ShapeName } from './shapes.ts';
 
-const SECONDS = process.argv.includes('--quick') ? 0.3 : 1;
 const settings = { id: 'bench', kind: 'processor' as const, logger: createLogger('silent'), metrics: new MetricsRegistry() };
 const noop: TracesConsumer = { consumeTraces: () => Promise.resolve() };
 
@@ -47,30 +48,6 @@ const ACTIONS: Record<ShapeName, unknown[]> = {
   ],
 };
 
-function measure(p: TracesConsumer, batches: readonly TracesData[], spansPer: number): { rate: number; cpuUs: number } {
-  for (let i = 0; i < 2_000; i++) void p.consumeTraces(batches[i % batches.length]!);
-  let best = 0;
-  let cpuUs = Infinity;
-  for (let round = 0; round < 3; round++) {
-    let spans = 0;
-    let n = 0;
-    const cpu0 = process.cpuUsage();
-    const start = process.hrtime.bigint();
-    const until = start + BigInt(Math.round(SECONDS * 1e9));
-    while (process.hrtime.bigint() < until) {
-      for (let j = 0; j < 20; j++) {
-        void p.consumeTraces(batches[n++ % batches.length]!);
-        spans += spansPer;
-      }
-    }
-    const wall = Number(process.hrtime.bigint() - start) / 1e9;
-    const cpu = process.cpuUsage(cpu0);
-    best = Math.max(best, spans / wall);
-    cpuUs = Math.min(cpuUs, (cpu.user + cpu.system) / spans);
-  }
-  return { rate: best, cpuUs };
-}
-
 for (const name of ['realistic', 'testbed'] satisfies ShapeName[]) {
   const shape = makeShape(name);
   const batches = shape.requests.map((r) => TracesData.fromProto(r));
@@ -91,7 +68,13 @@ for (const name of ['realistic', 'testbed'] satisfies ShapeName[]) {
     ],
   ];
   for (const [what, p] of runs) {
-    const r = measure(p, batches, shape.spansPerRequest);
-    process.stdout.write(`${name} (${bytesPerSpan} B/span) ${what}: ${Math.round(r.rate).toLocaleString('en')} spans/s, ${r.cpuUs.toFixed(2)} CPU-µs/span\n`);
+    const r = await measureInProcess(
+      (n) => {
+        void p.consumeTraces(batches[n % batches.length]!);
+        return shape.spansPerRequest;
+      },
+      { warmup: 2_000, chunk: 20 },
+    );
+    process.stdout.write(`${name} (${bytesPerSpan} B/span) ${what}: ${Math.round(r.perSec).toLocaleString('en')} spans/s, ${r.cpuUsPerSpan.toFixed(2)} CPU-µs/span\n`);
   }
 }

@@ -14,9 +14,8 @@ import { TracesData } from '../sidecar/pdata/traces.ts';
 import { probabilisticSamplerConfig, type ProbabilisticSamplerConfig } from '../sidecar/processors/probabilistic_sampler/config.ts';
 import { makeSampler } from '../sidecar/processors/probabilistic_sampler/decide.ts';
 import { sampleTraces } from '../sidecar/processors/probabilistic_sampler/processor.ts';
+import { measureInProcess } from './in-process.ts';
 import { makeShape, type ShapeName } from './shapes.ts';
-
-const SECONDS = process.argv.includes('--quick') ? 0.3 : 1;
 
 function withTracestate(req: Buffer): Buffer {
   const obj = decodeTraceRequest(req);
@@ -30,7 +29,7 @@ function withTracestate(req: Buffer): Buffer {
   return Buffer.from(encodeTraceRequest(obj));
 }
 
-function measure(cfg: ProbabilisticSamplerConfig, batches: readonly TracesData[]): { rate: number; cpuUsPerSpan: number; kept: number } {
+async function measure(cfg: ProbabilisticSamplerConfig, batches: readonly TracesData[]): Promise<{ rate: number; cpuUsPerSpan: number; kept: number }> {
   const sampler = makeSampler(cfg);
   let kept = 0;
   let seen = 0;
@@ -38,33 +37,21 @@ function measure(cfg: ProbabilisticSamplerConfig, batches: readonly TracesData[]
     seen++;
     if (sampled) kept++;
   };
-  for (let i = 0; i < 2000; i++) sampleTraces(sampler, batches[i % batches.length]!, count);
-  kept = seen = 0;
-  let best = 0;
-  let bestCpu = Infinity;
-  for (let round = 0; round < 3; round++) {
-    let spans = 0;
-    let n = 0;
-    const cpu0 = process.cpuUsage();
-    const start = process.hrtime.bigint();
-    const until = start + BigInt(Math.round(SECONDS * 1e9));
-    while (process.hrtime.bigint() < until) {
-      for (let j = 0; j < 50; j++) {
-        const b = batches[n++ % batches.length]!;
-        sampleTraces(sampler, b, count);
-        spans += b.spanCount;
-      }
-    }
-    const wall = Number(process.hrtime.bigint() - start) / 1e9;
-    const cpu = process.cpuUsage(cpu0);
-    // The round with the least CPU per span, and its rate (the machine may be shared).
-    const cpuPerSpan = (cpu.user + cpu.system) / spans;
-    if (cpuPerSpan < bestCpu) {
-      bestCpu = cpuPerSpan;
-      best = spans / wall;
-    }
-  }
-  return { rate: best, cpuUsPerSpan: bestCpu, kept: kept / seen };
+  const r = await measureInProcess(
+    (n) => {
+      const b = batches[n % batches.length]!;
+      sampleTraces(sampler, b, count);
+      return b.spanCount;
+    },
+    {
+      warmup: 2000,
+      chunk: 50,
+      beforeRound: (round) => {
+        if (round === 0) kept = seen = 0;
+      },
+    },
+  );
+  return { rate: r.perSec, cpuUsPerSpan: r.cpuUsPerSpan, kept: kept / seen };
 }
 
 const modes: [string, Partial<ProbabilisticSamplerConfig>][] = [
@@ -83,7 +70,7 @@ for (const name of ['realistic', 'testbed'] satisfies ShapeName[]) {
     });
     const bytesPerSpan = Math.round(batches[0]!.bytes.length / shape.spansPerRequest);
     for (const [label, over] of modes) {
-      const { rate, cpuUsPerSpan, kept } = measure({ ...probabilisticSamplerConfig.defaultValue, ...over }, batches);
+      const { rate, cpuUsPerSpan, kept } = await measure({ ...probabilisticSamplerConfig.defaultValue, ...over }, batches);
       process.stdout.write(
         `${name}${ts ? '+ts' : ''} (${bytesPerSpan} B/span) ${label}: ${Math.round(rate).toLocaleString('en')} spans/s, ${cpuUsPerSpan.toFixed(3)} CPU-µs/span, kept ${(kept * 100).toFixed(1)}%\n`,
       );

@@ -1,19 +1,28 @@
 // Regular expressions written for the collector (Go's RE2 syntax) compiled to JavaScript RegExps
 // that match the same strings, or refused with a clear reason. Users copy `pattern:` and
-// `match_type: regexp` values from collector configs, so a pattern must not silently mean
-// something else here.
+// `match_type: regexp` values (attributes/resource include/exclude and extract) and filter
+// IsMatch patterns from collector configs, so a pattern must not silently mean something else
+// here. The translation fixes where a plain `new RegExp(pattern)` would differ from Go:
 //
-// Translated: `(?P<name>...)` named groups; flags `(?i)`, `(?s)`, `(?m)` at the start of the
-// pattern and in `(?flags:...)` groups; `.` (Go: any character but \n; JS also stops at \r,
-// U+2028, U+2029), `\s` (Go: [\t\n\f\r ]; JS: every Unicode space), `^`/`$` in multi-line mode
-// (Go: only \n ends a line), `\A`, `\z`, `\Q...\E`, `\pL`, `\p{Greek}`, `\x{...}`, `\a`, octal
-// escapes, escaped punctuation, and `{` / `}` that are not a repetition (literal in Go, errors in
-// JS's Unicode mode). Refused, because RE2 or JS cannot express them the same way: lookaround and
-// backreferences (not RE2), `(?U)`, flags in the middle of a pattern, POSIX classes `[[:alpha:]]`,
-// `\C`, repetition counts over 1000 (RE2's limit). Matching is an unanchored search in both, as
-// Go's MatchString and FindStringSubmatch.
+// - `.` excludes only `\n` in Go; in JS it also excludes `\r`, U+2028 and U+2029. `.` becomes
+//   `[^\n]` (or any character under the `s` flag).
+// - `^`/`$` under Go's `m` flag break lines at `\n` only; JS's `m` also at `\r`, U+2028, U+2029.
+//   They become lookarounds on `\n`. Without `m` both engines anchor at the text's ends (`\A`,
+//   `\z`).
+// - `\s` is ASCII whitespace `[\t\n\f\r ]` in Go (no `\v`); JS's is Unicode whitespace.
+// - Go matches code points (the `u` flag here); escapes JS refuses under `u` (`\-`, `\#`, a lone
+//   `{`, `]` or `}`, octal `\101`, `\a`) are rewritten; `\Q...\E`, POSIX classes `[[:alpha:]]`,
+//   `\x{...}`, `\pL`, `\p{Greek}` and `(?P<name>...)` are translated. Inline flags `(?i)`, `(?s)`,
+//   `(?m)` (JS only has the scoped `(?i:...)`) apply to the rest of the enclosing group, each
+//   alternative included, as in Go.
+// - Group names follow RE2's rule (letters, digits, `_`, so `1st` is a name); JS cannot spell all
+//   of them, so every group captures by position and `groups` names them.
+// - Refused: what Go's regexp refuses too (lookaround, backreferences, `\C`, repeat counts over
+//   1000, `\Q` inside a class, duplicate group names) and what JS cannot run the same way: the
+//   ungreedy flag `U`, negated POSIX classes `[[:^alpha:]]`, `\S` inside a class.
 //
-// Unlike RE2, JS regexps backtrack: a pattern with nested quantifiers such as `(a+)+$` can take
+// Matching is an unanchored search in both, as Go's MatchString and FindStringSubmatch. Unlike
+// RE2, JS regexps backtrack: a pattern with nested unbounded repeats such as `(a+)+$` can take
 // exponential time on a hostile value. Prefer patterns anchored and without nested repetition.
 
 export interface CompiledRe2 {
@@ -24,318 +33,340 @@ export interface CompiledRe2 {
 
 export type Re2Result = { ok: true; value: CompiledRe2 } | { ok: false; error: string };
 
-// Characters JS (Unicode mode) lets you escape outside a class.
-const JS_SYNTAX = new Set('^$\\.*+?()[]{}|/'.split(''));
-const GO_PUNCT = /[!-/:-@[-`{-~]/;
-const S_CLASS = '\\t\\n\\f\\r ';
-// RE2's rule for group names. The JS pattern gets plain groups (JS names may not start with a
-// digit); callers read captures by position, named in `groups`.
+const ASCII_SPACE = '\\t\\n\\f\\r ';
+const POSIX: Record<string, string> = {
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  ascii: '\\x00-\\x7F',
+  blank: '\\t ',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '!-~',
+  lower: 'a-z',
+  print: ' -~',
+  punct: '!-\\/:-@\\[-`{-~',
+  space: '\\t\\n\\v\\f\\r ',
+  upper: 'A-Z',
+  word: '0-9A-Za-z_',
+  xdigit: '0-9A-Fa-f',
+};
+// Characters JS accepts escaped under the `u` flag (SyntaxCharacter, plus `-` in classes, `/`).
+const JS_SYNTAX = new Set('^$\\.*+?()[]{}|/-');
+// RE2's rule for group names.
 const GROUP_NAME = /^[A-Za-z0-9_]+$/;
-
-interface Flags {
-  i: boolean;
-  m: boolean;
-  s: boolean;
-}
 
 class Refused extends Error {}
 
-function hex(cp: number): string {
-  return `\\u{${cp.toString(16)}}`;
-}
-
-/** Escapes one literal code point for a JS Unicode-mode pattern (inside or outside a class). */
-function literal(ch: string, inClass: boolean): string {
-  if (JS_SYNTAX.has(ch) || (inClass && ch === '-')) return `\\${ch}`;
-  return ch;
+interface Frame {
+  /** Scoped-modifier groups opened by inline flags `(?i)` in this group, closed with it. */
+  modifierGroups: string[];
+  dotAll: boolean;
+  multiLine: boolean;
 }
 
 export function compileRe2(pattern: string): Re2Result {
+  let source: string;
+  const groups: (string | undefined)[] = [];
   try {
-    const t = new Translator(pattern);
-    const source = t.run();
-    const regex = new RegExp(source, t.jsFlags);
-    return { ok: true, value: { regex, groups: t.groups } };
+    source = translate(pattern, groups);
   } catch (err) {
-    const msg = err instanceof Refused ? err.message : `not a valid regular expression (${(err as Error).message})`;
-    return { ok: false, error: msg };
+    if (err instanceof Refused) return { ok: false, error: err.message };
+    throw err;
+  }
+  try {
+    return { ok: true, value: { regex: new RegExp(source, 'u'), groups } };
+  } catch (err) {
+    return { ok: false, error: `not a valid regular expression (${(err as Error).message})` };
   }
 }
 
-class Translator {
-  private readonly p: string;
-  private pos = 0;
-  private out = '';
-  private readonly flagStack: Flags[] = [];
-  private flags: Flags = { i: false, m: false, s: false };
-  jsFlags = 'u';
-  readonly groups: (string | undefined)[] = [];
+function fail(msg: string): never {
+  throw new Refused(msg);
+}
 
-  constructor(pattern: string) {
-    this.p = pattern;
-  }
+/** The JS source for Go pattern `p`; appends each capture group's name (or undefined) to `groups`. */
+function translate(p: string, groups: (string | undefined)[]): string {
+  let out = '';
+  let i = 0;
+  const stack: Frame[] = [{ modifierGroups: [], dotAll: false, multiLine: false }];
+  const top = () => stack[stack.length - 1]!;
 
-  run(): string {
-    // Leading flags apply to the whole pattern.
-    const lead = /^\(\?([imsU]+)\)/.exec(this.p);
-    if (lead !== null) {
-      this.applyFlags(lead[1]!, true);
-      this.pos = lead[0].length;
-    }
-    while (this.pos < this.p.length) this.atom();
-    if (this.flagStack.length > 0) throw new Refused('missing closing )');
-    return this.out;
-  }
-
-  private applyFlags(spec: string, top: boolean): string {
-    let on = true;
-    let jsMod = '';
-    let jsOff = '';
-    for (const c of spec) {
-      if (c === '-') {
-        on = false;
-        continue;
-      }
-      if (c === 'U') throw new Refused('the (?U) flag (ungreedy by default) has no JavaScript equivalent; write lazy quantifiers (*?, +?) instead');
-      if (c !== 'i' && c !== 'm' && c !== 's') throw new Refused(`unknown flag ${c} in (?${spec})`);
-      this.flags[c] = on;
-      if (c === 'i') {
-        if (top) this.jsFlags += 'i';
-        else if (on) jsMod += 'i';
-        else jsOff += 'i';
-      }
-    }
-    return jsMod + (jsOff === '' ? '' : `-${jsOff}`);
-  }
-
-  private peek(n = 0): string {
-    return this.p[this.pos + n] ?? '';
-  }
-
-  private atom(): void {
-    const c = this.p[this.pos]!;
+  while (i < p.length) {
+    const c = p[i]!;
     switch (c) {
-      case '\\':
-        this.escape(false);
-        return;
-      case '[':
-        this.klass();
-        return;
-      case '(':
-        this.open();
-        return;
-      case ')':
-        if (this.flagStack.length === 0) throw new Refused('unexpected )');
-        this.flags = this.flagStack.pop()!;
-        this.out += ')';
-        this.pos++;
-        return;
+      case '\\': {
+        const [js, next] = escape(p, i, false);
+        out += js;
+        i = next;
+        break;
+      }
       case '.':
-        this.out += this.flags.s ? '[^]' : '[^\\n]';
-        this.pos++;
-        return;
+        out += top().dotAll ? '[^]' : '[^\\n]';
+        i++;
+        break;
       case '^':
-        this.out += this.flags.m ? '(?<![^\\n])' : '^';
-        this.pos++;
-        return;
+        out += top().multiLine ? '(?<![^\\n])' : '^';
+        i++;
+        break;
       case '$':
-        this.out += this.flags.m ? '(?![^\\n])' : '$';
-        this.pos++;
-        return;
-      case '{': {
-        const rep = /^\{(\d+)(,(\d*))?\}/.exec(this.p.slice(this.pos));
-        if (rep === null) {
-          // Not a repetition: a literal brace in Go.
-          this.out += '\\{';
-          this.pos++;
-          return;
+        out += top().multiLine ? '(?![^\\n])' : '$';
+        i++;
+        break;
+      case '[': {
+        const [js, next] = charClass(p, i);
+        out += js;
+        i = next;
+        break;
+      }
+      case '(': {
+        const parent = top();
+        const inherit = { dotAll: parent.dotAll, multiLine: parent.multiLine };
+        if (p[i + 1] !== '?') {
+          stack.push({ modifierGroups: [], ...inherit });
+          groups.push(undefined);
+          out += '(';
+          i++;
+          break;
         }
-        if (Number(rep[1]) > 1000 || (rep[3] !== undefined && rep[3] !== '' && Number(rep[3]) > 1000)) throw new Refused(`repetition count over 1000 in ${rep[0]} (RE2's limit)`);
-        this.out += rep[0];
-        this.pos += rep[0].length;
-        return;
+        const rest = p.slice(i + 2);
+        if (rest.startsWith('=') || rest.startsWith('!') || rest.startsWith('<=') || rest.startsWith('<!')) {
+          fail('lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not RE2 syntax');
+        }
+        const named = /^P?<([^>]*)>/.exec(rest);
+        if (named) {
+          const name = named[1]!;
+          if (!GROUP_NAME.test(name)) fail(`group name "${name}" must be letters, digits and _ (RE2's rule)`);
+          if (groups.includes(name)) fail(`duplicate group name "${name}"`);
+          stack.push({ modifierGroups: [], ...inherit });
+          groups.push(name);
+          out += '(';
+          i += 2 + named[0].length;
+          break;
+        }
+        // Go: flags, optionally `-` and at least one flag to clear, then `:` or `)`.
+        const flags = /^([imsU]*)(?:-([imsU]+))?([:)])/.exec(rest);
+        if (!flags || (flags[1] === '' && flags[2] === undefined && flags[3] === ')')) fail(`invalid or unsupported group syntax "(?${rest.slice(0, 3)}"`);
+        const on = flags[1]!;
+        const off = flags[2] ?? '';
+        if (on.includes('U') || off.includes('U')) {
+          fail('the ungreedy flag U has no JavaScript equivalent ((?U) makes repeats lazy by default); write lazy repeats (*?, +?) instead');
+        }
+        const frame = { ...inherit };
+        if (on.includes('s')) frame.dotAll = true;
+        if (off.includes('s')) frame.dotAll = false;
+        if (on.includes('m')) frame.multiLine = true;
+        if (off.includes('m')) frame.multiLine = false;
+        const jsMod = (on.includes('i') ? 'i' : '') + (off.includes('i') ? '-i' : '');
+        const open = jsMod === '' ? '(?:' : `(?${jsMod}:`;
+        i += 2 + flags[0].length;
+        if (flags[3] === ':') {
+          stack.push({ modifierGroups: [], ...frame });
+          out += open;
+        } else {
+          // `(?i)`: from here to the end of the enclosing group (each alternative of it).
+          parent.dotAll = frame.dotAll;
+          parent.multiLine = frame.multiLine;
+          parent.modifierGroups.push(open);
+          out += open;
+        }
+        break;
+      }
+      case ')': {
+        if (stack.length === 1) fail('unexpected )');
+        const f = stack.pop()!;
+        out += ')'.repeat(f.modifierGroups.length) + ')';
+        i++;
+        break;
+      }
+      case '|': {
+        const f = top();
+        out += ')'.repeat(f.modifierGroups.length) + '|' + f.modifierGroups.join('');
+        i++;
+        break;
+      }
+      case '{': {
+        const rep = /^\{(\d+)(,(\d*))?\}/.exec(p.slice(i));
+        if (!rep) {
+          // Not a repetition: a literal brace in Go.
+          out += '\\{';
+          i++;
+          break;
+        }
+        const min = Number(rep[1]);
+        const max = rep[3] === undefined || rep[3] === '' ? min : Number(rep[3]);
+        if (min > 1000 || max > 1000) fail(`repeat count above 1000 in ${rep[0]} (RE2 refuses counts over 1000)`);
+        if (rep[3] !== undefined && rep[3] !== '' && max < min) fail(`invalid repeat count ${rep[0]}`);
+        out += rep[0];
+        i += rep[0].length;
+        break;
       }
       case '}':
-        this.out += '\\}';
-        this.pos++;
-        return;
-      default: {
-        const cp = this.p.codePointAt(this.pos)!;
-        const ch = String.fromCodePoint(cp);
-        this.out += '*+?|'.includes(ch) ? ch : literal(ch, false);
-        this.pos += ch.length;
-      }
-    }
-  }
-
-  private open(): void {
-    const rest = this.p.slice(this.pos);
-    this.flagStack.push({ ...this.flags });
-    if (rest.startsWith('(?=') || rest.startsWith('(?!') || rest.startsWith('(?<=') || rest.startsWith('(?<!')) {
-      throw new Refused('lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not RE2 syntax');
-    }
-    const named = /^\(\?P?<([^>]*)>/.exec(rest);
-    if (named !== null) {
-      const name = named[1]!;
-      if (!GROUP_NAME.test(name)) throw new Refused(`group name "${name}" must be letters, digits and _ (RE2's rule)`);
-      if (this.groups.includes(name)) throw new Refused(`duplicate group name "${name}"`);
-      this.groups.push(name);
-      this.out += '(';
-      this.pos += named[0].length;
-      return;
-    }
-    if (rest.startsWith('(?:')) {
-      this.out += '(?:';
-      this.pos += 3;
-      return;
-    }
-    const flagged = /^\(\?([-imsU]*)(:|\))/.exec(rest);
-    if (flagged !== null) {
-      if (flagged[2] === ')') throw new Refused(`flags (?${flagged[1]}) are supported only at the start of the pattern; use (?${flagged[1]}:...) for a part of it`);
-      const mod = this.applyFlags(flagged[1]!, false);
-      this.out += mod === '' ? '(?:' : `(?${mod}:`;
-      this.pos += flagged[0].length;
-      return;
-    }
-    if (rest.startsWith('(?')) throw new Refused(`unsupported group syntax ${rest.slice(0, 4)}`);
-    this.groups.push(undefined);
-    this.out += '(';
-    this.pos++;
-  }
-
-  /** Translates the escape at pos (a backslash) and appends it; inside a class, returns class items. */
-  private escape(inClass: boolean): void {
-    const c = this.peek(1);
-    if (c === '') throw new Refused('trailing backslash');
-    this.pos += 2;
-    switch (c) {
-      case 'd':
-      case 'D':
-      case 'w':
-      case 'W':
-        this.out += `\\${c}`;
-        return;
-      case 'b':
-      case 'B':
-        if (inClass) throw new Refused(`\\${c} is not allowed in a character class`);
-        this.out += `\\${c}`;
-        return;
-      case 's':
-        this.out += inClass ? S_CLASS : `[${S_CLASS}]`;
-        return;
-      case 'S':
-        if (inClass) throw new Refused('\\S inside a character class has no JavaScript equivalent; use [^\\t\\n\\f\\r ] or list the characters');
-        this.out += `[^${S_CLASS}]`;
-        return;
-      case 'A':
-        if (inClass) throw new Refused('\\A is not allowed in a character class');
-        this.out += '(?<![^])';
-        return;
-      case 'z':
-        if (inClass) throw new Refused('\\z is not allowed in a character class');
-        this.out += '(?![^])';
-        return;
-      case 'a':
-        this.out += '\\x07';
-        return;
-      case 'f':
-      case 't':
-      case 'n':
-      case 'r':
-      case 'v':
-        this.out += `\\${c}`;
-        return;
-      case 'x': {
-        const braced = /^\{([0-9A-Fa-f]{1,6})\}/.exec(this.p.slice(this.pos));
-        if (braced !== null) {
-          this.out += hex(parseInt(braced[1]!, 16));
-          this.pos += braced[0].length;
-          return;
-        }
-        const two = /^[0-9A-Fa-f]{2}/.exec(this.p.slice(this.pos));
-        if (two === null) throw new Refused('\\x needs two hex digits or \\x{...}');
-        this.out += hex(parseInt(two[0], 16));
-        this.pos += 2;
-        return;
-      }
-      case 'p':
-      case 'P': {
-        let name: string;
-        if (this.peek() === '{') {
-          const end = this.p.indexOf('}', this.pos);
-          if (end === -1) throw new Refused(`unclosed \\${c}{`);
-          name = this.p.slice(this.pos + 1, end);
-          this.pos = end + 1;
-        } else {
-          name = this.peek();
-          this.pos++;
-        }
-        let negate = c === 'P';
-        if (name.startsWith('^')) {
-          negate = !negate;
-          name = name.slice(1);
-        }
-        // One- and two-letter names are general categories; longer ones are scripts in RE2.
-        const js = /^[A-Z][a-z&]?$/.test(name) ? name : `Script=${name}`;
-        this.out += `\\${negate ? 'P' : 'p'}{${js}}`;
-        return;
-      }
-      case 'Q': {
-        const end = this.p.indexOf('\\E', this.pos);
-        const text = end === -1 ? this.p.slice(this.pos) : this.p.slice(this.pos, end);
-        for (const ch of text) this.out += literal(ch, inClass);
-        this.pos = end === -1 ? this.p.length : end + 2;
-        return;
-      }
-      case 'C':
-        throw new Refused('\\C (any byte) has no JavaScript equivalent');
-      default:
+      case ']':
+        out += '\\' + c;
+        i++;
         break;
+      default: {
+        const cp = p.codePointAt(i)!;
+        out += String.fromCodePoint(cp);
+        i += cp > 0xffff ? 2 : 1;
+      }
     }
-    if (c >= '0' && c <= '7') {
-      const oct = /^[0-7]{1,3}/.exec(this.p.slice(this.pos - 1))![0];
-      if (oct.length === 1 && c !== '0') throw new Refused(`backreference \\${c} is not RE2 syntax`);
-      this.out += hex(parseInt(oct, 8));
-      this.pos += oct.length - 1;
-      return;
-    }
-    if (c === '8' || c === '9') throw new Refused(`backreference \\${c} is not RE2 syntax`);
-    if (GO_PUNCT.test(c)) {
-      this.out += JS_SYNTAX.has(c) || (inClass && c === '-') ? `\\${c}` : hex(c.codePointAt(0)!);
-      return;
-    }
-    throw new Refused(`invalid escape \\${c}`);
   }
+  if (stack.length !== 1) fail('missing closing )');
+  out += ')'.repeat(stack[0]!.modifierGroups.length);
+  return out;
+}
 
-  private klass(): void {
-    this.pos++;
-    this.out += '[';
-    if (this.peek() === '^') {
-      this.out += '^';
-      this.pos++;
+/** A literal code point as JS regex source (escaped when it is syntax). */
+function literal(cp: number, inClass: boolean): string {
+  const ch = String.fromCodePoint(cp);
+  if (JS_SYNTAX.has(ch)) return inClass || ch !== '-' ? '\\' + ch : ch;
+  if (cp < 0x20 || cp === 0x7f) return `\\u{${cp.toString(16)}}`;
+  return ch;
+}
+
+/** Translates the escape at p[i] === '\\'; returns [source, next index]. */
+function escape(p: string, i: number, inClass: boolean): [string, number] {
+  const c = p[i + 1];
+  if (c === undefined) fail('trailing backslash');
+  switch (c) {
+    case 'd':
+    case 'D':
+    case 'w':
+    case 'W':
+      return ['\\' + c, i + 2];
+    case 'b':
+    case 'B':
+      if (inClass) fail(`\\${c} is not valid in a character class`);
+      return ['\\' + c, i + 2];
+    case 's':
+      return [inClass ? ASCII_SPACE : `[${ASCII_SPACE}]`, i + 2];
+    case 'S':
+      if (inClass) fail('\\S inside a character class is not supported here (JavaScript\'s \\S is Unicode-aware, Go\'s is ASCII); use [^\\t\\n\\f\\r ] or list the characters');
+      return [`[^${ASCII_SPACE}]`, i + 2];
+    case 'A':
+      if (inClass) fail('\\A is not valid in a character class');
+      return ['^', i + 2];
+    case 'z':
+      if (inClass) fail('\\z is not valid in a character class');
+      return ['$', i + 2];
+    case 'a':
+      return ['\\x07', i + 2];
+    case 'f':
+    case 't':
+    case 'n':
+    case 'r':
+    case 'v':
+      return ['\\' + c, i + 2];
+    case 'C':
+      return fail('\\C (any byte) is not supported: JavaScript matches characters, not bytes');
+    case 'Q': {
+      if (inClass) fail('\\Q is not valid in a character class');
+      // Each character is its own literal, as in Go: `\Qab\E*` repeats only the b.
+      const end = p.indexOf('\\E', i + 2);
+      const text = end === -1 ? p.slice(i + 2) : p.slice(i + 2, end);
+      let s = '';
+      for (const ch of text) s += literal(ch.codePointAt(0)!, false);
+      return [s, end === -1 ? p.length : end + 2];
     }
-    let first = true;
-    for (;;) {
-      if (this.pos >= this.p.length) throw new Refused('missing closing ]');
-      const c = this.peek();
-      if (c === ']' && !first) break;
-      first = false;
-      if (c === '[' && this.peek(1) === ':') throw new Refused('POSIX classes such as [[:alpha:]] have no JavaScript equivalent; write the range (e.g. [A-Za-z])');
-      if (c === '\\') {
-        this.escape(true);
-        continue;
+    case 'x': {
+      const braced = /^\{([0-9A-Fa-f]+)\}/.exec(p.slice(i + 2));
+      if (braced) {
+        const cp = parseInt(braced[1]!, 16);
+        if (cp > 0x10ffff) fail('\\x{...} beyond U+10FFFF');
+        return [literal(cp, inClass), i + 2 + braced[0].length];
       }
-      if (c === '-') {
-        this.out += '-';
-        this.pos++;
-        continue;
-      }
-      const cp = this.p.codePointAt(this.pos)!;
-      const ch = String.fromCodePoint(cp);
-      this.out += ch === '[' || ch === ']' ? `\\${ch}` : literal(ch, false);
-      this.pos += ch.length;
+      const two = /^[0-9A-Fa-f]{2}/.exec(p.slice(i + 2));
+      if (!two) fail('\\x needs two hex digits or \\x{...}');
+      return [literal(parseInt(two[0], 16), inClass), i + 4];
     }
-    this.pos++;
-    this.out += ']';
+    case 'p':
+    case 'P': {
+      let name: string;
+      let next: number;
+      if (p[i + 2] === '{') {
+        const end = p.indexOf('}', i + 3);
+        if (end === -1) fail(`missing } in \\${c}{...}`);
+        name = p.slice(i + 3, end);
+        next = end + 1;
+      } else {
+        if (p[i + 2] === undefined) fail(`\\${c} needs a class name`);
+        name = p[i + 2]!;
+        next = i + 3;
+      }
+      let negated = c === 'P';
+      if (name.startsWith('^')) {
+        negated = !negated;
+        name = name.slice(1);
+      }
+      if (!/^[A-Za-z_]+$/.test(name)) fail(`invalid Unicode class name "${name}"`);
+      // Go takes general categories (L, Lu, ...) and scripts (Greek); JS spells scripts Script=.
+      const prop = name === 'Any' ? 'Any' : /^[A-Z][a-z]?$/.test(name) ? name : `Script=${name}`;
+      const src = `\\${negated ? 'P' : 'p'}{${prop}}`;
+      try {
+        new RegExp(src, 'u');
+      } catch {
+        fail(`Unicode class "${name}" is not known to JavaScript`);
+      }
+      return [src, next];
+    }
+    default: {
+      if (c >= '0' && c <= '7') {
+        const oct = /^[0-7]{1,3}/.exec(p.slice(i + 1))![0];
+        if (c !== '0' && oct.length === 1) fail(`backreferences are not RE2 syntax (\\${c})`);
+        return [literal(parseInt(oct, 8), inClass), i + 1 + oct.length];
+      }
+      if (c === '8' || c === '9') fail(`backreferences are not RE2 syntax (\\${c})`);
+      // RE2: a backslash before any ASCII character but a letter or digit is that character.
+      const cp = p.codePointAt(i + 1)!;
+      if (cp < 0x80 && !/[A-Za-z0-9]/.test(c)) return [literal(cp, inClass), i + 2];
+      return fail(`invalid escape \\${c}`);
+    }
   }
+}
+
+/** Translates the class starting at p[i] === '['; returns [source, next index]. */
+function charClass(p: string, i: number): [string, number] {
+  i++;
+  let out = '[';
+  if (p[i] === '^') {
+    out += '^';
+    i++;
+  }
+  let first = true;
+  for (;;) {
+    if (i >= p.length) fail('missing closing ]');
+    const c = p[i]!;
+    if (c === ']' && !first) {
+      i++;
+      break;
+    }
+    first = false;
+    if (c === '[' && p[i + 1] === ':') {
+      const m = /^\[:(\^?)([a-z]+):\]/.exec(p.slice(i));
+      if (m) {
+        const set = POSIX[m[2]!];
+        if (set === undefined) fail(`unknown POSIX class [:${m[2]}:]`);
+        if (m[1] === '^') fail(`negated POSIX class [:^${m[2]}:] is not supported here; write the negated range (e.g. [^A-Za-z])`);
+        out += set;
+        i += m[0].length;
+        continue;
+      }
+    }
+    if (c === '\\') {
+      const [js, next] = escape(p, i, true);
+      out += js;
+      i = next;
+      continue;
+    }
+    if (c === '-') {
+      out += '-';
+      i++;
+      continue;
+    }
+    const cp = p.codePointAt(i)!;
+    out += literal(cp, true);
+    i += cp > 0xffff ? 2 : 1;
+  }
+  return [out + ']', i];
 }

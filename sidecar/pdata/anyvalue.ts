@@ -66,7 +66,8 @@ export class AttributeSlot extends AnyValueSlot {
   valueFieldEnd = -1;
 }
 
-function bytesEqual(buf: Uint8Array, start: number, end: number, want: Uint8Array): boolean {
+/** True when buf[start, end) holds exactly the bytes `want`. */
+export function bytesEqual(buf: Uint8Array, start: number, end: number, want: Uint8Array): boolean {
   if (end - start !== want.length) return false;
   for (let i = 0; i < want.length; i++) if (buf[start + i] !== want[i]) return false;
   return true;
@@ -113,6 +114,49 @@ export function readAnyValue(buf: Uint8Array, start: number, end: number, out: A
   return out.kind;
 }
 
+// Slots of locateKeyValue's output.
+export const KV_KEY_START = 0;
+export const KV_KEY_END = 1;
+export const KV_VALUE_START = 2;
+export const KV_VALUE_END = 3;
+export const KV_VALUE_FIELD = 4;
+
+/**
+ * Locates the parts of the KeyValue payload at [start, end) with the reader `r` (over the same
+ * bytes; reused by the caller, as a reader per attribute shows in profiles) and writes them into
+ * `out` (an Int32Array of 5): the key bytes (KV_KEY_START..KV_KEY_END, an empty range at `start`
+ * when there is no key field: the empty key), the AnyValue payload (KV_VALUE_START..KV_VALUE_END)
+ * and where its field starts (KV_VALUE_FIELD), the last three -1 when there is no value. A repeated
+ * field's last occurrence wins, as decoders read it.
+ */
+export function locateKeyValue(r: WireReader, start: number, end: number, out: Int32Array): void {
+  out[KV_KEY_START] = out[KV_KEY_END] = start;
+  out[KV_VALUE_START] = out[KV_VALUE_END] = out[KV_VALUE_FIELD] = -1;
+  r.pos = start;
+  r.end = end;
+  while (r.pos < end) {
+    const f = r.pos;
+    const tag = r.tag();
+    if (tag === TAG_KEY_VALUE_KEY || tag === TAG_KEY_VALUE_VALUE) {
+      const e = r.lenEnd();
+      if (tag === TAG_KEY_VALUE_KEY) {
+        out[KV_KEY_START] = r.pos;
+        out[KV_KEY_END] = e;
+      } else {
+        out[KV_VALUE_FIELD] = f;
+        out[KV_VALUE_START] = r.pos;
+        out[KV_VALUE_END] = e;
+      }
+      r.pos = e;
+    } else {
+      r.skip(tag & 7, tag >>> 3);
+    }
+  }
+}
+
+// locateKeyValue's output for this module's readers (they run synchronously).
+const kvParts = new Int32Array(5);
+
 /**
  * Finds the first attribute with key `key` (UTF-8 bytes) among the `attributesTag` fields of the
  * message payload at [start, end): TAG_SPAN_ATTRIBUTES for a span, TAG_RESOURCE_ATTRIBUTES,
@@ -121,6 +165,7 @@ export function readAnyValue(buf: Uint8Array, start: number, end: number, out: A
  */
 export function findAttribute(buf: Uint8Array, start: number, end: number, attributesTag: number, key: Uint8Array, out: AnyValueSlot): boolean {
   const r = new WireReader(buf, start, end);
+  const kv = new WireReader(buf, start, start);
   while (r.pos < end) {
     const fieldStart = r.pos;
     const tag = r.tag();
@@ -129,10 +174,14 @@ export function findAttribute(buf: Uint8Array, start: number, end: number, attri
       continue;
     }
     const kvEnd = r.lenEnd();
-    if (keyValueMatches(buf, r.pos, kvEnd, key, out)) {
+    locateKeyValue(kv, r.pos, kvEnd, kvParts);
+    if (bytesEqual(buf, kvParts[KV_KEY_START]!, kvParts[KV_KEY_END]!, key)) {
+      readAnyValue(buf, kvParts[KV_VALUE_START]!, kvParts[KV_VALUE_END]!, out);
       if (out instanceof AttributeSlot) {
         out.fieldStart = fieldStart;
         out.fieldEnd = kvEnd;
+        out.valueFieldStart = kvParts[KV_VALUE_FIELD]!;
+        out.valueFieldEnd = kvParts[KV_VALUE_END]!;
       }
       return true;
     }
@@ -141,48 +190,6 @@ export function findAttribute(buf: Uint8Array, start: number, end: number, attri
   out.kind = ANY_EMPTY;
   out.start = out.end = -1;
   return false;
-}
-
-/** True when the KeyValue payload at [start, end) has key `key`; its value is then read into `out`. */
-function keyValueMatches(buf: Uint8Array, start: number, end: number, key: Uint8Array, out: AnyValueSlot): boolean {
-  const r = new WireReader(buf, start, end);
-  let keyMatched = false;
-  let keySeen = false;
-  let vfs = -1;
-  let vs = -1;
-  let ve = -1;
-  while (r.pos < end) {
-    const f = r.pos;
-    const tag = r.tag();
-    if (tag === TAG_KEY_VALUE_KEY) {
-      const e = r.lenEnd();
-      // A repeated singular field: the last one wins.
-      keySeen = true;
-      keyMatched = bytesEqual(buf, r.pos, e, key);
-      r.pos = e;
-    } else if (tag === TAG_KEY_VALUE_VALUE) {
-      const e = r.lenEnd();
-      vfs = f;
-      vs = r.pos;
-      ve = e;
-      r.pos = e;
-    } else {
-      r.skip(tag & 7, tag >>> 3);
-    }
-  }
-  // No key field means the empty key.
-  if (!(keyMatched || (!keySeen && key.length === 0))) return false;
-  if (vs === -1) {
-    out.kind = ANY_EMPTY;
-    out.start = out.end = -1;
-  } else {
-    readAnyValue(buf, vs, ve, out);
-  }
-  if (out instanceof AttributeSlot) {
-    out.valueFieldStart = vfs;
-    out.valueFieldEnd = ve;
-  }
-  return true;
 }
 
 /**
@@ -199,6 +206,8 @@ export function forEachAttribute(
   each: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => boolean | void,
 ): void {
   const r = new WireReader(buf, start, end);
+  const kv = new WireReader(buf, start, start);
+  const parts = new Int32Array(5);
   while (r.pos < end) {
     const tag = r.tag();
     if (tag !== attributesTag) {
@@ -206,29 +215,9 @@ export function forEachAttribute(
       continue;
     }
     const kvEnd = r.lenEnd();
-    const kv = new WireReader(buf, r.pos, kvEnd);
-    let ks = r.pos;
-    let ke = r.pos;
-    let vs = -1;
-    let ve = -1;
-    while (kv.pos < kvEnd) {
-      const t = kv.tag();
-      if (t === TAG_KEY_VALUE_KEY || t === TAG_KEY_VALUE_VALUE) {
-        const e = kv.lenEnd();
-        if (t === TAG_KEY_VALUE_KEY) {
-          ks = kv.pos;
-          ke = e;
-        } else {
-          vs = kv.pos;
-          ve = e;
-        }
-        kv.pos = e;
-      } else {
-        kv.skip(t & 7, t >>> 3);
-      }
-    }
+    locateKeyValue(kv, r.pos, kvEnd, parts);
     r.pos = kvEnd;
-    if (each(ks, ke, vs, ve) === false) return;
+    if (each(parts[KV_KEY_START]!, parts[KV_KEY_END]!, parts[KV_VALUE_START]!, parts[KV_VALUE_END]!) === false) return;
   }
 }
 

@@ -44,6 +44,8 @@ export const TAG_SPAN_TRACE_STATE = tag(3, WIRE_LEN);
 export const TAG_SPAN_PARENT_SPAN_ID = tag(4, WIRE_LEN); // 8 bytes
 export const TAG_SPAN_NAME = tag(5, WIRE_LEN);
 export const TAG_SPAN_KIND = tag(6, WIRE_VARINT);
+/** Span.kind's enum names (SpanKind), indexed by value, as OTTL conditions and include/exclude rules spell them. */
+export const SPAN_KIND_NAMES: readonly string[] = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
 export const TAG_SPAN_START_TIME = tag(7, WIRE_I64); // fixed64 Unix nanoseconds
 export const TAG_SPAN_END_TIME = tag(8, WIRE_I64);
 export const TAG_SPAN_ATTRIBUTES = tag(9, WIRE_LEN);

@@ -454,6 +454,22 @@ export function writeTraceRequest(req: ExportTraceServiceRequest): Buffer {
     writeResourceSpans(w, rs);
     w.end(s);
   }
+  return finish(w);
+}
+
+/**
+ * Encodes one AnyValue built as a plain object into its payload bytes (no tag or length prefix:
+ * what a KeyValue's `value` field or an ArrayValue element holds), by the same rules: the member
+ * that is present is written even when it is 0, false or ''.
+ */
+export function encodeAnyValue(v: AnyValue): Buffer {
+  const w = new Writer(scratch);
+  writeAnyValue(w, v);
+  return finish(w);
+}
+
+/** Copies out what `w` wrote (a Buffer of exactly that length) and keeps its buffer for reuse. */
+function finish(w: Writer): Buffer {
   const out = Buffer.allocUnsafe(w.pos);
   w.buf.copy(out, 0, 0, w.pos);
   if (w.buf.length <= KEEP_SCRATCH_BYTES) scratch = w.buf;

@@ -3,7 +3,6 @@
 // raw bytes, so unknown fields survive (the OTLP -> OTLP path stays lossless); the enclosing length
 // prefixes are re-framed. Spans and resources are found through the request's view.
 import {
-  TAG_ANY_VALUE_STRING,
   TAG_KEY_VALUE_KEY,
   TAG_KEY_VALUE_VALUE,
   TAG_RESOURCE_SPANS_RESOURCE,
@@ -12,6 +11,7 @@ import {
   TAG_TRACE_REQUEST_RESOURCE_SPANS,
   WIRE_LEN,
 } from './fields.ts';
+import { encodeAnyValue } from './otlp-writer.ts';
 import type { TraceView } from './trace-view.ts';
 import { varintSize, WireReader, writeVarint } from './wire.ts';
 
@@ -49,10 +49,14 @@ function concat(parts: Parts): Uint8Array {
   return Buffer.concat(parts, partsLength(parts));
 }
 
+/** A KeyValue payload { key, value } from the key's UTF-8 bytes and an AnyValue payload (encodeAnyValue). */
+export function encodeKeyValue(key: Uint8Array, anyValue: Uint8Array): Uint8Array {
+  return concat([lenField(TAG_KEY_VALUE_KEY, key), lenField(TAG_KEY_VALUE_VALUE, anyValue)]);
+}
+
 /** An encoded KeyValue with a string value: { key, value: AnyValue { string_value } }. */
 export function encodeStringKeyValue(key: string, value: string): Uint8Array {
-  const anyValue = lenField(TAG_ANY_VALUE_STRING, Buffer.from(value, 'utf8'));
-  return concat([lenField(TAG_KEY_VALUE_KEY, Buffer.from(key, 'utf8')), lenField(TAG_KEY_VALUE_VALUE, anyValue)]);
+  return encodeKeyValue(Buffer.from(key, 'utf8'), encodeAnyValue({ stringValue: value }));
 }
 
 export interface FilterResult {

@@ -13,7 +13,7 @@
 // A span is processed when it matches `include` (if given) and does not match `exclude` (if given).
 import { join, type ConfigErrors, type Schema } from '../../config/schema.ts';
 import { ANY_BOOL, ANY_DOUBLE, ANY_INT, ANY_STRING, AnyValueSlot, anyBool, anyDouble, anyIntBig, anyString } from '../../pdata/anyvalue.ts';
-import { TAG_RESOURCE_ATTRIBUTES, TAG_SCOPE_NAME, TAG_SCOPE_VERSION } from '../../pdata/fields.ts';
+import { SPAN_KIND_NAMES, TAG_RESOURCE_ATTRIBUTES, TAG_SCOPE_NAME, TAG_SCOPE_VERSION } from '../../pdata/fields.ts';
 import type { TraceView } from '../../pdata/trace-view.ts';
 import { WireReader } from '../../pdata/wire.ts';
 import { compilePattern, decodeConfigValue } from '../internal/attraction/actions.ts';
@@ -23,8 +23,7 @@ import { asString } from '../internal/attraction/values.ts';
 const utf8 = new TextDecoder();
 
 /** Span kinds by their OTLP number, as the collector spells them (traceutil.SpanKindStr). */
-export const SPAN_KINDS = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
-const STRICT_KINDS = SPAN_KINDS.slice(1);
+const STRICT_KINDS = SPAN_KIND_NAMES.slice(1);
 const PROPERTY_FIELDS = ['services', 'span_names', 'span_kinds', 'attributes', 'resources', 'libraries'];
 const FIELDS = ['match_type', 'regexp', ...PROPERTY_FIELDS];
 
@@ -317,7 +316,7 @@ export class RuleEvaluator {
       const name = span.nameStart < 0 ? '' : utf8.decode(span.buf.subarray(span.nameStart, span.nameEnd));
       if (!r.spanNames.matches(name)) return false;
     }
-    if (r.spanKinds !== undefined && !r.spanKinds.matches(SPAN_KINDS[span.kind] ?? '')) return false;
+    if (r.spanKinds !== undefined && !r.spanKinds.matches(SPAN_KIND_NAMES[span.kind] ?? '')) return false;
     if (r.attributes !== undefined && !attrsMatch(span, r.attributes, this.slot)) return false;
     return true;
   }

@@ -1,5 +1,6 @@
 // Collector (RE2) patterns compiled to JS regexps that match what Go matches, or refused with a
-// reason. The cases are where a naive `new RegExp(pattern)` would differ from Go.
+// reason. The cases are where a naive `new RegExp(pattern)` would differ from Go. One module serves
+// the attributes/resource processors' regexps and the filter processor's IsMatch.
 import assert from 'node:assert/strict';
 import { compileRe2 } from '../../../sidecar/config/re2.ts';
 
@@ -46,6 +47,40 @@ describe('RE2 patterns in JavaScript', () => {
     ['^\\a$', '\x07', true],
     ['^😀.$', '😀😀', true], // code points, not UTF-16 halves
     ['GET', 'a GET b', true], // unanchored search
+    // From the filter processor's IsMatch suite (the two now share this module).
+    ['^.$', '😀', true], // `.` is one code point
+    ['^\\s$', '\v', false], // Go's \s has no \v
+    ['^\\S$', '\u00a0', true],
+    ['(?m)^b$', 'a\nb\nc', true],
+    ['(?m)^b$', 'a\rb\rc', false],
+    ['^b$', 'a\nb', false],
+    // Inline flags apply to the rest of the group, each alternative included.
+    ['a(?i)b|c', 'C', true],
+    ['a(?i)b|c', 'aB', true],
+    ['a(?i)b|c', 'AB', false],
+    ['a(?i)b', 'aB', true],
+    ['(?i:x)y', 'Xy', true],
+    ['(?i:x)y', 'XY', false],
+    ['(?i)kube-probe', 'KUBE-PROBE/1.30', true],
+    ['^\\Qa.b*\\E$', 'a.b*', true],
+    ['^\\Qa.b*\\E$', 'axbbb', false],
+    ['^\\Qab\\E*$', 'abbb', true], // as in Go, a repeat after \E applies to the last character only
+    ['^\\Qab\\E*$', 'abab', false],
+    ['^[[:alpha:]]+[[:digit:]]$', 'abc1', true],
+    ['^[[:alpha:]]$', '1', false],
+    ['^\\x{1F600}$', '😀', true],
+    ['^\\101$', 'A', true],
+    ['^\\-\\#\\:$', '-#:', true],
+    ['^a{2}b{$', 'aab{', true],
+    ['^]$', ']', true],
+    ['^\\pL+\\p{Greek}$', 'abcλ', true],
+    ['\\Aab\\z', 'ab', true],
+    ['\\Aab\\z', 'ab\n', false],
+    ['(?P<name>x)(?<other>y)', 'xy', true],
+    ['^[^\\n]+$', 'abc', true],
+    ['^[\\d\\s-]+$', '1 2-3', true],
+    ['^/(healthz|readyz|livez|metrics)(/|$)', '/healthz/ready', true],
+    ['^/(healthz|readyz|livez|metrics)(/|$)', '/healthz-report', false],
   ];
   for (const [pattern, input, want] of cases) {
     it(`${JSON.stringify(pattern)} on ${JSON.stringify(input)} -> ${want}`, () => {
@@ -69,8 +104,12 @@ describe('RE2 patterns in JavaScript', () => {
     ['a(?!b)', /lookahead and lookbehind/],
     ['(a)\\1', /backreference/],
     ['(?U)a+', /\(\?U\)/],
-    ['a(?i)b', /only at the start of the pattern/],
-    ['[[:alpha:]]', /POSIX classes/],
+    ['[[:^alpha:]]', /negated POSIX class/],
+    ['[[:alfa:]]', /unknown POSIX class \[:alfa:\]/],
+    ['(?i-)a', /invalid or unsupported group syntax/], // Go: a - needs a flag after it
+    ['[\\Qa\\E]', /\\Q is not valid in a character class/],
+    ['\\p{Klingon}', /Unicode class "Klingon" is not known/],
+    ['a{2,1}', /invalid repeat count/],
     ['\\C', /any byte/],
     ['a{1001}', /over 1000/],
     ['\\e', /invalid escape/],

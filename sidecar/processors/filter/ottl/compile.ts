@@ -18,10 +18,10 @@ import {
   forEachArrayValue,
   readAnyValue,
 } from '../../../pdata/anyvalue.ts';
-import { TAG_KEY_VALUE_LIST_VALUES } from '../../../pdata/fields.ts';
+import { compileRe2 } from '../../../config/re2.ts';
+import { SPAN_KIND_NAMES, TAG_KEY_VALUE_LIST_VALUES } from '../../../pdata/fields.ts';
 import { OttlError, parseCondition, type BoolNode, type CmpOp, type Literal, type ValueNode } from './parser.ts';
 import type { AttributeSlots, ConditionKeys, EvalContext } from './records.ts';
-import { compileGoRegex, RegexTranslationError } from './regex.ts';
 import { compareValues, OttlRuntimeError, stringLike, type OValue } from './values.ts';
 
 /** `span`: a `traces.span` condition; `spanevent`: a `traces.spanevent` condition. */
@@ -45,20 +45,13 @@ interface Val {
 
 export const SUPPORTED_FUNCTIONS = ['IsMatch', 'IsString', 'IsInt', 'IsDouble', 'IsBool', 'IsMap', 'IsList'] as const;
 
-export const SPAN_KIND_ENUMS: Record<string, number> = {
-  SPAN_KIND_UNSPECIFIED: 0,
-  SPAN_KIND_INTERNAL: 1,
-  SPAN_KIND_SERVER: 2,
-  SPAN_KIND_CLIENT: 3,
-  SPAN_KIND_PRODUCER: 4,
-  SPAN_KIND_CONSUMER: 5,
-};
+export const SPAN_KIND_ENUMS: Record<string, number> = Object.fromEntries(SPAN_KIND_NAMES.map((n, i) => [n, i]));
 export const STATUS_CODE_ENUMS: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
 const ENUMS: Record<string, number> = { ...SPAN_KIND_ENUMS, ...STATUS_CODE_ENUMS };
 
 // ptrace.SpanKind.String() (kind.string) and the enum names (kind.deprecated_string).
 const KIND_STRINGS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
-const KIND_ENUM_STRINGS = Object.keys(SPAN_KIND_ENUMS);
+const KIND_ENUM_STRINGS = SPAN_KIND_NAMES;
 
 // Small ints as preallocated bigints: reading a span's kind or status allocates nothing.
 const SMALL: bigint[] = Array.from({ length: 64 }, (_, i) => BigInt(i));
@@ -283,13 +276,9 @@ function compileCall(node: Extract<ValueNode, { type: 'call' }>, ctx: OttlContex
     if (patternNode!.type !== 'literal' || patternNode!.lit.kind !== 'string') {
       throw new OttlError('IsMatch: the pattern must be a string literal', patternNode!.col);
     }
-    let re: RegExp;
-    try {
-      re = compileGoRegex(patternNode!.lit.value);
-    } catch (err) {
-      if (err instanceof RegexTranslationError) throw new OttlError(`IsMatch pattern ${JSON.stringify(patternNode!.lit.value)}: ${err.message}`, patternNode!.col);
-      throw err;
-    }
+    const compiled = compileRe2(patternNode!.lit.value);
+    if (!compiled.ok) throw new OttlError(`IsMatch pattern ${JSON.stringify(patternNode!.lit.value)}: ${compiled.error}`, patternNode!.col);
+    const re = compiled.value.regex;
     const target = compileValue(targetNode!, ctx, keys);
     const slot = target.slot;
     if (slot !== undefined) {

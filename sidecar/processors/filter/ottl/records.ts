@@ -6,8 +6,6 @@ import {
   TAG_EVENT_ATTRIBUTES,
   TAG_EVENT_NAME,
   TAG_EVENT_TIME,
-  TAG_KEY_VALUE_KEY,
-  TAG_KEY_VALUE_VALUE,
   TAG_RESOURCE_ATTRIBUTES,
   TAG_SCOPE_ATTRIBUTES,
   TAG_SCOPE_NAME,
@@ -25,7 +23,7 @@ import {
   TAG_STATUS_CODE,
   TAG_STATUS_MESSAGE,
 } from '../../../pdata/fields.ts';
-import { ANY_EMPTY, ANY_STRING, AnyValueSlot, readAnyValue } from '../../../pdata/anyvalue.ts';
+import { ANY_STRING, AnyValueSlot, KV_KEY_END, KV_KEY_START, KV_VALUE_END, KV_VALUE_START, locateKeyValue, readAnyValue } from '../../../pdata/anyvalue.ts';
 import { WireReader } from '../../../pdata/wire.ts';
 
 /** Attribute keys a set of conditions reads from one kind of element, as UTF-8 bytes. */
@@ -115,40 +113,16 @@ export class AttributeSlots {
   }
 
   private offerSlow(buf: Uint8Array, start: number, end: number): void {
-    const r = new WireReader(buf, start, end);
-    let ks = start;
-    let ke = start;
-    let vs = -1;
-    let ve = -1;
-    while (r.pos < end) {
-      const tag = r.tag();
-      if (tag === TAG_KEY_VALUE_KEY || tag === TAG_KEY_VALUE_VALUE) {
-        const e = r.lenEnd();
-        // Repeated singular fields: the last one wins, as decoders read them.
-        if (tag === TAG_KEY_VALUE_KEY) {
-          ks = r.pos;
-          ke = e;
-        } else {
-          vs = r.pos;
-          ve = e;
-        }
-        r.pos = e;
-      } else {
-        r.skip(tag & 7, tag >>> 3);
-      }
-    }
-    const k = this.table.find(buf, ks, ke);
+    locateKeyValue(new WireReader(buf, start, end), start, end, kvParts);
+    const k = this.table.find(buf, kvParts[KV_KEY_START]!, kvParts[KV_KEY_END]!);
     if (k === -1 || this.found[k] === 1) return;
     this.found[k] = 1;
-    const slot = this.slots[k]!;
-    if (vs === -1) {
-      slot.kind = ANY_EMPTY;
-      slot.start = slot.end = -1;
-    } else {
-      readAnyValue(buf, vs, ve, slot);
-    }
+    readAnyValue(buf, kvParts[KV_VALUE_START]!, kvParts[KV_VALUE_END]!, this.slots[k]!);
   }
 }
+
+// locateKeyValue's output (reading is synchronous).
+const kvParts = new Int32Array(5);
 
 function setString(slot: AnyValueSlot, start: number, end: number): void {
   slot.kind = ANY_STRING;

@@ -1,9 +1,8 @@
-// AnyValues for the attribute actions: encoding new values (AnyValue payloads, as the wire
-// carries them), and the collector's value rules that actions apply: the string form of a value
+// The collector's value rules that attribute actions apply: the string form of a value
 // (pcommon.Value.AsString), the hash action's input bytes, and the convert action's conversions.
+// Values are read in place (pdata/anyvalue.ts) and new ones encoded by pdata/otlp-writer.ts's
+// encodeAnyValue, the writer every other stage uses.
 import { createHash } from 'node:crypto';
-import type {
-  AnyValueSlot} from '../../../pdata/anyvalue.ts';
 import {
   ANY_ARRAY,
   ANY_BOOL,
@@ -18,80 +17,46 @@ import {
   anyIntBig,
   anyString,
   anyValueToObject,
-  readAnyValue,
   type AnyValueObject,
+  type AnyValueSlot,
 } from '../../../pdata/anyvalue.ts';
-import {
-  TAG_ANY_VALUE_ARRAY,
-  TAG_ANY_VALUE_BOOL,
-  TAG_ANY_VALUE_DOUBLE,
-  TAG_ANY_VALUE_INT,
-  TAG_ANY_VALUE_KVLIST,
-  TAG_ANY_VALUE_STRING,
-  TAG_ARRAY_VALUE_VALUES,
-  TAG_KEY_VALUE_KEY,
-  TAG_KEY_VALUE_LIST_VALUES,
-  TAG_KEY_VALUE_VALUE,
-} from '../../../pdata/fields.ts';
-import { lenField } from '../../../pdata/splice.ts';
+import type { AnyValue } from '../../../pdata/otlp-schema.ts';
+import { encodeAnyValue } from '../../../pdata/otlp-writer.ts';
 
 /** A value written in the config (YAML scalars, lists and maps), as the collector's pcommon.Value.FromRaw takes it. */
 export type ConfigValue = string | number | boolean | ConfigValue[] | { [k: string]: ConfigValue };
 
-function varintBig(v: bigint): Uint8Array {
-  let u = BigInt.asUintN(64, v);
-  const out: number[] = [];
-  while (u >= 0x80n) {
-    out.push(Number(u & 0x7fn) | 0x80);
-    u >>= 7n;
-  }
-  out.push(Number(u));
-  return Uint8Array.from(out);
-}
-
 /** AnyValue payload { string_value }. */
 export function encodeStringValue(s: string): Uint8Array {
-  return lenField(TAG_ANY_VALUE_STRING, Buffer.from(s, 'utf8'));
+  return encodeAnyValue({ stringValue: s });
 }
 
 /** AnyValue payload { int_value } (int64, two's complement varint). */
-export function encodeIntValue(v: bigint): Uint8Array {
-  return Buffer.concat([Uint8Array.of(TAG_ANY_VALUE_INT), varintBig(v)]);
+function encodeIntValue(v: bigint): Uint8Array {
+  return encodeAnyValue({ intValue: v });
 }
 
 /** AnyValue payload { double_value } (fixed64, little-endian). */
-export function encodeDoubleValue(v: number): Uint8Array {
-  const out = Buffer.alloc(9);
-  out[0] = TAG_ANY_VALUE_DOUBLE;
-  out.writeDoubleLE(v, 1);
-  return out;
-}
-
-/** AnyValue payload { bool_value }. */
-export function encodeBoolValue(v: boolean): Uint8Array {
-  return Uint8Array.of(TAG_ANY_VALUE_BOOL, v ? 1 : 0);
+function encodeDoubleValue(v: number): Uint8Array {
+  return encodeAnyValue({ doubleValue: v });
 }
 
 /**
- * The AnyValue payload of a config value. A whole number is an int (YAML cannot tell `2` from
- * `2.0` once parsed; the collector reads `2.0` as a double), other numbers doubles; lists are
- * array values, maps kvlist values.
+ * A config value as an OTLP AnyValue. A whole number is an int (YAML cannot tell `2` from `2.0`
+ * once parsed; the collector reads `2.0` as a double), other numbers doubles; lists are array
+ * values, maps kvlist values.
  */
-export function encodeConfigValue(v: ConfigValue): Uint8Array {
-  if (typeof v === 'string') return encodeStringValue(v);
-  if (typeof v === 'boolean') return encodeBoolValue(v);
-  if (typeof v === 'number') return Number.isInteger(v) ? encodeIntValue(BigInt(v)) : encodeDoubleValue(v);
-  if (Array.isArray(v)) {
-    const items = v.map((x) => lenField(TAG_ARRAY_VALUE_VALUES, encodeConfigValue(x)));
-    return lenField(TAG_ANY_VALUE_ARRAY, Buffer.concat(items));
-  }
-  const kvs = Object.entries(v).map(([k, x]) => lenField(TAG_KEY_VALUE_LIST_VALUES, encodeKeyValue(Buffer.from(k, 'utf8'), encodeConfigValue(x))));
-  return lenField(TAG_ANY_VALUE_KVLIST, Buffer.concat(kvs));
+function configAnyValue(v: ConfigValue): AnyValue {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: BigInt(v) } : { doubleValue: v };
+  if (Array.isArray(v)) return { arrayValue: { values: v.map(configAnyValue) } };
+  return { kvlistValue: { values: Object.entries(v).map(([key, x]) => ({ key, value: configAnyValue(x) })) } };
 }
 
-/** A KeyValue payload { key, value } from the key's UTF-8 bytes and an AnyValue payload. */
-export function encodeKeyValue(key: Uint8Array, anyValue: Uint8Array): Uint8Array {
-  return Buffer.concat([lenField(TAG_KEY_VALUE_KEY, key), lenField(TAG_KEY_VALUE_VALUE, anyValue)]);
+/** The AnyValue payload of a config value (see configAnyValue). */
+export function encodeConfigValue(v: ConfigValue): Uint8Array {
+  return encodeAnyValue(configAnyValue(v));
 }
 
 /** A double as Go's pcommon writes it in AsString: ES6 number formatting, which String() is. */
@@ -171,13 +136,7 @@ export function hashValue(buf: Uint8Array, slot: AnyValueSlot): Uint8Array {
     default:
       input = new Uint8Array(0);
   }
-  if (input.length === 0) return encodeStringValue('');
-  // { string_value: 64 hex characters }, written directly (tag, one-byte length, text).
-  const out = Buffer.allocUnsafe(66);
-  out[0] = TAG_ANY_VALUE_STRING;
-  out[1] = 64;
-  out.write(createHash('sha256').update(input).digest('hex'), 2, 'latin1');
-  return out;
+  return encodeStringValue(input.length === 0 ? '' : createHash('sha256').update(input).digest('hex'));
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -246,14 +205,4 @@ export function convertValue(buf: Uint8Array, slot: AnyValueSlot, to: 'int' | 'd
           return undefined;
       }
   }
-}
-
-/** Reads the AnyValue payload `bytes` (a whole array) into `slot`. */
-export function readValue(bytes: Uint8Array, start: number, end: number, slot: AnyValueSlot): void {
-  if (start < 0) {
-    slot.kind = 0;
-    slot.start = slot.end = -1;
-    return;
-  }
-  readAnyValue(bytes, start, end, slot);
 }

@@ -7,6 +7,7 @@ import type { AnyValue, KeyValue } from '../../../../sidecar/pdata/otlp-schema.t
 import type { TracesData } from '../../../../sidecar/pdata/traces.ts';
 import { MetricsRegistry } from '../../../../sidecar/telemetry/metrics.ts';
 import { silentLogger } from '../../../support/sink.ts';
+import { varint } from '../../pdata/framing.ts';
 
 export class Capture implements TracesConsumer {
   got: TracesData[] = [];
@@ -61,16 +62,8 @@ export function float64le(v: number): Buffer {
   return out;
 }
 
-/** A protobuf varint. */
-export function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n >= 128) {
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
+
+export { varint };
 
 /** Unknown fields (numbers 100 and 101, varint and LEN) as a newer OTLP might carry them. */
 export const UNKNOWN = Buffer.concat([varint((100 << 3) | 0), varint(42), varint((101 << 3) | 2), varint(2), Buffer.from('zz')]);

@@ -95,15 +95,23 @@ describe('sidecar start-up: dependencies load only for what is configured', () =
     assert.ok(builtins.has('node:http2'));
   });
 
-  it('protobufjs loads with the first span that needs an object model (a Zipkin JSON span), not before', async () => {
-    const pkgs = await loadedPackages([], injectedSidecarEnv(ports, sink.url), async () => {
-      const span = { traceId: '5af7183fb1d4cf5f5af7183fb1d4cf5f', id: '6b221d5bc9e6496c', name: 'get /pay', timestamp: Date.now() * 1000, duration: 1000, localEndpoint: { serviceName: 'checkout' } };
-      const res = await fetch(`http://127.0.0.1:${ports.zipkin}/api/v2/spans`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([span]) });
+  it('protobufjs loads with the first span that needs it (a Zipkin protobuf span), not with a Zipkin JSON span', async () => {
+    const now = Date.now() * 1000;
+    const json = { traceId: '5af7183fb1d4cf5f5af7183fb1d4cf5f', id: '6b221d5bc9e6496c', name: 'get /pay', timestamp: now, duration: 1000, localEndpoint: { serviceName: 'checkout' } };
+    const post = async (type: string, body: Uint8Array | string, spans: number) => {
+      const res = await fetch(`http://127.0.0.1:${ports.zipkin}/api/v2/spans`, { method: 'POST', headers: { 'content-type': type }, body });
       assert.equal(res.status, 202, await res.text());
-      await sink.waitUntil(() => sink.spansReceived() >= 1, 8000, 'the Zipkin span at the sink');
-    });
-    assert.ok(pkgs.has('protobufjs'));
-    assert.ok(!pkgs.has('yaml'));
+      await sink.waitUntil(() => sink.spansReceived() >= spans, 8000, 'the Zipkin span at the sink');
+    };
+    const afterJson = await loadedPackages([], injectedSidecarEnv(ports, sink.url), () => post('application/json', JSON.stringify([json]), 1));
+    assert.ok(!afterJson.has('protobufjs'), 'Zipkin JSON is encoded without an object model');
+    const { listOfSpansType } = await import('../../../sidecar/receivers/zipkin/zipkin-proto.ts');
+    const proto = listOfSpansType()
+      .encode({ spans: [{ traceId: Buffer.from(json.traceId, 'hex'), id: Buffer.from(json.id, 'hex'), name: json.name, timestamp: now, duration: 1000, localEndpoint: { serviceName: 'checkout' } }] })
+      .finish();
+    const afterProto = await loadedPackages([], injectedSidecarEnv(ports, sink.url), () => post('application/x-protobuf', proto, 2));
+    assert.ok(afterProto.has('protobufjs'));
+    assert.ok(!afterProto.has('yaml'));
   });
 
   it('a config file with an OTLP/gRPC exporter loads the YAML parser and grpc-js (and still no AWS SDK)', async () => {

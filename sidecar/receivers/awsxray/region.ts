@@ -2,8 +2,10 @@
 // (internal/aws/proxy/conn.go resolveRegion): config, then AWS_DEFAULT_REGION, then AWS_REGION,
 // then, unless local_mode, the ECS container metadata file and the EC2 instance metadata service.
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import type { Env } from '../../config/load.ts';
+// node:http by process.getBuiltinModule, not an ES import: importing it reads every export, and its
+// WebSocket getter loads undici with node:tls and node:http2 (6.6 MiB of private memory at idle).
+const http = process.getBuiltinModule('node:http');
 
 export interface RegionResult {
   region: string | undefined;
@@ -60,7 +62,7 @@ async function ecsRegion(env: Env): Promise<string | undefined> {
 
 function imdsCall(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: IMDS_HOST, path, method, headers, timeout: IMDS_TIMEOUT_MS }, (res) => {
+    const req = http.request({ host: IMDS_HOST, path, method, headers, timeout: IMDS_TIMEOUT_MS }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {

@@ -9,7 +9,7 @@
 // objects, whose interface is node:http's. Only a refused body is handled differently (see
 // closeAfter). Which connections reach it: endpoint.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { constants, Http2ServerRequest, Http2ServerResponse, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Consumers, OpaqueConsumer, TracesConsumer } from '../../component/component.ts';
 import { classifyRefusal, PermanentError, type Refusal } from '../../component/errors.ts';
 import { passthroughObs, receiverObs, type PassthroughObs, type ReceiverObs } from '../../component/obsreport.ts';
@@ -81,6 +81,9 @@ export class OtlpHttpHandler {
 
   /** Serves a request that came on an HTTP/2 stream, as node:http2's own `request` event would. */
   serveHttp2(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
+    // node:http2 is loaded by now (the stream came from it); it is not imported statically so an
+    // idle receiver never loads it (grpc-h2.ts, h2Server).
+    const { Http2ServerRequest, Http2ServerResponse } = process.getBuiltinModule('node:http2');
     const req = new Http2ServerRequest(stream, headers, {}, rawHeaders);
     const res = new Http2ServerResponse(stream);
     // As node:http does for HTTP/1.1 without a `checkContinue` listener.
@@ -200,6 +203,13 @@ export class OtlpHttpHandler {
   }
 }
 
+const NGHTTP2_NO_ERROR = 0;
+
+/** An HTTP/2 response; node:http2 is not loaded to ask (an HTTP/1.1 response has no `stream`). */
+function isHttp2Response(res: HttpResponse): res is Http2ServerResponse {
+  return 'stream' in res;
+}
+
 /**
  * After a refused body (too large, undecodable) the rest of it is not read. HTTP/1.1: the
  * connection closes after the answer instead of draining it. HTTP/2: the answer goes out, then
@@ -207,10 +217,10 @@ export class OtlpHttpHandler {
  * flow-control window; the connection and its other streams go on.
  */
 function closeAfter(res: HttpResponse): void {
-  if (res instanceof Http2ServerResponse) {
+  if (isHttp2Response(res)) {
     const stream = res.stream;
     res.once('finish', () => {
-      if (!stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+      if (!stream.closed) stream.close(NGHTTP2_NO_ERROR);
     });
   } else {
     res.setHeader('Connection', 'close');

@@ -75,7 +75,7 @@ COPY --from=build /app/dist ./dist
 ENV NODE_COMPILE_CACHE=/app/compile-cache
 RUN mkdir "$NODE_COMPILE_CACHE" && chown 65532:65532 "$NODE_COMPILE_CACHE" \
     && setpriv --reuid=65532 --regid=65532 --clear-groups \
-       node --max-semi-space-size=1 /app/dist/sidecar/runtime/warm-compile-cache.js \
+       node --max-semi-space-size=1 --initial-old-space-size=32 /app/dist/sidecar/runtime/warm-compile-cache.js \
     && chown -R root:root "$NODE_COMPILE_CACHE" && chmod -R a-w,a+rX "$NODE_COMPILE_CACHE"
 # Numeric, non-root (runAsNonRoot can verify a number, not a name); no home directory needed.
 USER 65532:65532
@@ -97,4 +97,9 @@ EXPOSE 4317/tcp 4318/tcp 9411/tcp 2000/udp 2000/tcp 13133/tcp 8888/tcp 8443/tcp
 # but GC helpers lost: >15% more CPU under load), --single-threaded-gc, --max-lazy, --stack-size,
 # UV_THREADPOOL_SIZE=1 (no idle change), --max-old-space-size (main.js sets it from the
 # container limit).
-ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/dist/sidecar/main.js"]
+# --initial-old-space-size=32 (MiB): V8 starts the old generation's limit at ~16 MiB and, at 10k
+# realistic spans/s, ran 1.4 full mark-compacts a second to stay under it. Starting at 32 MiB
+# halves them: back to back, 17.9 -> 14.6 CPU-s per million spans, GC 24 -> 16 ms per second, RSS
+# at 10k spans/s unchanged (~128 MiB) and idle RSS unchanged (80 MiB). 64 MiB cut GC further but
+# added ~19 MiB RSS under load; larger semi-spaces added RSS without a CPU gain beyond the noise.
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--initial-old-space-size=32", "/app/dist/sidecar/main.js"]

@@ -63,7 +63,7 @@ describe('compiled output (what the image runs)', function () {
     chownSync(cache, RUNTIME_UID, RUNTIME_UID);
     const ports = await freeSidecarPorts();
     const portsEnv = { TRACEBRIDGE_PORTS: injectedSidecarEnv(ports, 'http://127.0.0.1:1').TRACEBRIDGE_PORTS, NODE_COMPILE_CACHE: cache };
-    const warm = asRuntimeUser(['--max-semi-space-size=1', 'dist/sidecar/runtime/warm-compile-cache.js'], portsEnv);
+    const warm = asRuntimeUser(['--max-semi-space-size=1', '--initial-old-space-size=32', 'dist/sidecar/runtime/warm-compile-cache.js'], portsEnv);
     assert.equal(await warm.exited, 0, warm.output());
     assert.match(warm.output(), /OTLP\/HTTP exporter: started, healthy, stopped/);
     execFileSync('chown', ['-R', 'root:root', cache]);
@@ -73,7 +73,7 @@ describe('compiled output (what the image runs)', function () {
 
     // As a pod runs it: the runtime user, the embedded default exporting OTLP/HTTP, the cache dir read-only.
     const env = { ...injectedSidecarEnv(ports, 'http://127.0.0.1:1'), NODE_COMPILE_CACHE: cache, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
-    const run = asRuntimeUser(['--max-semi-space-size=1', 'dist/sidecar/main.js'], env);
+    const run = asRuntimeUser(['--max-semi-space-size=1', '--initial-old-space-size=32', 'dist/sidecar/main.js'], env);
     try {
       let status = 0;
       for (let i = 0; i < 400 && status !== 200; i++) {

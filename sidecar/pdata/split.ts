@@ -9,7 +9,6 @@
 // level fields other than resource_spans (none in OTLP today) go with the first part.
 import { lenField, lenFieldHeader } from './splice.ts';
 import type { TraceView } from './trace-view.ts';
-import { TracesData } from './traces.ts';
 import { varintSize, WireReader } from './wire.ts';
 
 import {
@@ -265,66 +264,4 @@ function splitScopeSpans(buf: Uint8Array, start: number, end: number, b: PartBui
   if (spans.length === 0) b.addEmptyScope();
   for (const s of spans) b.addSpan(s);
   b.closeScope();
-}
-
-/**
- * Splits pipeline data into requests of at most `maxSpans` spans and `maxBytes` bytes (0 = no
- * bound) with as few copies as it can: a request that holds several pieces (TracesData.concat)
- * is cut between pieces, and a piece too large alone between its ResourceSpans (subarrays, no
- * copy); only a ResourceSpans too large alone is split at scope and span boundaries
- * (splitTraceRequest, which copies). Consecutive pieces are grouped, in order, up to the bounds,
- * each group one TracesData that concatenates only when its bytes are used. Every span is kept,
- * in order; a part exceeds `maxBytes` only when it is a single span that alone does. Returns
- * `[data]` when it fits.
- */
-export function splitTraceData(data: TracesData, maxSpans: number, maxBytes: number): TracesData[] {
-  const spanCap = maxSpans > 0 ? maxSpans : Infinity;
-  const byteCap = maxBytes > 0 ? maxBytes : Infinity;
-  if (data.spanCount <= spanCap && data.byteLength <= byteCap) return [data];
-  const units: TracesData[] = [];
-  for (const piece of data.pieces()) cutToFit(piece, spanCap, byteCap, maxSpans, maxBytes, units);
-  const out: TracesData[] = [];
-  let group: TracesData[] = [];
-  let spans = 0;
-  let bytes = 0;
-  for (const u of units) {
-    if (group.length > 0 && (spans + u.spanCount > spanCap || bytes + u.byteLength > byteCap)) {
-      out.push(TracesData.concat(group));
-      group = [];
-      spans = 0;
-      bytes = 0;
-    }
-    group.push(u);
-    spans += u.spanCount;
-    bytes += u.byteLength;
-  }
-  if (group.length > 0) out.push(TracesData.concat(group));
-  return out;
-}
-
-/** Appends `piece` to `units` as requests that each fit the bounds (or are one oversized span). */
-function cutToFit(piece: TracesData, spanCap: number, byteCap: number, maxSpans: number, maxBytes: number, units: TracesData[]): void {
-  if (piece.spanCount <= spanCap && piece.byteLength <= byteCap) {
-    units.push(piece);
-    return;
-  }
-  const buf = piece.bytes;
-  const view = piece.view;
-  const n = view.resourceSpansCount;
-  if (n <= 1) {
-    for (const p of splitTraceRequest(buf, piece.spanCount, maxSpans, maxBytes)) units.push(TracesData.trusted(p.bytes, p.spans));
-    return;
-  }
-  // Cut between ResourceSpans fields; bytes between two of them (top-level fields other than
-  // resource_spans, none in OTLP today) stay with the ResourceSpans they precede, the head with the first.
-  for (let i = 0; i < n; i++) {
-    const start = i === 0 ? 0 : view.resourceSpansField(i);
-    const end = i === n - 1 ? buf.length : view.resourceSpansField(i + 1);
-    let spans = 0;
-    const first = view.firstScopeSpans(i);
-    for (let j = first; j < first + view.scopeSpansIn(i); j++) spans += view.spansIn(j);
-    const sub = buf.subarray(start, end);
-    if (spans <= spanCap && sub.length <= byteCap) units.push(TracesData.trusted(sub, spans));
-    else for (const p of splitTraceRequest(sub, spans, maxSpans, maxBytes)) units.push(TracesData.trusted(p.bytes, p.spans));
-  }
 }

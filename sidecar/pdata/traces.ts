@@ -8,51 +8,17 @@ import { writeTraceRequest } from './otlp-writer.ts';
 import { indexTraceRequest, validateTraceRequest, type TraceView } from './trace-view.ts';
 
 export class TracesData {
+  /** Encoded ExportTraceServiceRequest. Treat as read-only unless you own this instance. */
+  readonly bytes: Uint8Array;
   readonly spanCount: number;
-  /** Encoded size; equals `bytes.length` without concatenating pending parts. */
-  readonly byteLength: number;
-  private buf: Uint8Array | undefined;
-  /** Consecutive requests whose concatenation is this one, until `bytes` is first asked for. */
-  private parts: readonly TracesData[] | undefined;
   private index: TraceView | undefined;
   private decoded: ExportTraceServiceRequest | undefined;
 
-  private constructor(bytes: Uint8Array | undefined, parts: readonly TracesData[] | undefined, byteLength: number, spanCount: number, index?: TraceView, decoded?: ExportTraceServiceRequest) {
-    this.buf = bytes;
-    this.parts = parts;
-    this.byteLength = byteLength;
+  private constructor(bytes: Uint8Array, spanCount: number, index?: TraceView, decoded?: ExportTraceServiceRequest) {
+    this.bytes = bytes;
     this.spanCount = spanCount;
     this.index = index;
     this.decoded = decoded;
-  }
-
-  /**
-   * Encoded ExportTraceServiceRequest. Treat as read-only unless you own this instance. Data made
-   * by `concat` is concatenated here, once, on first use: consumers that can take the request in
-   * pieces (`pieces`) never pay for it.
-   */
-  get bytes(): Uint8Array {
-    if (this.buf === undefined) {
-      const parts = this.parts!;
-      const out = Buffer.allocUnsafe(this.byteLength);
-      let pos = 0;
-      for (const p of parts) {
-        const b = p.bytes;
-        out.set(b, pos);
-        pos += b.length;
-      }
-      this.buf = out;
-      this.parts = undefined;
-    }
-    return this.buf;
-  }
-
-  /**
-   * The request as consecutive pieces, each a valid request, whose concatenation is `bytes`: the
-   * parts given to `concat` while they are not concatenated, else `[this]`. Read-only, like `bytes`.
-   */
-  pieces(): readonly TracesData[] {
-    return this.parts ?? [this];
   }
 
   /**
@@ -61,7 +27,7 @@ export class TracesData {
    */
   static fromProto(bytes: Uint8Array): TracesData {
     const view = validateTraceRequest(bytes);
-    return new TracesData(bytes, undefined, bytes.length, view.spanCount, view);
+    return new TracesData(bytes, view.spanCount, view);
   }
 
   /**
@@ -69,7 +35,7 @@ export class TracesData {
    * known. The view is computed when first asked for, unless the caller has it.
    */
   static trusted(bytes: Uint8Array, spanCount: number, view?: TraceView): TracesData {
-    return new TracesData(bytes, undefined, bytes.length, spanCount, view);
+    return new TracesData(bytes, spanCount, view);
   }
 
   /**
@@ -80,29 +46,28 @@ export class TracesData {
   static fromObjects(req: ExportTraceServiceRequest): TracesData {
     let spans = 0;
     for (const rs of req.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans += ss.spans?.length ?? 0;
-    const bytes = writeTraceRequest(req);
-    return new TracesData(bytes, undefined, bytes.length, spans);
+    return new TracesData(writeTraceRequest(req), spans);
   }
 
   /**
    * Concatenation of encoded requests is a valid request holding all their resource spans
-   * (repeated fields concatenate on the wire), which is how the batch processor batches. Nothing
-   * is copied here: the result keeps the parts (flattened, so concatenations of concatenations stay
-   * one level deep) and copies them into one buffer only when `bytes` (or `view`, `toObjects`,
-   * `clone`) is first used. The parts must not be modified afterwards (pipeline data is read-only
-   * to consumers that do not own it).
+   * (repeated fields concatenate on the wire), which is how the batch processor batches.
    */
   static concat(parts: readonly TracesData[]): TracesData {
     if (parts.length === 1) return parts[0]!;
-    const flat: TracesData[] = [];
     let total = 0;
     let spans = 0;
     for (const p of parts) {
-      total += p.byteLength;
+      total += p.bytes.length;
       spans += p.spanCount;
-      for (const q of p.pieces()) flat.push(q);
     }
-    return new TracesData(undefined, flat, total, spans);
+    const out = Buffer.allocUnsafe(total);
+    let pos = 0;
+    for (const p of parts) {
+      out.set(p.bytes, pos);
+      pos += p.bytes.length;
+    }
+    return new TracesData(out, spans);
   }
 
   /** Where each resource, scope and span sits in `bytes` (computed once, on first use). */
@@ -124,7 +89,11 @@ export class TracesData {
   /** An independent copy, for consumers that mutate (fan-out gives them one each). */
   clone(): TracesData {
     // In-place edits keep every offset, so the view is shared.
-    return new TracesData(Buffer.from(this.bytes), undefined, this.byteLength, this.spanCount, this.index);
+    return new TracesData(Buffer.from(this.bytes), this.spanCount, this.index);
+  }
+
+  get byteLength(): number {
+    return this.bytes.length;
   }
 }
 

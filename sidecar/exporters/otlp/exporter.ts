@@ -14,15 +14,12 @@ import { grpcTarget, type OtlpExporterConfig } from './config.ts';
 import { classifyGrpcError } from './grpc-errors.ts';
 import { LOGS_EXPORT, METRICS_EXPORT, TRACE_EXPORT } from '../../pdata/otlp-grpc-paths.ts';
 import { bufferView } from '../../pdata/buffer-view.ts';
-import { splitTraceData } from '../../pdata/split.ts';
+import { splitTraceRequest } from '../../pdata/split.ts';
 
 export const EXPORT_PATHS: Record<SignalName, string> = { traces: TRACE_EXPORT, metrics: METRICS_EXPORT, logs: LOGS_EXPORT };
 
 interface OtlpRequest extends ExportRequest {
-  /** Traces: the pipeline's data, copied into one buffer (if it is in pieces) when first sent. */
-  readonly traces?: TracesData;
-  /** Metrics and logs. */
-  readonly payload?: Buffer;
+  readonly payload: Buffer;
 }
 
 const identity = (b: Buffer): Buffer => b;
@@ -46,7 +43,7 @@ export class OtlpExporter implements Exporter, ExportSender<OtlpRequest> {
     this.traces = {
       mutatesData: false,
       consumeTraces: (d: TracesData) =>
-        this.queue.enqueue({ signal: 'traces', items: d.spanCount, bytes: d.byteLength, traces: d }),
+        this.queue.enqueue({ signal: 'traces', items: d.spanCount, bytes: d.byteLength, payload: bufferView(d.bytes) }),
     };
     const opaque: OpaqueConsumer = {
       consumeOpaque: (d: OpaqueData) => this.queue.enqueue({ signal: d.signal, items: 1, bytes: d.bytes.length, payload: bufferView(d.bytes) }),
@@ -96,9 +93,7 @@ export class OtlpExporter implements Exporter, ExportSender<OtlpRequest> {
         EXPORT_PATHS[req.signal],
         identity,
         identity,
-        // grpc-js copies the message into its own frame (5-byte header + message) whatever buffer
-        // it gets, so a batch in pieces is concatenated here once (and kept for retries).
-        req.traces !== undefined ? bufferView(req.traces.bytes) : req.payload!,
+        req.payload,
         this.metadata,
         { deadline: Date.now() + this.cfg.timeout },
         (err: grpc.ServiceError | null, res?: Buffer) => {
@@ -115,8 +110,7 @@ export class OtlpExporter implements Exporter, ExportSender<OtlpRequest> {
   /** Trace requests split at resource/scope/span boundaries; metrics and logs pass whole. */
   split(req: OtlpRequest, maxItems: number, maxBytes: number): OtlpRequest[] | undefined {
     if (req.signal !== 'traces') return undefined;
-    const data = req.traces!;
-    return splitTraceData(data, maxItems, maxBytes).map((d) => ({ signal: 'traces', items: d.spanCount, bytes: d.byteLength, traces: d }));
+    return splitTraceRequest(req.payload, req.items, maxItems, maxBytes).map((p) => ({ signal: 'traces', items: p.spans, bytes: p.bytes.length, payload: bufferView(p.bytes) }));
   }
 
   shutdown(): Promise<void> {

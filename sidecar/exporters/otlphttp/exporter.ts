@@ -9,12 +9,12 @@ import { deflate, gzip, zstdCompress } from 'node:zlib';
 import type { CreateSettings, Exporter, Host, OpaqueConsumer, TracesConsumer } from '../../component/component.ts';
 import { PermanentError } from '../../component/errors.ts';
 import { traceRequestProtoToJson } from '../../pdata/otlp-json-encode.ts';
-import { editLargeSpans, splitTraceData } from '../../pdata/split.ts';
+import { editLargeSpans, splitTraceRequest } from '../../pdata/split.ts';
 import { trimSpan } from '../../pdata/trim.ts';
 import { XRAY_OTLP_QUOTAS, xrayOtlpRegion } from '../../aws/endpoints.ts';
 import type { BoundCounter } from '../../telemetry/metrics.ts';
 import { OnceWarning } from '../../telemetry/logger.ts';
-import { TracesData, type OpaqueData } from '../../pdata/traces.ts';
+import type { OpaqueData, TracesData } from '../../pdata/traces.ts';
 import { findAuthenticator, type HttpRequestAuthenticator } from '../../component/auth.ts';
 import { readPartialSuccess, readPartialSuccessJson } from '../internal/otlp-response.ts';
 import { QueuedSender } from '../internal/queued-sender.ts';
@@ -39,21 +39,9 @@ const COMPRESS: Record<string, ((b: Uint8Array) => Promise<Buffer>) | undefined>
 };
 
 interface HttpExportRequest extends ExportRequest {
-  /** Traces: the pipeline's data, possibly in pieces (a batch), sent without concatenating when it can. */
-  readonly traces?: TracesData;
-  /** Metrics and logs. */
-  readonly payload?: Uint8Array;
-  /**
-   * The body as sent (encoded, compressed), made on the first attempt and reused by retries: the
-   * batch's pieces, written one after another, for uncompressed, unsigned protobuf; else one buffer.
-   */
-  body?: Buffer[];
-  bodyLength?: number;
-}
-
-/** The request's protobuf bytes as one buffer. */
-function payloadBytes(req: HttpExportRequest): Uint8Array {
-  return req.traces !== undefined ? req.traces.bytes : req.payload!;
+  readonly payload: Uint8Array;
+  /** The body as sent (encoded, compressed), made on the first attempt and reused by retries. */
+  body?: Buffer;
 }
 
 interface Target {
@@ -124,9 +112,9 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
       this.oversized?.add(edited.dropped);
       this.oversizeWarning?.warn({ trimmed: edited.edited, dropped: edited.dropped, max_span_bytes: max });
       if (edited.part.spans === 0) return Promise.resolve();
-      return this.enqueue({ signal: 'traces', items: edited.part.spans, bytes: edited.part.bytes.length, traces: TracesData.trusted(edited.part.bytes, edited.part.spans) });
+      return this.enqueue({ signal: 'traces', items: edited.part.spans, bytes: edited.part.bytes.length, payload: edited.part.bytes });
     }
-    return this.enqueue({ signal: 'traces', items: d.spanCount, bytes: d.byteLength, traces: d });
+    return this.enqueue({ signal: 'traces', items: d.spanCount, bytes: d.byteLength, payload: d.bytes });
   }
 
   private enqueue(req: HttpExportRequest): Promise<void> {
@@ -166,29 +154,22 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
     return Promise.resolve();
   }
 
-  private async body(req: HttpExportRequest): Promise<{ body: Buffer[]; length: number; contentType: string }> {
+  private async body(req: HttpExportRequest): Promise<{ body: Buffer; contentType: string }> {
     const json = req.signal === 'traces' && this.cfg.encoding === 'json';
     const contentType = json ? JSON_TYPE : PROTOBUF;
     if (req.body === undefined) {
+      const encoded = json ? Buffer.from(traceRequestProtoToJson(req.payload), 'utf8') : req.payload;
       const compress = COMPRESS[this.cfg.compression];
-      if (!json && compress === undefined && this.auth === undefined && req.traces !== undefined) {
-        // Uncompressed, unsigned protobuf: the pieces go out as they are, no concatenation.
-        req.body = req.traces.pieces().map((p) => bufferView(p.bytes));
-      } else {
-        const encoded = json ? Buffer.from(traceRequestProtoToJson(payloadBytes(req)), 'utf8') : payloadBytes(req);
-        req.body = [compress ? await compress(encoded) : bufferView(encoded)];
-      }
-      req.bodyLength = req.body.reduce((n, b) => n + b.length, 0);
+      req.body = compress ? await compress(encoded) : bufferView(encoded);
     }
-    return { body: req.body, length: req.bodyLength!, contentType };
+    return { body: req.body, contentType };
   }
 
   async send(req: HttpExportRequest, abort: AbortSignal): Promise<SendOutcome | void> {
     const target = this.targets[req.signal]!;
-    const { body, length, contentType } = await this.body(req);
-    let headers: Record<string, string> = { ...this.baseHeaders, 'content-type': contentType, 'content-length': String(length) };
-    // With an authenticator the body is always one buffer (body()).
-    if (this.auth !== undefined) headers = await this.auth.authenticateHttpRequest({ method: 'POST', url: target.url, headers, body: body[0]! });
+    const { body, contentType } = await this.body(req);
+    let headers: Record<string, string> = { ...this.baseHeaders, 'content-type': contentType, 'content-length': String(body.length) };
+    if (this.auth !== undefined) headers = await this.auth.authenticateHttpRequest({ method: 'POST', url: target.url, headers, body });
     const res = await this.post(target.url, headers, body, abort);
     if (res.status >= 200 && res.status < 300) {
       if (res.body.length === 0) return undefined;
@@ -197,7 +178,7 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
     throw classifyHttpFailure(target.href, res.status, res.headers, res.body);
   }
 
-  private post(url: URL, headers: Record<string, string>, body: Buffer[], abort: AbortSignal): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+  private post(url: URL, headers: Record<string, string>, body: Buffer, abort: AbortSignal): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
     const send = url.protocol === 'https:' ? process.getBuiltinModule('node:https').request : http.request;
     return new Promise((resolve, reject) => {
       const req = send(url, { method: 'POST', headers, agent: this.agent, signal: abort }, (res) => {
@@ -211,15 +192,14 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
         res.on('error', reject);
       });
       req.on('error', reject);
-      for (let i = 0; i < body.length - 1; i++) req.write(body[i]!);
-      req.end(body[body.length - 1]);
+      req.end(body);
     });
   }
 
   /** Trace requests split at resource/scope/span boundaries; metrics and logs pass whole. */
   split(req: HttpExportRequest, maxItems: number, maxBytes: number): HttpExportRequest[] | undefined {
     if (req.signal !== 'traces') return undefined;
-    return splitTraceData(req.traces!, maxItems, maxBytes).map((d) => ({ signal: 'traces', items: d.spanCount, bytes: d.byteLength, traces: d }));
+    return splitTraceRequest(req.payload, req.items, maxItems, maxBytes).map((p) => ({ signal: 'traces', items: p.spans, bytes: p.bytes.length, payload: p.bytes }));
   }
 
   shutdown(): Promise<void> {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { splitTraceData, splitTraceRequest } from '../../../sidecar/pdata/split.ts';
-import { TracesData } from '../../../sidecar/pdata/traces.ts';
+import { splitTraceRequest } from '../../../sidecar/pdata/split.ts';
 import { decodeTraceRequest, encodeTraceRequest, type ExportTraceServiceRequest } from '../../../sidecar/pdata/otlp-schema.ts';
 import { countSpans } from '../../../sidecar/pdata/wire.ts';
 
@@ -57,59 +56,6 @@ describe('pdata split', () => {
       }),
       { numRuns: 300 },
     );
-  });
-
-  it('splits a batch in pieces like the concatenated request: same spans in order, within the bounds, pieces that fit passed without a copy (property)', () => {
-    fc.assert(
-      fc.property(fc.array(requestArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 600 }), (requests, maxSpans, maxBytes) => {
-        const pieces = requests.map((resourceSpans) => TracesData.fromProto(encodeTraceRequest({ resourceSpans })));
-        const inputs = new Set(pieces.map((p) => p.bytes.buffer));
-        const batch = TracesData.concat(pieces);
-        const whole = Buffer.concat(pieces.map((p) => p.bytes));
-        const old = splitTraceRequest(whole, countSpans(whole), maxSpans, maxBytes);
-        const parts = splitTraceData(batch, maxSpans, maxBytes);
-        const spans: unknown[] = [];
-        let sum = 0;
-        for (const p of parts) {
-          assert.equal(countSpans(p.bytes), p.spanCount);
-          assert.equal(p.bytes.length, p.byteLength);
-          if (maxSpans > 0) assert.ok(p.spanCount <= maxSpans, `${p.spanCount} spans > ${maxSpans}`);
-          if (maxBytes > 0 && p.spanCount > 1) assert.ok(p.byteLength <= maxBytes, `${p.byteLength} bytes > ${maxBytes}`);
-          sum += p.spanCount;
-          spans.push(...flatten(decodeTraceRequest(p.bytes)));
-        }
-        assert.equal(sum, batch.spanCount);
-        assert.deepEqual(spans, old.flatMap((p) => flatten(decodeTraceRequest(p.bytes))));
-        // A piece within the bounds reaches its part as it came in (a subarray of the received buffer).
-        for (const p of parts) {
-          for (const q of p.pieces()) {
-            const fits = (maxSpans <= 0 || q.spanCount <= maxSpans) && (maxBytes <= 0 || q.byteLength <= maxBytes);
-            if (fits && pieces.some((x) => x.bytes === q.bytes)) assert.ok(inputs.has(q.bytes.buffer));
-          }
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it('cuts a batch over the byte cap between its pieces and ResourceSpans without copying them', () => {
-    const resource = (n: number) => ({
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: `svc-${n}` } }] },
-      scopeSpans: [{ scope: { name: 'lib' }, spans: Array.from({ length: 10 }, (_, i) => ({ name: `span-${n}-${i}-${'x'.repeat(80)}`, traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2) })) }],
-    });
-    // Two received requests, the second with two ResourceSpans.
-    const a = TracesData.fromProto(encodeTraceRequest({ resourceSpans: [resource(0)] }));
-    const b = TracesData.fromProto(encodeTraceRequest({ resourceSpans: [resource(1), resource(2)] }));
-    const batch = TracesData.concat([a, b]);
-    const cap = a.byteLength + 10;
-    const parts = splitTraceData(batch, 0, cap);
-    assert.deepEqual(parts.map((p) => p.spanCount), [10, 10, 10]);
-    for (const p of parts) assert.ok(p.byteLength <= cap);
-    // Every part is a view of what was received: nothing was copied to cut the batch.
-    assert.equal(parts[0]!.bytes, a.bytes);
-    assert.equal(parts[1]!.bytes.buffer, b.bytes.buffer);
-    assert.equal(parts[2]!.bytes.buffer, b.bytes.buffer);
-    assert.deepEqual(Buffer.concat(parts.map((p) => p.bytes)), Buffer.concat([a.bytes, b.bytes]));
   });
 
   it('returns the request itself when it fits', () => {

@@ -150,40 +150,4 @@ describe('otlphttp exporter against a real backend', () => {
     await sink.waitUntil(() => counter('otelcol_exporter_sent_spans_total') === 12, 8000, '12 spans sent');
     assert.equal(sink.spansReceived(), 12);
   });
-
-  for (const compression of ['none', 'gzip']) {
-    it(`sends a batch of several received requests as their concatenation (compression ${compression}), again after a 503`, async () => {
-      svc = await startService(
-        `
-receivers:
-  otlp: { protocols: { http: { endpoint: 127.0.0.1:0 } } }
-processors:
-  batch: { send_batch_size: 6, timeout: 10s }
-exporters:
-  otlphttp:
-    endpoint: ${sink.url}
-    compression: ${compression}
-    retry_on_failure: { initial_interval: 20ms, max_interval: 100ms, max_elapsed_time: 20s }
-service:
-  pipelines:
-    traces: { receivers: [otlp], processors: [batch], exporters: [otlphttp] }
-  telemetry: { metrics: { level: none } }
-`,
-        {},
-        deliveryRegistry,
-      );
-      port = (svc.receivers.get('otlp') as OtlpReceiver).http!.port;
-      sink.script = [{ kind: 'http-error', status: 503 }];
-      const bodies = [traceRequest(1), traceRequest(2, { attributes: [{ key: 'k', value: { stringValue: 'v' } }] }), traceRequest(3)];
-      for (const b of bodies) assert.equal((await post(port, '/v1/traces', b)).status, 200);
-      await sink.waitForRequests(2);
-      const whole = Buffer.concat(bodies);
-      for (const got of sink.received) {
-        assert.deepEqual(got.bytes, whole);
-        assert.equal(got.headers['content-length'], String(got.wire!.length));
-        assert.equal(got.headers['content-encoding'], compression === 'gzip' ? 'gzip' : undefined);
-      }
-      assert.equal(sink.spansReceived(), 12, 'the refused attempt and the accepted one, 6 spans each');
-    });
-  }
 });

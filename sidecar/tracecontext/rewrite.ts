@@ -36,6 +36,7 @@
 // Hot path: every function here works on bytes in place (a trace ID inside an encoded protobuf
 // message, at an offset) and allocates nothing, except rewrittenTraceId, the convenience copy.
 
+import { fnv1aFmix32 } from '../pdata/hash.ts';
 import { TRACE_ID_BYTES, isValidTraceId } from './ids.ts';
 import { XRAY_MAX_AGE_SECONDS, isXRayValidTraceId } from './xray-validity.ts';
 
@@ -83,17 +84,7 @@ export function isUsableStartTime(epochSeconds: number): boolean {
  * MurmurHash3 fmix32 finaliser. Unsigned. Part of the rewrite contract: do not change it.
  */
 export function traceBucketHash(traceId: Uint8Array, offset = 0): number {
-  let h = 0x811c9dc5; // FNV-1a 32-bit offset basis
-  for (let i = offset + 4; i < offset + TRACE_ID_BYTES; i++) {
-    h ^= traceId[i]!;
-    h = Math.imul(h, 0x01000193); // FNV 32-bit prime
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fnv1aFmix32(traceId, offset + 4, offset + TRACE_ID_BYTES);
 }
 
 /** Where this trace's bucket boundaries fall within a window: a value in [0, windowSeconds). */

@@ -8,27 +8,14 @@
 // the same backend without talking to each other. Never change the hash or the point naming: the
 // sidecars of one rollout would then disagree until all have restarted.
 
+import { fnv1aFmix32 } from '../../pdata/hash.ts';
+
 /** Points per backend: more evens out the shares, at 8 bytes per point and a slower rebuild. */
 export const VIRTUAL_POINTS = 160;
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
 /** 32-bit hash of `buf[start, end)`: FNV-1a over the bytes, then murmur3's fmix32 to spread the bits. */
 export function hashBytes(buf: Uint8Array, start = 0, end = buf.length): number {
-  let h = FNV_OFFSET;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME);
-  return fmix32(h);
-}
-
-function fmix32(x: number): number {
-  let h = x;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fnv1aFmix32(buf, start, end);
 }
 
 export class HashRing {

@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../config/schema.ts';
 import { OnceWarning, type Logger } from '../../telemetry/logger.ts';
 import type { BoundCounter, MetricsRegistry } from '../../telemetry/metrics.ts';
+import { resolutionCounter } from './obs.ts';
 import type { Resolver } from './resolver.ts';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -169,12 +170,9 @@ export class K8sResolver implements Resolver {
     // The exporter's logger already names the component; the `service` field belongs to pino's base.
     this.logger = settings.logger.child({ resolver: 'k8s' });
     // The collector's metric, labelled like the other resolvers' (exporter ID, resolver, success).
-    const resolutions = settings.metrics.counter(
-      'otelcol_loadbalancer_num_resolutions_total',
-      'Number of times the resolver has resolved the backends (success="false": failed, the last list is kept).',
-    );
-    this.resolved = resolutions.bind({ exporter: settings.id, resolver: 'k8s', success: 'true' });
-    this.failedResolutions = resolutions.bind({ exporter: settings.id, resolver: 'k8s', success: 'false' });
+    const resolutions = resolutionCounter(settings.metrics, settings.id, 'k8s');
+    this.resolved = resolutions.success;
+    this.failedResolutions = resolutions.failure;
     this.dir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
     this.env = opts.env ?? process.env;
     this.backoff = opts.backoff ?? { initialMs: 1000, maxMs: 30_000 };

@@ -21,6 +21,10 @@
 // T = 2^56) and `lo` (bits 31..0). BigInt only appears in rare paths (config, incoming thresholds
 // in proportional mode).
 
+import { fnv1a32 } from '../../pdata/hash.ts';
+
+export { fnv1a32 };
+
 /** Bits 55..32 and 31..0 of a 56-bit number (T = 2^56 has hi = 2^24, lo = 0). */
 export interface U56 {
   hi: number;
@@ -85,22 +89,13 @@ export function isZeroTraceId(buf: Uint8Array, off: number): boolean {
   return true;
 }
 
-const FNV32_OFFSET = 0x811c9dc5;
-const FNV32_PRIME = 0x01000193;
-
-/** FNV-1a 32 over `bytes` continuing from `hash`. */
-export function fnv1a32(bytes: Uint8Array, from = 0, to = bytes.length, hash = FNV32_OFFSET): number {
-  let h = hash;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, FNV32_PRIME);
-  return h >>> 0;
-}
+// The seed's 4 bytes, little-endian, go first: scratch for the hash (hashing is synchronous).
+const seedBytes = new Uint8Array(4);
 
 /** The collector's hash of the 16 trace ID bytes at `off` with `seed` (seed bytes little-endian first). */
 export function traceIdHash(buf: Uint8Array, off: number, seed: number): number {
-  let h = FNV32_OFFSET;
-  for (let i = 0; i < 4; i++) h = Math.imul(h ^ ((seed >>> (8 * i)) & 0xff), FNV32_PRIME);
-  for (let i = off; i < off + 16; i++) h = Math.imul(h ^ buf[i]!, FNV32_PRIME);
-  return h >>> 0;
+  for (let i = 0; i < 4; i++) seedBytes[i] = (seed >>> (8 * i)) & 0xff;
+  return fnv1a32(buf, off, off + 16, fnv1a32(seedBytes));
 }
 
 export const HASH_BUCKETS = 0x4000;

@@ -92,18 +92,10 @@ const HTTP2_HEADER_CONTENT_TYPE = 'content-type';
 const HTTP2_HEADER_STATUS = ':status';
 const NGHTTP2_INTERNAL_ERROR = 2;
 const MiB = 1024 * 1024;
-/**
- * HTTP/2 flow-control windows this server advertises: per stream (SETTINGS_INITIAL_WINDOW_SIZE) and
- * per connection. node:http2's defaults (64 KiB each) make a client stop every 64 KiB and wait for
- * a WINDOW_UPDATE, which nghttp2 sends after each 32 KiB consumed: one extra frame per request or
- * two, read and written on both sides, and a round trip for every large request. Request bodies are
- * bounded by the in-flight budget and nghttp2's buffers by maxSessionMemory, not by these; but bytes
- * of calls refused by that budget are read and dropped as fast as the windows let the client send
- * them, so larger windows (1 MiB / 4 MiB measured) raise the RSS peak of a client flooding refused
- * calls (grpc-memory.test.ts) by ~35 MiB. These sizes keep it where it was.
- */
-const STREAM_WINDOW_BYTES = 256 * 1024;
-const CONNECTION_WINDOW_BYTES = 1 * MiB;
+// HTTP/2 flow-control windows stay at node:http2's defaults (64 KiB per stream and connection).
+// Larger ones (256 KiB / 1 MiB) saved a few WINDOW_UPDATE frames per large request but let clients
+// push the bytes of calls the in-flight budget refuses faster: under 20 concurrent 3 MiB calls the
+// RSS peak rose from ~45 to ~70 MiB (grpc-memory.test.ts), with no CPU gain measurable end to end.
 /** Longest timer node can arm (~24.8 days); a grpc-timeout beyond it is no deadline in practice. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A new episode of session errors (and a new warning) starts after this long without any. */
@@ -216,7 +208,7 @@ export class GrpcH2Server {
     if (this.server !== undefined) return this.server;
     const { createServer } = process.getBuiltinModule('node:http2');
     const server = createServer({
-      settings: { maxConcurrentStreams: this.maxConcurrentStreams, initialWindowSize: STREAM_WINDOW_BYTES },
+      settings: { maxConcurrentStreams: this.maxConcurrentStreams },
       // Request bodies are bounded by the in-flight budget; this bounds nghttp2's own buffers.
       maxSessionMemory: 64,
     });
@@ -284,9 +276,6 @@ export class GrpcH2Server {
     const state: SessionState = { active: 0, idleSince: Date.now() };
     this.sessions.set(session, state);
     session.on('error', () => undefined);
-    // Throws once the session is destroyed (a client that connected and left at once): nothing to
-    // widen then.
-    if (!session.destroyed) session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
     session.once('close', () => this.sessions.delete(session));
   }
 

@@ -89,20 +89,7 @@ describe('otlp receiver gRPC transport', function () {
       }
     });
 
-    it('opens flow-control windows of 256 KiB per stream and 1 MiB per connection, so large requests are not held up by WINDOW_UPDATE round trips', async () => {
-      const c = await RawH2Connection.open(port);
-      try {
-        await c.waitFor(() => c.frames.some((f) => f.type === FrameType.WINDOW_UPDATE && f.streamId === 0), 3000, 'connection WINDOW_UPDATE');
-        const settings = c.frames.find((f) => f.type === FrameType.SETTINGS && f.flags === 0)!.payload;
-        let initialWindow: number | undefined;
-        for (let i = 0; i + 6 <= settings.length; i += 6) if (settings.readUInt16BE(i) === 0x4) initialWindow = settings.readUInt32BE(i + 2);
-        assert.equal(initialWindow, 256 * 1024, 'SETTINGS_INITIAL_WINDOW_SIZE');
-        // The connection window starts at 65,535 bytes (RFC 9113 §6.9.2); only WINDOW_UPDATE widens it.
-        const increment = c.frames.filter((f) => f.type === FrameType.WINDOW_UPDATE && f.streamId === 0).reduce((n, f) => n + (f.payload.readUInt32BE(0) & 0x7fffffff), 0);
-        assert.equal(65_535 + increment, MiB, 'connection window');
-      } finally {
-        c.close();
-      }
+    it('takes a message larger than the default flow-control windows whole (WINDOW_UPDATEs as it is read)', async () => {
       // A message near the receiver's 1 MiB limit, larger than both default windows, goes through whole.
       const big = spans(15_000);
       assert.ok(big.length > 800 * 1024 && big.length < MiB, `request of ${big.length} bytes`);

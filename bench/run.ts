@@ -21,6 +21,7 @@ import { components } from '../sidecar/service/components.ts';
 import { renderChart, type ChartSeries } from './chart.ts';
 import { parse as parseYaml } from 'yaml';
 import { entrypointNodeArgs } from './entrypoint.ts';
+import { imageEnv } from './image-env.ts';
 import { grpcSender, httpSender, runLoad, xrayUdpSender, zipkinSender, type LoadResult, type Sender, type Transport } from './load.ts';
 import { cpuTimes, pin, rssSplit, type RssSplit } from './proc.ts';
 import { makeShape, makeXRayShape, makeZipkinShape, type Shape, type ShapeName } from './shapes.ts';
@@ -223,10 +224,13 @@ let build: Build;
 /** Sidecar warnings already shown (each is shown once per run). */
 const warned = new Set<string>();
 
-/** The environment the sidecar starts with: the bench's own, without OTEL_* and TRACEBRIDGE_* settings. */
+/**
+ * The environment the sidecar starts with: a pod's (bench/image-env.ts: PATH, HOME, the image's ENV
+ * lines) plus `extra`. The image's compile cache path is the bench's own temporary one, or none for
+ * a build without the warm-up script.
+ */
 function sidecarEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|TRACEBRIDGE_|AWS_XRAY_)/.test(k)) env[k] = v;
+  const { NODE_COMPILE_CACHE: _imageCache, ...env } = imageEnv(readFileSync(build.dockerfile, 'utf8'), process.env, {});
   return { ...env, ...extra };
 }
 

@@ -91,6 +91,20 @@ class PartBuilder {
     this.ensureResource();
   }
 
+  /**
+   * A whole ResourceSpans field (tag to end) of `spans` spans, added as its original bytes when it
+   * fits a part on its own; false when it does not (the caller then splits it span by span).
+   */
+  addWholeResource(field: Uint8Array, spans: number): boolean {
+    if (spans > this.maxSpans || field.length > this.maxBytes) return false;
+    if (this.spans > 0 && (this.spans + spans > this.maxSpans || this.req.length + field.length > this.maxBytes)) this.emit();
+    // Span-less fields ride in the current part: with them it may not fit whole any more.
+    if (this.req.length + field.length > this.maxBytes) return false;
+    this.req.add(field);
+    this.spans += spans;
+    return true;
+  }
+
   addSpan(field: Uint8Array): void {
     if (this.spans > 0 && (this.spans + 1 > this.maxSpans || this.sizeWith(field.length) > this.maxBytes)) this.emit();
     this.ensureScope();
@@ -111,7 +125,7 @@ class PartBuilder {
 
   finish(): TracePart[] {
     this.closeResource();
-    if (this.req.length > 0 || this.out.length === 0) this.out.push({ bytes: Buffer.concat(this.req.parts, this.req.length), spans: this.spans });
+    if (this.req.length > 0 || this.out.length === 0) this.out.push({ bytes: joined(this.req), spans: this.spans });
     return this.out;
   }
 
@@ -139,11 +153,27 @@ class PartBuilder {
   private emit(): void {
     const reopenScope = this.ss !== undefined;
     this.closeResource();
-    this.out.push({ bytes: Buffer.concat(this.req.parts, this.req.length), spans: this.spans });
+    this.out.push({ bytes: joined(this.req), spans: this.spans });
     this.req = new Message();
     this.spans = 0;
     if (reopenScope) this.ensureScope();
   }
+}
+
+/**
+ * A message's bytes: a view of the request being split when its pieces lie next to each other
+ * there (a run of whole ResourceSpans), else one copy.
+ */
+function joined(m: Message): Uint8Array {
+  const first = m.parts[0];
+  if (first === undefined) return Buffer.alloc(0);
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < m.parts.length; i++) {
+    const p = m.parts[i]!;
+    if (p.buffer !== first.buffer || p.byteOffset !== end) return Buffer.concat(m.parts, m.length);
+    end += p.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, m.length);
 }
 
 function sum(parts: Uint8Array[]): number {
@@ -206,10 +236,38 @@ function walkRequest(buf: Uint8Array, b: PartBuilder, walk: Walk): TracePart[] {
       continue;
     }
     const rsEnd = r.lenEnd();
+    // A batch is mostly whole ResourceSpans (one or more per request it concatenated): each that
+    // fits a part goes as it is, so a split batch is views of it rather than a second copy.
+    if (walk.edit === undefined && b.addWholeResource(buf.subarray(fieldStart, rsEnd), countResourceSpans(buf, r.pos, rsEnd))) {
+      r.pos = rsEnd;
+      continue;
+    }
     splitResourceSpans(buf, r.pos, rsEnd, b, walk);
     r.pos = rsEnd;
   }
   return b.finish();
+}
+
+/** Spans in the ResourceSpans payload [start, end): reads tags and lengths only. */
+function countResourceSpans(buf: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  const r = new WireReader(buf, start, end);
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag !== TAG_RS_SCOPE_SPANS) {
+      r.skip(tag & 7);
+      continue;
+    }
+    const ssEnd = r.lenEnd();
+    const s = new WireReader(buf, r.pos, ssEnd);
+    while (s.pos < ssEnd) {
+      const t = s.tag();
+      if (t === TAG_SS_SPAN) n++;
+      s.skip(t & 7);
+    }
+    r.pos = ssEnd;
+  }
+  return n;
 }
 
 function splitResourceSpans(buf: Uint8Array, start: number, end: number, b: PartBuilder, walk: Walk): void {

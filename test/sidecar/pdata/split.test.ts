@@ -35,6 +35,13 @@ function flatten(req: ExportTraceServiceRequest): unknown[] {
   );
 }
 
+/** A copy in an ArrayBuffer of its own: small Buffers share Node's pool, so `.buffer` alone proves nothing. */
+function unpooled(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
+}
+
 describe('pdata split', () => {
   it('splits at resource/scope/span boundaries within the span and byte bounds, keeping every span with its resource and scope (property)', () => {
     fc.assert(
@@ -78,5 +85,36 @@ describe('pdata split', () => {
       assert.ok(hex.includes('9a060178'), 'resource-level unknown field kept');
       assert.ok(hex.includes('92060179'), 'scope-level unknown field kept');
     }
+  });
+
+  it('a batch of whole ResourceSpans splits into views of the batch, copying nothing', () => {
+    // What the batch processor hands an exporter: one ResourceSpans per incoming request,
+    // concatenated. Splitting it at the exporter's byte cap must not copy the spans again.
+    const one = (i: number) => encodeTraceRequest({ resourceSpans: [{ resource: { attributes: [{ key: 'i', value: { intValue: i } }] }, scopeSpans: [{ spans: [{ name: `s${i}-a` }, { name: `s${i}-b` }] }] }] });
+    const requests = Array.from({ length: 10 }, (_, i) => one(i));
+    const batch = unpooled(Buffer.concat(requests));
+    const cap = requests[0]!.length * 3 + 2;
+    const parts = splitTraceRequest(batch, 20, 0, cap);
+    assert.equal(parts.length, 4);
+    assert.deepEqual(parts.map((p) => p.spans), [6, 6, 6, 2]);
+    let offset = batch.byteOffset;
+    for (const p of parts) {
+      assert.equal(p.bytes.buffer, batch.buffer, 'a view of the batch');
+      assert.equal(p.bytes.byteOffset, offset);
+      offset += p.bytes.length;
+      assert.ok(p.bytes.length <= cap);
+    }
+    assert.deepEqual(parts.flatMap((p) => flatten(decodeTraceRequest(p.bytes))), flatten(decodeTraceRequest(batch)));
+  });
+
+  it('a ResourceSpans over the cap among whole ones is split span by span, in order and within the cap', () => {
+    const big = encodeTraceRequest({ resourceSpans: [{ scopeSpans: [{ spans: Array.from({ length: 8 }, (_, i) => ({ name: `big-${i}`.padEnd(40, '.') })) }] }] });
+    const small = encodeTraceRequest({ resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'small' }] }] }] });
+    const batch = unpooled(Buffer.concat([small, big, small]));
+    const cap = Math.ceil(big.length / 2);
+    const parts = splitTraceRequest(batch, 10, 0, cap);
+    assert.equal(parts.reduce((n, p) => n + p.spans, 0), 10);
+    for (const p of parts) assert.ok(p.bytes.length <= cap, `${p.bytes.length} > ${cap}`);
+    assert.deepEqual(parts.flatMap((p) => flatten(decodeTraceRequest(p.bytes))), flatten(decodeTraceRequest(batch)));
   });
 });

@@ -1,7 +1,7 @@
 // Where the sampling proxy sends its calls: the region, found as the collector's proxy finds it
 // (internal/aws/proxy/conn.go resolveRegion): config, then AWS_DEFAULT_REGION, then AWS_REGION,
 // then, unless local_mode, the ECS container metadata file and the EC2 instance metadata service.
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '../../runtime/read-text.ts';
 import type { Env } from '../../config/load.ts';
 // node:http by process.getBuiltinModule, not an ES import: importing it reads every export, and its
 // WebSocket getter loads undici with node:tls and node:http2 (6.6 MiB of private memory at idle).
@@ -55,7 +55,7 @@ export async function resolveRegion(opts: RegionLookupOptions): Promise<RegionRe
 /** ECS_ENABLE_CONTAINER_METADATA=true makes the agent write a file whose TaskARN names the region. */
 async function ecsRegion(env: Env): Promise<string | undefined> {
   if (env.ECS_ENABLE_CONTAINER_METADATA?.toLowerCase() !== 'true' || !env.ECS_CONTAINER_METADATA_FILE) return undefined;
-  const meta = JSON.parse(await readFile(env.ECS_CONTAINER_METADATA_FILE, 'utf8')) as { TaskARN?: unknown };
+  const meta = JSON.parse(await readTextFile(env.ECS_CONTAINER_METADATA_FILE)) as { TaskARN?: unknown };
   const region = typeof meta.TaskARN === 'string' ? meta.TaskARN.split(':')[3] : undefined;
   return region !== undefined && REGION.test(region) ? region : undefined;
 }

@@ -8,7 +8,7 @@
 // is bounded (beyond it they are refused too). What the kernel drops on a full receive buffer is
 // read from /proc/net/udp{,6} once a second and counted as well.
 import { createSocket, type Socket } from 'node:dgram';
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '../../runtime/read-text.ts';
 import type { TracesConsumer } from '../../component/component.ts';
 import { receiverObs, type ReceiverObs } from '../../component/obsreport.ts';
 import { parseHostPort } from '../../config/schema.ts';
@@ -298,7 +298,7 @@ export class XRayUdpServer {
     if (this.procLocal === undefined) return;
     let drops: number | undefined;
     try {
-      drops = socketDrops(await readFile(this.udp6 ? '/proc/net/udp6' : '/proc/net/udp', 'utf8'), this.procLocal);
+      drops = socketDrops(await readTextFile(this.udp6 ? '/proc/net/udp6' : '/proc/net/udp'), this.procLocal);
     } catch {
       drops = undefined; // no /proc (not Linux): the kernel's drops are not visible here
     }

@@ -82,6 +82,14 @@ describe('sidecar start-up: dependencies load only for what is configured', () =
     assert.ok(!builtins.has('node:https'), 'node:https is loaded, but nothing uses TLS');
   });
 
+  // node:fs/promises brings node's readline interface and REPL history modules with it (+0.26 MiB
+  // private in a bare process); the X-Ray receiver's occasional file reads do not need it.
+  it('the embedded default at idle loads no node:fs/promises', async () => {
+    const builtins = builtinsIn(await loadedModules([], injectedSidecarEnv(ports, sink.url)));
+    assert.ok(builtins.has('node:fs'), `the list is real: node:fs is in it (${[...builtins].join(', ')})`);
+    assert.ok(!builtins.has('node:fs/promises'), 'node:fs/promises is loaded');
+  });
+
   // Their config modules (OTTL parser, hashing, ...) cost an idle process about 2.6 MiB private.
   it('the embedded default loads no module of the components it does not configure', async () => {
     const list = await loadedModules([], injectedSidecarEnv(ports, sink.url));

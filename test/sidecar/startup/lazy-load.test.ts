@@ -85,6 +85,16 @@ describe('sidecar start-up: dependencies load only for what is configured', () =
     assert.ok(!builtins.has('node:https'), 'node:https is loaded, but nothing uses TLS');
   });
 
+  // pino loaded node:assert (through sonic-boom) and node:worker_threads, and so does an ES import
+  // of node:util (its getters): about 2.9 MiB of private memory and 50 ms of start-up in every pod
+  // for pino alone. The logger needs neither; node:util is taken by process.getBuiltinModule.
+  it('the embedded default at idle loads neither node:assert nor node:worker_threads', async () => {
+    const builtins = builtinsIn(await loadedModules([], injectedSidecarEnv(ports, sink.url)));
+    assert.ok(builtins.has('node:fs'), `the list is real: node:fs is in it (${[...builtins].join(', ')})`);
+    assert.ok(!builtins.has('node:assert'), 'node:assert is loaded, but nothing at idle asserts');
+    assert.ok(!builtins.has('node:worker_threads'), 'node:worker_threads is loaded, but the embedded default runs no worker');
+  });
+
   // Their config modules (OTTL parser, hashing, ...) cost an idle process about 2.6 MiB private.
   it('the embedded default loads no module of the components it does not configure', async () => {
     const list = await loadedModules([], injectedSidecarEnv(ports, sink.url));

@@ -32,7 +32,7 @@ interface Row {
 
 const ROWS: Row[] = [
   { name: 'bare Node', imports: [], note: 'the baseline' },
-  { name: 'pino', imports: ['pino'], then: "m[0].pino({ level: 'info' }, m[0].pino.destination({ dest: 1, sync: true }))", note: 'the logger, built as telemetry/logger.ts builds it (no worker thread)' },
+  { name: 'sidecar: telemetry/logger.js', imports: [dist('telemetry/logger.js')], then: "m[0].createLogger('info', 1)", note: 'the logger, built as cli.ts builds it (synchronous writes to stderr, no worker thread)' },
   { name: 'yaml', imports: ['yaml'], note: 'config files only (loaded on first parse); the embedded default needs no parser' },
   { name: 'protobufjs (light)', imports: ['protobufjs/light.js'], note: 'the runtime without the .proto parser' },
   // otlp-schema.js loads protobufjs on first use: the row asks for the type, which builds the schema.

@@ -1,7 +1,6 @@
-// The sidecar's pino setup (JSON lines on stderr) under the injector's service name. Pod specs are
+// The sidecar's logger (JSON lines on stderr) under the injector's service name. Pod specs are
 // never logged (env may hold secrets): callers pass names, namespaces, uids and decisions only.
-import type { LevelWithSilent } from 'pino';
-import { createLogger as createServiceLogger, type Logger } from '../sidecar/public.ts';
+import { createLogger as createServiceLogger, type Logger, type LevelWithSilent } from '../sidecar/public.ts';
 
 export type { Logger };
 

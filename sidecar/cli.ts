@@ -4,7 +4,6 @@
 //   tracebridge-sidecar validate --config FILE...   check a config, list every error, exit 0 or 1
 //   tracebridge-sidecar convert VALUE               print a trace ID / header in every format
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ConfigError } from './config/schema.ts';
 import { loadConfigFiles, type Env } from './config/load.ts';
 import { decodeSidecarConfig, type SidecarConfig } from './config/service-config.ts';
@@ -15,6 +14,10 @@ import { Service } from './service/service.ts';
 import type { ConfigStatus } from './service/config-status.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { VERSION } from './version.ts';
+// node:util by process.getBuiltinModule, not an ES import: importing it reads every export, and
+// its getters load node:worker_threads, node:stream, util.diff's modules and process.stderr (33
+// built-in modules a sidecar at idle does not need).
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 export interface Io {
   out: (text: string) => void;

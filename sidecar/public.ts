@@ -9,7 +9,8 @@
 // - the sidecar's own config decoder (the one `tracebridge-sidecar validate` runs): the
 //   validating webhook checks a sidecar ConfigMap with it at `kubectl apply`;
 // - the bounded, decompressing HTTP body reader and listen/close: the webhook's HTTPS server;
-// - the pino setup and the Prometheus registry: the same log lines and exposition;
+// - the logger (JSON lines on stderr) and the Prometheus registry: the same log lines and
+//   exposition;
 // - the package version, recorded in every status annotation;
 // - the sidecar's env contract: the embedded default's ports (TRACEBRIDGE_PORTS) and the names
 //   under which the injector hands over an app's own destination (TRACEBRIDGE_UPSTREAM_*).
@@ -37,7 +38,7 @@ export { expandEnv, loadConfigFiles, mergeConfig, parseConfigText, type Env } fr
 export { decodeSidecarConfig } from './config/service-config.ts';
 export { HttpError, readBody } from './net/http-body.ts';
 export { closeServer, listen } from './net/listen.ts';
-export { createLogger, type Logger } from './telemetry/logger.ts';
+export { createLogger, type LevelWithSilent, type Logger } from './telemetry/logger.ts';
 export { MetricsRegistry } from './telemetry/metrics.ts';
 export { VERSION } from './version.ts';
 export { DEFAULT_PORTS } from './config/embedded-default.ts';

@@ -198,7 +198,7 @@ describe('injector admission handler', () => {
     assert.ok(!text.includes(SECRET));
     assert.ok(!text.includes('registry.example.com'), 'no container images either');
     assert.ok(text.includes('auto-otel-env'));
-    // The sidecar's pino setup, under the injector's own name; ISO time, level as a label.
+    // The sidecar's logger, under the injector's own name; ISO time, level as a label.
     const line = log.lines()[0]!;
     assert.equal(line.service, 'tracebridge-injector');
     assert.equal(line.level, 'info');

@@ -167,7 +167,7 @@ export class K8sResolver implements Resolver {
     this.ports = cfg.ports.length > 0 ? [...cfg.ports] : [DEFAULT_PORT];
     // 0 means the default, as in the collector (1s).
     this.cfg = { ...cfg, timeout: cfg.timeout > 0 ? cfg.timeout : DEFAULT_TIMEOUT_MS };
-    // The exporter's logger already names the component; the `service` field belongs to pino's base.
+    // The exporter's logger already names the component; the `service` field is the root logger's.
     this.logger = settings.logger.child({ resolver: 'k8s' });
     // The collector's metric, labelled like the other resolvers' (exporter ID, resolver, success).
     const resolutions = resolutionCounter(settings.metrics, settings.id, 'k8s');

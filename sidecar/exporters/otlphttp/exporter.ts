@@ -4,7 +4,6 @@
 // request (not per attempt); an authenticator extension (sigv4auth) signs every attempt.
 import { bufferView } from '../../pdata/buffer-view.ts';
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
-import { promisify } from 'node:util';
 import { deflate, gzip, zstdCompress } from 'node:zlib';
 import type { CreateSettings, Exporter, Host, OpaqueConsumer, TracesConsumer } from '../../component/component.ts';
 import { PermanentError } from '../../component/errors.ts';
@@ -23,6 +22,10 @@ import { readTlsMaterial } from '../internal/tls.ts';
 import { userAgent } from '../../component/user-agent.ts';
 import { signalUrl, type OtlphttpExporterConfig } from './config.ts';
 import { classifyHttpFailure } from './http-errors.ts';
+// node:util by process.getBuiltinModule, not an ES import: importing it reads every export, and
+// its getters load node:worker_threads, node:stream, util.diff's modules and process.stderr (33
+// built-in modules a sidecar at idle does not need).
+const { promisify } = process.getBuiltinModule('node:util');
 // node:http by process.getBuiltinModule, not an ES import: importing it reads every export, and its
 // WebSocket getter loads undici with node:tls and node:http2 (6.6 MiB of private memory at idle).
 const http = process.getBuiltinModule('node:http');

@@ -2,8 +2,11 @@
 // as grpc-go's `deflate` — zstd, snappy) plus identity. Output is bounded by the message size
 // limit, so a decompression bomb stops there instead of filling memory.
 import { gunzip, inflate, zstdDecompress } from 'node:zlib';
-import { promisify } from 'node:util';
 import { snappyDecompress, SnappyTooLargeError } from './snappy.ts';
+// node:util by process.getBuiltinModule, not an ES import: importing it reads every export, and
+// its getters load node:worker_threads, node:stream, util.diff's modules and process.stderr (33
+// built-in modules a sidecar at idle does not need).
+const { promisify } = process.getBuiltinModule('node:util');
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);

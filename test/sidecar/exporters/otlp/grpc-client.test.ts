@@ -478,6 +478,19 @@ describe('otlp exporter gRPC client (node:http2)', function () {
       assert.equal(connections, 1);
     });
 
+    it('close() (the exporter\'s shutdown) closes its connection, and later calls fail CANCELLED', async () => {
+      const srv = await h2Server((stream) => grpcOk(stream));
+      cleanup.push(() => srv.close());
+      const c = client(srv.port);
+      await c.call(TRACE_EXPORT, traceRequest(1), 2000);
+      const [session] = [...srv.sessions];
+      const closed = new Promise<void>((r) => (session!.closed ? r() : session!.once('close', () => r())));
+      c.close();
+      c.close();
+      await closed;
+      assert.equal((await failure(c.call(TRACE_EXPORT, traceRequest(1), 2000))).code, GrpcCode.CANCELLED);
+    });
+
     it('an idle connection does not keep the process alive', async () => {
       const sink = await new GrpcSink().start();
       cleanup.push(() => sink.stop());

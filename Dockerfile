@@ -37,8 +37,9 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 # Exactly the lockfile, production only (the devDependency `node` and the test tools stay out).
-# --ignore-scripts: no dependency's install script runs (the only one, a nested protobufjs,
-# merely checks its optional CLI's versions).
+# --ignore-scripts: no dependency's install script runs (no production dependency has one; the
+# nested protobufjs of grpc-js, which had one, is a devDependency's since the otlp exporter left
+# grpc-js).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
 

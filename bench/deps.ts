@@ -37,7 +37,7 @@ const ROWS: Row[] = [
   { name: 'protobufjs (light)', imports: ['protobufjs/light.js'], note: 'the runtime without the .proto parser' },
   // otlp-schema.js loads protobufjs on first use: the row asks for the type, which builds the schema.
   { name: 'protobufjs + OTLP trace schema', imports: [dist('pdata/otlp-schema.js')], then: 'm[0].exportTraceServiceRequestType()', note: 'decoding/encoding OTLP objects (OTLP/JSON, Zipkin, X-Ray receivers); loaded on first use' },
-  { name: '@grpc/grpc-js', imports: ['@grpc/grpc-js'], note: 'the `otlp` (gRPC) exporter' },
+  { name: 'node:http2 + node:tls', imports: ['node:http2', 'node:tls'], note: 'the `otlp` (gRPC) exporter\'s client and the OTLP/gRPC receiver, on first use (grpc-js is no runtime dependency)' },
   { name: '@smithy/signature-v4 + hash-node', imports: ['@smithy/signature-v4', '@smithy/hash-node'], note: 'SigV4 signing (sigv4auth)' },
   { name: '@aws-sdk/credential-provider-node', imports: ['@aws-sdk/credential-provider-node'], note: 'the default credential chain (sigv4auth, awsxray)' },
   { name: '@aws-sdk/credential-providers', imports: ['@aws-sdk/credential-providers'], note: 'role assumption (role_arn)' },

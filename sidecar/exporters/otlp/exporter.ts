@@ -1,8 +1,8 @@
-// The `otlp` exporter: OTLP/gRPC with grpc-js, sending the pipeline's encoded bytes unchanged
-// (no decode, no re-encode: lossless, and fields newer than our schema survive). Metrics and logs
-// pass through the same way to MetricsService/LogsService Export. Queueing and retries are the
-// shared exporters/internal machinery.
-import * as grpc from '@grpc/grpc-js';
+// The `otlp` exporter: OTLP/gRPC on node:http2 (grpc-client.ts; not grpc-js, which it says why),
+// sending the pipeline's encoded bytes unchanged (no decode, no re-encode: lossless, and fields
+// newer than our schema survive). Metrics and logs pass through the same way to
+// MetricsService/LogsService Export. Queueing and retries are the shared exporters/internal
+// machinery; the client adds none of its own.
 import type { CreateSettings, Exporter, Host, OpaqueConsumer, TracesConsumer } from '../../component/component.ts';
 import type { OpaqueData, TracesData } from '../../pdata/traces.ts';
 import { QueuedSender } from '../internal/queued-sender.ts';
@@ -12,6 +12,8 @@ import { readTlsMaterial } from '../internal/tls.ts';
 import { userAgent } from '../../component/user-agent.ts';
 import { grpcTarget, type OtlpExporterConfig } from './config.ts';
 import { classifyGrpcError } from './grpc-errors.ts';
+import { GrpcH2Client } from './grpc-client.ts';
+import { GrpcCallError, GrpcCode } from './grpc-status.ts';
 import { LOGS_EXPORT, METRICS_EXPORT, TRACE_EXPORT } from '../../pdata/otlp-grpc-paths.ts';
 import { bufferView } from '../../pdata/buffer-view.ts';
 import { splitTraceRequest } from '../../pdata/split.ts';
@@ -22,8 +24,6 @@ interface OtlpRequest extends ExportRequest {
   readonly payload: Buffer;
 }
 
-const identity = (b: Buffer): Buffer => b;
-
 export class OtlpExporter implements Exporter, ExportSender<OtlpRequest> {
   readonly traces: TracesConsumer;
   readonly metrics: OpaqueConsumer;
@@ -31,15 +31,13 @@ export class OtlpExporter implements Exporter, ExportSender<OtlpRequest> {
   private readonly cfg: OtlpExporterConfig;
   private readonly settings: CreateSettings;
   private readonly queue: QueuedSender<OtlpRequest>;
-  private readonly metadata = new grpc.Metadata();
-  private client: grpc.Client | undefined;
+  private client: GrpcH2Client | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(settings: CreateSettings, cfg: OtlpExporterConfig) {
     this.settings = settings;
     this.cfg = cfg;
     this.queue = new QueuedSender(settings, cfg, this, { items: cfg.max_request_spans, bytes: cfg.max_request_bytes });
-    for (const [k, v] of Object.entries(cfg.headers)) this.metadata.set(k.toLowerCase(), v);
     this.traces = {
       mutatesData: false,
       consumeTraces: (d: TracesData) =>
@@ -55,56 +53,39 @@ export class OtlpExporter implements Exporter, ExportSender<OtlpRequest> {
   start(host: Host): Promise<void> {
     const { target, insecure } = grpcTarget(this.cfg);
     const tls = this.cfg.tls;
-    let creds: grpc.ChannelCredentials;
-    if (insecure) {
-      creds = grpc.credentials.createInsecure();
-    } else {
+    let clientTls: ConstructorParameters<typeof GrpcH2Client>[0]['tls'];
+    if (!insecure) {
       const pem = readTlsMaterial(tls);
-      creds = grpc.credentials.createSsl(pem.ca ?? null, pem.key ?? null, pem.cert ?? null, {
-        rejectUnauthorized: !tls.insecure_skip_verify,
-        ...(tls.insecure_skip_verify ? { checkServerIdentity: () => undefined } : {}),
-      });
+      clientTls = { ca: pem.ca, cert: pem.cert, key: pem.key, rejectUnauthorized: !tls.insecure_skip_verify, servername: tls.server_name_override };
     }
     const retry = this.cfg.retry_on_failure;
-    const options: grpc.ChannelOptions = {
-      'grpc.primary_user_agent': userAgent('otlp'),
+    this.client = new GrpcH2Client({
+      target,
+      tls: clientTls,
+      userAgent: userAgent('otlp'),
+      metadata: this.cfg.headers,
       // gzip by default, as the collector: spans compress ~5-10x and the link may be metered.
-      'grpc.default_compression_algorithm': this.cfg.compression === 'gzip' ? 2 : 0,
-      // Reconnect at least as eagerly as we retry, so a backend that comes back is used promptly
-      // (grpc-js would otherwise back off up to 120s between connection attempts).
-      'grpc.initial_reconnect_backoff_ms': Math.max(100, Math.min(retry.initial_interval, 1000)),
-      'grpc.max_reconnect_backoff_ms': Math.max(1000, retry.max_interval),
-      // Large batches: match the receiver's limits rather than grpc-js' 4 MiB send default.
-      'grpc.max_send_message_length': -1,
-      'grpc.max_receive_message_length': 4 * 1024 * 1024,
-    };
-    if (tls.server_name_override !== undefined) options['grpc.ssl_target_name_override'] = tls.server_name_override;
-    this.client = new grpc.Client(target, creds, options);
+      compression: this.cfg.compression === 'gzip' ? 'gzip' : 'none',
+      // Reconnect at least as eagerly as we retry, so a backend that comes back is used promptly.
+      initialBackoffMs: Math.max(100, Math.min(retry.initial_interval, 1000)),
+      maxBackoffMs: Math.max(1000, retry.max_interval),
+      maxReceiveBytes: 4 * 1024 * 1024,
+    });
     this.queue.start(host);
     this.settings.logger.info({ endpoint: target, tls: !insecure, compression: this.cfg.compression || 'none' }, 'OTLP gRPC exporter started');
     return Promise.resolve();
   }
 
-  send(req: OtlpRequest, abort: AbortSignal): Promise<SendOutcome | void> {
+  async send(req: OtlpRequest, abort: AbortSignal): Promise<SendOutcome | void> {
     const client = this.client;
-    if (client === undefined) return Promise.reject(new Error('exporter not started'));
-    return new Promise((resolve, reject) => {
-      const call = client.makeUnaryRequest(
-        EXPORT_PATHS[req.signal],
-        identity,
-        identity,
-        req.payload,
-        this.metadata,
-        { deadline: Date.now() + this.cfg.timeout },
-        (err: grpc.ServiceError | null, res?: Buffer) => {
-          abort.removeEventListener('abort', onAbort);
-          if (err !== null) reject(classifyGrpcError(err));
-          else resolve(res !== undefined && res.length > 0 ? readPartialSuccess(res) : undefined);
-        },
-      );
-      const onAbort = () => call.cancel();
-      abort.addEventListener('abort', onAbort, { once: true });
-    });
+    if (client === undefined) throw new Error('exporter not started');
+    let res: Buffer;
+    try {
+      res = await client.call(EXPORT_PATHS[req.signal], req.payload, this.cfg.timeout, abort);
+    } catch (err) {
+      throw classifyGrpcError(err instanceof GrpcCallError ? err : new GrpcCallError(GrpcCode.INTERNAL, String(err), { cause: err }));
+    }
+    return res.length > 0 ? readPartialSuccess(res) : undefined;
   }
 
   /** Trace requests split at resource/scope/span boundaries; metrics and logs pass whole. */

@@ -10,7 +10,7 @@
 //   response: :status 200, content-type application/grpc, one Length-Prefixed-Message, then the
 //             trailers grpc-status (0 = OK) and grpc-message (percent-encoded); an error is a
 //             "Trailers-Only" response: the headers carry grpc-status and end the stream.
-// grpc-js stays the client (exporters), where calls are per batch, not per app request.
+// The `otlp` exporter's client is node:http2 too (exporters/otlp/grpc-client.ts).
 //
 // Held to grpc-go's behaviour (the collector's server), and bounded:
 // - a call is handed to its handler only once its stream ended cleanly (END_STREAM received, not

@@ -140,7 +140,7 @@ describe('sidecar start-up: dependencies load only for what is configured', () =
     assert.ok(!afterProto.has('yaml'));
   });
 
-  it('a config file with an OTLP/gRPC exporter and an attributes processor loads the YAML parser, grpc-js and the processor (and still no AWS SDK)', async () => {
+  it('a config file with an OTLP/gRPC exporter and an attributes processor loads the YAML parser and the processor, never grpc-js (the exporter runs on node:http2), and still no AWS SDK', async () => {
     const f = join(dir, 'grpc.yaml');
     writeFileSync(
       f,
@@ -150,7 +150,7 @@ describe('sidecar start-up: dependencies load only for what is configured', () =
     assert.ok(list.includes('/sidecar/processors/attributes/'), 'the configured attributes processor is loaded');
     const pkgs = packagesIn(list);
     assert.ok(pkgs.has('yaml'));
-    assert.ok(pkgs.has('@grpc/grpc-js'));
+    assert.ok(!pkgs.has('@grpc/grpc-js'), 'grpc-js is loaded: the otlp exporter must not need it');
     assert.deepEqual(AWS(pkgs), []);
   });
 });

@@ -7,6 +7,8 @@ import type { Service } from '../../../../sidecar/service/service.ts';
 import { deliveryRegistry, EXPORT_PATH, grpcExport, metricValue, post, traceRequest, withRealNetwork } from '../../../support/delivery.ts';
 import { CountingProxy, freePort, GrpcSink } from '../../../support/otlp-sinks.ts';
 import { startService } from '../../../support/sink.ts';
+import { countSpans } from '../../../../sidecar/pdata/wire.ts';
+import { PythonGrpcServer } from './testdata/python-server.ts';
 
 function config(port: number, extra = ''): string {
   return `
@@ -171,4 +173,36 @@ describe('otlp exporter (OTLP/gRPC) against a real backend', () => {
     assert.equal(sink.spansReceived(), 24);
     assert.equal(counter('otelcol_exporter_sent_spans_total'), 24);
   });
+
+  it('a gRPC C-core backend restarting gracefully (GOAWAY) under traffic loses nothing: every span arrives once, after it is back', async () => {
+    let py = await new PythonGrpcServer().start();
+    const port = py.port;
+    const servers = [py];
+    try {
+      // Each call takes 200 ms: the stop finds calls in flight.
+      await start(config(port).replace('x-tenant: blue', 'x-reply: slow'));
+      const spansAt = () => servers.reduce((n, s) => n + s.calls.reduce((m, c) => m + countSpans(c.bytes), 0), 0);
+      let posted = 0;
+      const postSome = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          assert.equal((await post(httpPort, '/v1/traces', traceRequest(3))).status, 200);
+          posted += 3;
+        }
+      };
+      await postSome(10);
+      await sink.waitUntil(() => py.calls.length > 0, 5000, 'a call in flight');
+      const stopping = py.stop(); // GOAWAY, 2 s grace for calls in flight, then gone
+      await postSome(10);
+      await stopping;
+      await postSome(5); // accepted while no backend listens
+      py = await new PythonGrpcServer().start({ port });
+      servers.push(py);
+      await postSome(5);
+      await sink.waitUntil(() => counter('otelcol_exporter_sent_spans_total') >= posted, 15_000, `${posted} spans sent`);
+      assert.equal(spansAt(), posted);
+      assert.equal(counter('otelcol_exporter_send_failed_spans_total'), 0);
+    } finally {
+      for (const s of servers) await s.stop();
+    }
+  }).timeout(30_000);
 });

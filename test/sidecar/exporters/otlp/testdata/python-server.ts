@@ -1,0 +1,55 @@
+// Runs gRPC C-core (python3 grpcio, grpc_server.py) as a backend for the exporter's client.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const PYTHON = '/usr/bin/python3';
+const SERVER = fileURLToPath(new URL('./grpc_server.py', import.meta.url));
+
+export interface PythonCall {
+  path: string;
+  bytes: Buffer;
+  metadata: Record<string, string>;
+}
+
+export class PythonGrpcServer {
+  port = 0;
+  readonly calls: PythonCall[] = [];
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private stderr = '';
+
+  /** `port` 0 for any; `maxStreams` 0 for grpcio's default; TLS when cert and key files are given. */
+  async start(opts: { port?: number; maxStreams?: number; compression?: 'gzip' | 'none'; certFile?: string; keyFile?: string } = {}): Promise<this> {
+    const args = [SERVER, String(opts.port ?? 0), String(opts.maxStreams ?? 0), opts.compression ?? 'none'];
+    if (opts.certFile !== undefined && opts.keyFile !== undefined) args.push(opts.certFile, opts.keyFile);
+    const child = spawn(PYTHON, args);
+    this.child = child;
+    child.stderr.on('data', (c: Buffer) => (this.stderr += c.toString()));
+    let buffered = '';
+    this.port = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`python server exited ${code}: ${this.stderr}`)));
+      child.stdout.on('data', (c: Buffer) => {
+        buffered += c.toString();
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = JSON.parse(buffered.slice(0, nl)) as { port?: number; path?: string; bytes?: string; metadata?: Record<string, string> };
+          buffered = buffered.slice(nl + 1);
+          if (line.port !== undefined) resolve(line.port);
+          else this.calls.push({ path: line.path!, bytes: Buffer.from(line.bytes!, 'base64'), metadata: line.metadata! });
+        }
+      });
+    });
+    return this;
+  }
+
+  /** SIGTERM: grpcio's graceful stop (GOAWAY, 2 s for calls in flight); resolves once it exited. */
+  stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined || child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}

@@ -43,6 +43,7 @@ type FactoryLoader<F> = () => Promise<F>;
 export class LazyFactories<F extends { type: string }> implements ReadonlyMap<string, F> {
   private readonly loaded: Map<string, F>;
   private readonly lazy: Map<string, FactoryLoader<F>>;
+  private readonly loading = new Map<string, Promise<void>>();
   constructor(eager: F[], lazy: Record<string, FactoryLoader<F>>) {
     this.loaded = new Map(eager.map((f) => [f.type, f]));
     this.lazy = new Map(Object.entries(lazy));
@@ -53,13 +54,19 @@ export class LazyFactories<F extends { type: string }> implements ReadonlyMap<st
   has(type: string): boolean {
     return this.loaded.has(type) || this.lazy.has(type);
   }
-  /** Loads the factory of `type` if it is a lazily loaded one; unknown types are left to decoding to report. */
-  async load(type: string): Promise<void> {
+  /** Loads the factory of `type` if it is a lazily loaded one, once; unknown types are left to decoding to report. */
+  load(type: string): Promise<void> {
     const loader = this.lazy.get(type);
-    if (loader === undefined) return;
-    const factory = await loader();
-    this.lazy.delete(type);
-    this.loaded.set(type, factory);
+    if (loader === undefined) return Promise.resolve();
+    let pending = this.loading.get(type);
+    if (pending === undefined) {
+      pending = loader().then((factory) => {
+        this.lazy.delete(type);
+        this.loaded.set(type, factory);
+      });
+      this.loading.set(type, pending);
+    }
+    return pending;
   }
   get(type: string): F | undefined {
     const done = this.loaded.get(type);

@@ -1,18 +1,26 @@
-// The node flags the image runs the sidecar with: the args between `node` and the sidecar's
-// main.js in the final stage's ENTRYPOINT (exec form). The bench passes the same flags, so V8
-// flags added to the image are what gets measured.
+// How the image runs the sidecar: the node flags and the main.js of the final stage's ENTRYPOINT
+// (exec form). The bench runs that same file of the checkout with the same flags, so V8 flags
+// added to the image, and the form of the code it runs, are what gets measured.
 import { DockerfileParser } from 'dockerfile-ast';
 
-const MAIN = '/app/dist/sidecar/main.js';
+/** The sidecar's main.js in the image: the bundle, or tsc's output in images built before the bundle. */
+const MAINS = ['/app/dist/sidecar-image/main.js', '/app/dist/sidecar/main.js'];
 
-export function entrypointNodeArgs(dockerfileText: string): string[] {
+export interface Entrypoint {
+  /** The args between node and main.js. */
+  nodeArgs: string[];
+  /** main.js relative to the image's /app, e.g. dist/sidecar-image/main.js. */
+  main: string;
+}
+
+export function entrypoint(dockerfileText: string): Entrypoint {
   const dockerfile = DockerfileParser.parse(dockerfileText);
   const froms = dockerfile.getFROMs();
   const lastFromLine = froms.length === 0 ? -1 : froms[froms.length - 1]!.getRange().start.line;
   const entrypoints = dockerfile.getInstructions().filter((i) => i.getKeyword() === 'ENTRYPOINT' && i.getRange().start.line > lastFromLine);
-  const entrypoint = entrypoints[entrypoints.length - 1];
-  if (entrypoint === undefined) throw new Error('Dockerfile: no ENTRYPOINT in the final stage');
-  const text = entrypoint.getArgumentsContent() ?? '';
+  const last = entrypoints[entrypoints.length - 1];
+  if (last === undefined) throw new Error('Dockerfile: no ENTRYPOINT in the final stage');
+  const text = last.getArgumentsContent() ?? '';
   let argv: unknown;
   try {
     argv = JSON.parse(text);
@@ -23,9 +31,13 @@ export function entrypointNodeArgs(dockerfileText: string): string[] {
     throw new Error(`Dockerfile: ENTRYPOINT ${text} is not in exec form (a JSON array of strings)`);
   }
   const args = argv;
-  const main = args.indexOf(MAIN);
+  const main = args.findIndex((a) => MAINS.includes(a));
   if (!/(^|\/)node$/.test(args[0] ?? '') || main < 1) {
-    throw new Error(`Dockerfile: ENTRYPOINT ${text} does not run node ... ${MAIN}`);
+    throw new Error(`Dockerfile: ENTRYPOINT ${text} does not run node ... with one of ${MAINS.join(', ')}`);
   }
-  return args.slice(1, main);
+  return { nodeArgs: args.slice(1, main), main: args[main]!.slice('/app/'.length) };
+}
+
+export function entrypointNodeArgs(dockerfileText: string): string[] {
+  return entrypoint(dockerfileText).nodeArgs;
 }

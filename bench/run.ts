@@ -1,14 +1,14 @@
 // `npm run bench`: tracebridge side by side with a raw byte relay on the same machine.
 // The target (sidecar or relay) is pinned to CPU 0; the load generator and the sink to CPU 1.
-// The sidecar runs in the form the image runs: compiled dist/sidecar/main.js, with the node flags
-// of the Dockerfile's ENTRYPOINT. Figures: cold start and idle RSS of the embedded default and of
+// The sidecar runs in the form the image runs: the main.js of the Dockerfile's ENTRYPOINT (the
+// bundle, dist/sidecar-image/main.js, built first), with that ENTRYPOINT's node flags. Figures: cold start and idle RSS of the embedded default and of
 // an all-receivers config (median of several starts); per load scenario, max sustained spans/s,
 // CPU-seconds per million spans and RSS at 100/1k/10k spans/s. RSS is split into file-backed and
 // private pages (proc.ts). Writes bench/results/results.json, RESULTS.md and chart.svg.
 //   npm run bench -- --quick             shorter steps (a smoke run, figures are rougher)
 //   --only=<substring>[,<substring>...]  scenarios whose name contains one of them (idle-embedded-default, idle-all-receivers,
 //                                        tracebridge-grpc-testbed-batch, relay-grpc-testbed-batch, ...)
-//   --sidecar=<path>/dist/sidecar/main.js  another build (e.g. a baseline checkout), with the node flags of
+//   --sidecar=<path>/dist/sidecar(-image)/main.js  another build (e.g. a baseline checkout), with the node flags of
 //                                        that checkout's Dockerfile (this one's if it has none)
 //   --chart-out=<path>                   also write the chart there (e.g. bench/chart.svg, to commit)
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { components } from '../sidecar/service/components.ts';
 import { renderChart, type ChartSeries } from './chart.ts';
 import { parse as parseYaml } from 'yaml';
-import { entrypointNodeArgs } from './entrypoint.ts';
+import { entrypoint, type Entrypoint } from './entrypoint.ts';
 import { imageEnv } from './image-env.ts';
 import { grpcSender, httpSender, runLoad, xrayUdpSender, zipkinSender, type LoadResult, type Sender, type Transport } from './load.ts';
 import { cpuTimes, pin, rssSplit, type RssSplit } from './proc.ts';
@@ -179,19 +179,23 @@ interface Build {
   compileCache?: string;
 }
 
-function selectBuild(): Build {
-  const given = argValue('sidecar');
-  const main = given === undefined ? join(ROOT, 'dist/sidecar/main.js') : resolve(given);
-  if (given !== undefined && !existsSync(main)) throw new Error(`--sidecar=${given}: ${main} does not exist (build that checkout first: npm run build)`);
-  // <checkout>/dist/sidecar/main.js: the checkout's own Dockerfile gives its image flags.
-  const checkout = resolve(dirname(main), '../..');
-  const dockerfile = existsSync(join(checkout, 'Dockerfile')) ? join(checkout, 'Dockerfile') : join(ROOT, 'Dockerfile');
-  let nodeFlags: string[];
+function readEntrypoint(dockerfile: string): Entrypoint {
   try {
-    nodeFlags = entrypointNodeArgs(readFileSync(dockerfile, 'utf8'));
+    return entrypoint(readFileSync(dockerfile, 'utf8'));
   } catch (err) {
     throw new Error(`${dockerfile}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function selectBuild(): Build {
+  const given = argValue('sidecar');
+  // Without --sidecar: the file this checkout's ENTRYPOINT runs (the bundle, dist/sidecar-image/main.js).
+  const main = given === undefined ? join(ROOT, readEntrypoint(join(ROOT, 'Dockerfile')).main) : resolve(given);
+  if (given !== undefined && !existsSync(main)) throw new Error(`--sidecar=${given}: ${main} does not exist (build that checkout first: npm run build)`);
+  // <checkout>/dist/sidecar/main.js or <checkout>/dist/sidecar-image/main.js: the checkout's own Dockerfile gives its image flags.
+  const checkout = resolve(dirname(main), '../..');
+  const dockerfile = existsSync(join(checkout, 'Dockerfile')) ? join(checkout, 'Dockerfile') : join(ROOT, 'Dockerfile');
+  const nodeFlags = readEntrypoint(dockerfile).nodeArgs;
   let revision = 'not a git checkout';
   try {
     revision = execFileSync('git', ['-C', checkout, 'describe', '--always', '--dirty'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
@@ -575,8 +579,9 @@ async function main(): Promise<void> {
   pin(process.pid, 1);
   build = selectBuild();
   if (argValue('sidecar') === undefined) {
-    log('building dist/ (tsc -p tsconfig.build.json), the form the image runs');
+    log('building dist/ (tsc -p tsconfig.build.json) and the bundle (sidecar/runtime/bundle.ts), the form the image runs');
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(process.execPath, [join(ROOT, 'sidecar/runtime/bundle.ts')], { cwd: ROOT, stdio: 'inherit' });
   }
   build.compileCache = await warmCompileCache(build.main, build.nodeFlags);
   log(`sidecar: ${build.main} (${build.revision}), compile cache: ${build.compileCache ?? 'none (the build has no warm-compile-cache.js)'}, node flags from ${build.dockerfile}: ${build.nodeFlags.join(' ') || '(none)'}`);

@@ -9,7 +9,7 @@
 // Skipped (allowed, no warnings): validation disabled, DELETE/CONNECT, objects without the label,
 // ConfigMaps without a config.yaml string. A malformed review answers 400, like /mutate. Any
 // internal error admits the ConfigMap (fail open): a validator bug must never block a deploy.
-import { ConfigError, decodeSidecarConfig, expandEnv, parseConfigText, type Env } from '../sidecar/public.ts';
+import { ConfigError, decodeSidecarConfig, expandEnv, loadComponentFactories, parseConfigText, type Env } from '../sidecar/public.ts';
 import type { AdmissionAnswer } from './admission.ts';
 import { MalformedReview, parseReview, type AdmissionRequest } from './admission-review.ts';
 import type { InjectorConfig } from './config.ts';
@@ -160,6 +160,8 @@ export interface ConfigMapValidatorDeps {
   metrics: InjectorMetrics;
 }
 
+let factoriesLoaded: Promise<void> | undefined;
+
 export class ConfigMapValidator {
   private readonly deps: ConfigMapValidatorDeps;
 
@@ -167,11 +169,14 @@ export class ConfigMapValidator {
     this.deps = deps;
   }
 
-  review(body: Buffer): Promise<AdmissionAnswer> {
-    return Promise.resolve(this.answer(body));
+  async review(body: Buffer): Promise<AdmissionAnswer> {
+    // A ConfigMap may name any component type: every sidecar factory is loaded, once, before the first check.
+    factoriesLoaded ??= loadComponentFactories();
+    await factoriesLoaded;
+    return this.answer(body);
   }
 
-  /** Decoding is synchronous; review() keeps the admission handler's shape for the server. */
+  /** Decoding is synchronous once the factories are loaded (review() loads them). */
   answer(body: Buffer): AdmissionAnswer {
     const { metrics, logger, config } = this.deps;
     const count = (outcome: string) => metrics.configMapValidations.add(1, { outcome });

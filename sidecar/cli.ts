@@ -9,7 +9,7 @@ import { loadConfigFiles, type Env } from './config/load.ts';
 import { decodeSidecarConfig, type SidecarConfig } from './config/service-config.ts';
 import { embeddedDefault, withUpstreamPassThrough } from './config/embedded-default.ts';
 import { UPSTREAM_PREFIX } from './config/upstream.ts';
-import { components } from './service/components.ts';
+import { components, loadComponentFactories } from './service/components.ts';
 import { Service } from './service/service.ts';
 import type { ConfigStatus } from './service/config-status.ts';
 import { createLogger } from './telemetry/logger.ts';
@@ -54,35 +54,37 @@ interface Loaded {
  * in a namespace's ConfigMap would hold every new pod in Init:CrashLoopBackOff. The embedded
  * default runs instead and `status.errors` carries why.
  */
-export function loadSidecarConfig(files: readonly string[], env: Env): Loaded {
+export async function loadSidecarConfig(files: readonly string[], env: Env): Promise<Loaded> {
   const avail = {
     receiver: new Set(components.receiver.keys()),
     processor: new Set(components.processor.keys()),
     exporter: new Set(components.exporter.keys()),
     extension: new Set(components.extension.keys()),
   };
-  const fromFiles = (paths: readonly string[]): Omit<Loaded, 'status'> => {
+  const fromFiles = async (paths: readonly string[]): Promise<Omit<Loaded, 'status'>> => {
     const { config, added } = withUpstreamPassThrough(withHeaderBridge(loadConfigFiles(paths, env), env), env, avail);
+    await loadComponentFactories(config);
     return { config: decodeSidecarConfig(config), source: added.length > 0 ? `${paths.join(', ')} (+ ${added.join('; ')})` : paths.join(', ') };
   };
-  if (files.length > 0) return { ...fromFiles(files), status: { source: 'command_line', path: files.join(', '), errors: [] } };
+  if (files.length > 0) return { ...(await fromFiles(files)), status: { source: 'command_line', path: files.join(', '), errors: [] } };
   // The injector mounts an optional ConfigMap here; when the ConfigMap does not exist the file does
   // not either, and the embedded default runs.
   const mounted = env.TRACEBRIDGE_CONFIG?.trim();
   if (mounted && existsSync(mounted)) {
     try {
-      return { ...fromFiles([mounted]), status: { source: 'mounted', path: mounted, errors: [] } };
+      return { ...(await fromFiles([mounted])), status: { source: 'mounted', path: mounted, errors: [] } };
     } catch (err) {
       const errors = err instanceof ConfigError ? err.errors : [`${mounted}: ${(err as Error).message}`];
-      const def = embeddedConfig(env, avail);
+      const def = await embeddedConfig(env, avail);
       return { ...def, source: `${def.source}, instead of ${mounted}, which is invalid`, status: { source: 'mounted', path: mounted, errors } };
     }
   }
-  return { ...embeddedConfig(env, avail), status: { source: 'embedded_default', errors: [] } };
+  return { ...(await embeddedConfig(env, avail)), status: { source: 'embedded_default', errors: [] } };
 }
 
-function embeddedConfig(env: Env, avail: Parameters<typeof embeddedDefault>[1]): Omit<Loaded, 'status'> {
+async function embeddedConfig(env: Env, avail: Parameters<typeof embeddedDefault>[1]): Promise<Omit<Loaded, 'status'>> {
   const def = embeddedDefault(env, avail);
+  await loadComponentFactories(def.config);
   try {
     return { config: decodeSidecarConfig(def.config), source: `embedded default (${def.exporterReason})` };
   } catch (err) {
@@ -92,6 +94,7 @@ function embeddedConfig(env: Env, avail: Parameters<typeof embeddedDefault>[1]):
     if (!(err instanceof ConfigError) || upstreamVars.length === 0) throw err;
     const without = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith(UPSTREAM_PREFIX)));
     const fallback = embeddedDefault(without, avail);
+    await loadComponentFactories(fallback.config);
     return {
       config: decodeSidecarConfig(fallback.config),
       source: `embedded default (${fallback.exporterReason}; ignoring the app's destination handed over in ${upstreamVars.join(', ')}: ${err.errors.join('; ')})`,
@@ -139,7 +142,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.err(`validate needs --config FILE\n${USAGE}`);
         return 2;
       }
-      loadSidecarConfig(files, io.env);
+      await loadSidecarConfig(files, io.env);
       io.out(`${files.join(', ')}: valid\n`);
       return 0;
     }
@@ -162,7 +165,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 }
 
 async function run(files: string[], io: Io): Promise<number> {
-  const { config, source, status } = loadSidecarConfig(files, io.env);
+  const { config, source, status } = await loadSidecarConfig(files, io.env);
   const logger = createLogger(config.service.telemetry.logs.level);
   // Each error of a rejected mounted config once, at error level, as `validate` prints it.
   for (const error of status.errors) {

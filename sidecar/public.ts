@@ -36,6 +36,7 @@ export {
 } from './config/schema.ts';
 export { expandEnv, loadConfigFiles, mergeConfig, parseConfigText, type Env } from './config/load.ts';
 export { decodeSidecarConfig } from './config/service-config.ts';
+export { loadComponentFactories } from './service/components.ts';
 export { HttpError, readBody } from './net/http-body.ts';
 export { closeServer, listen } from './net/listen.ts';
 export { createLogger, type LevelWithSilent, type Logger } from './telemetry/logger.ts';

@@ -1,9 +1,11 @@
 // Fills Node's compile cache (V8 code cache of every module the sidecar loads) at image build
-// time: `NODE_COMPILE_CACHE=<dir> node <the entrypoint's flags> dist/sidecar/runtime/warm-compile-cache.js`.
+// time: `NODE_COMPILE_CACHE=<dir> node <the entrypoint's flags> dist/sidecar-image/runtime/warm-compile-cache.js`.
+// It starts the main.js one directory up from itself: the bundle's (dist/sidecar-image/main.js, what
+// the image runs) when run from the bundle, tsc's (dist/sidecar/main.js) when run from dist/sidecar.
 // The image runs with readOnlyRootFilesystem, so the cache is written once here and only read in
 // pods: modules compiled from the cache skip parsing and compiling, the larger part of start-up.
 //
-// It starts the compiled sidecar as pods run it (no args, the embedded default) once per exporter
+// It starts that sidecar as pods run it (no args, the embedded default) once per exporter
 // the embedded default can pick (OTLP/HTTP, OTLP/gRPC, debug), waits until its health check
 // answers 200, stops it with SIGTERM and checks it exited 0; Node writes the cache at exit. Any
 // failure exits 1, so a sidecar that cannot start fails the image build. The node flags of this

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { DockerfileParser, type From, type Instruction } from 'dockerfile-ast';
 import { parse as parseYaml } from 'yaml';
+import { BUNDLE_DIR } from '../../sidecar/runtime/bundle.ts';
 import { ROOT } from '../support/process.ts';
 
 const dockerfileText = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
@@ -109,14 +110,20 @@ describe('Dockerfile', () => {
     for (const p of expected) assert.ok(exposed.includes(p), `${p} (exposed: ${exposed.join(' ')})`);
   });
 
-  // The image runs what `tsc -p tsconfig.build.json` makes of each bin: dist/<bin with .js>.
+  // The injector runs what `tsc -p tsconfig.build.json` makes of its bin: dist/<bin with .js>; the
+  // sidecar runs its bundle (sidecar/runtime/bundle.ts): <BUNDLE_DIR>/main.js.
   const compiled = (bin: string) => `dist/${bin.replace(/\.ts$/, '.js')}`;
+  const bundled = (bin: string) => `${BUNDLE_DIR}/${bin.replace(/^sidecar\//, '').replace(/\.ts$/, '.js')}`;
 
   it('compiles the sources in a build stage with the build tsconfig, and copies only dist/ to the runtime', () => {
     const build = keyword('RUN').map(args).find((r) => /tsc\b.*-p tsconfig\.build\.json/.test(r));
     assert.ok(build !== undefined, 'a RUN compiles with tsconfig.build.json');
     const buildCfg = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { outDir: string } };
     assert.equal(buildCfg.compilerOptions.outDir, 'dist');
+    const runs = keyword('RUN').map(args);
+    const bundle = runs.findIndex((r) => /\bnode sidecar\/runtime\/bundle\.ts\b/.test(r));
+    assert.ok(bundle >= 0, 'a RUN bundles the sidecar (node sidecar/runtime/bundle.ts)');
+    assert.ok(BUNDLE_DIR.startsWith('dist/'), `the bundle (${BUNDLE_DIR}) is copied with dist/`);
     const copied = keyword('COPY', finalStage).map(args);
     assert.ok(copied.includes('/app/dist ./dist'), `COPY --from=<build> /app/dist ./dist in ${copied.join(' | ')}`);
     for (const top of ['sidecar', 'injector']) assert.ok(!copied.some((c) => c === `${top} ./${top}`), `no TypeScript sources (${top}) in the runtime stage`);
@@ -126,7 +133,7 @@ describe('Dockerfile', () => {
     const workdir = keyword('WORKDIR', finalStage).map(args).pop();
     assert.equal(workdir, '/app');
     const entrypoint = JSON.parse(args(keyword('ENTRYPOINT', finalStage)[0]!)) as string[];
-    assert.deepEqual([entrypoint[0], entrypoint.at(-1)], ['node', `${workdir}/${compiled(pkg.bin['tracebridge-sidecar']!)}`], 'exec form, the compiled sidecar bin');
+    assert.deepEqual([entrypoint[0], entrypoint.at(-1)], ['node', `${workdir}/${bundled(pkg.bin['tracebridge-sidecar']!)}`], 'exec form, the bundled sidecar bin');
     assert.match(pkg.scripts.start!, new RegExp(`node ${pkg.bin['tracebridge-sidecar']!.replace(/\./g, '\\.')}$`));
     const copied = keyword('COPY', finalStage).map(args);
     assert.ok(copied.some((c) => c === 'package.json ./'), 'package.json: "type": "module" and the version the binaries print');
@@ -156,14 +163,15 @@ describe('Dockerfile', () => {
     const user = keyword('USER', finalStage).map(args)[0]!;
     const [uid, gid] = user.split(':');
     const warm = keyword('RUN', finalStage).find((r) => /warm-compile-cache\.js/.test(args(r)));
-    assert.ok(warm !== undefined, 'a RUN of dist/sidecar/runtime/warm-compile-cache.js');
+    assert.ok(warm !== undefined, `a RUN of ${BUNDLE_DIR}/runtime/warm-compile-cache.js`);
     const text = args(warm).replace(/\\\n/g, ' ');
     assert.ok(warm.getRange().start.line < keyword('USER', finalStage)[0]!.getRange().start.line, 'before USER (it chowns)');
     // Node keeps the cache in a subdirectory per UID: it must be made by the UID that reads it.
     assert.match(text, new RegExp(`setpriv --reuid=${uid} --regid=${gid ?? uid}\\b`), `made as ${user}`);
-    assert.match(text, new RegExp(`node ${entrypointFlags().join(' ')} /app/dist/sidecar/runtime/warm-compile-cache\\.js`), 'same V8 flags as the entrypoint');
+    // The bundle's own warm-up, which starts the bundle's main.js: the cache holds what the entrypoint loads.
+    assert.match(text, new RegExp(`node ${entrypointFlags().join(' ')} /app/${BUNDLE_DIR}/runtime/warm-compile-cache\\.js`), 'same V8 flags as the entrypoint, the bundle\'s warm-up');
     assert.match(text, /chown -R root:root "\$NODE_COMPILE_CACHE" && chmod -R a-w,a\+rX "\$NODE_COMPILE_CACHE"\s*$/, 'handed back to root, read-only');
-    assert.ok(existsSync(join(ROOT, 'sidecar/runtime/warm-compile-cache.ts')), 'the warm-up is compiled into dist/');
+    assert.ok(existsSync(join(ROOT, 'sidecar/runtime/warm-compile-cache.ts')), 'the warm-up is bundled');
   });
 
   it('the .dockerignore keeps node_modules, tests, bench results and .git out of the build context', () => {
@@ -177,10 +185,13 @@ describe('Dockerfile', () => {
 });
 
 describe('Dockerfile: the packaged code runs on production dependencies alone', () => {
+  // Build scripts that tsconfig.build.json leaves out of dist/ (the bundler) are not packaged.
+  const excluded = new Set((JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { exclude?: string[] }).exclude?.map((f) => join(ROOT, f)) ?? []);
   const sources = Object.values(pkg.bin)
     .map((bin) => join(ROOT, bin.split('/')[0]!))
     .filter((dir) => existsSync(dir))
-    .flatMap(tsFiles);
+    .flatMap(tsFiles)
+    .filter((f) => !excluded.has(f));
 
   it('every package a binary imports at run time is a production dependency (npm ci --omit=dev installs it)', () => {
     const missing: string[] = [];

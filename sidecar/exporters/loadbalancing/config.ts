@@ -5,14 +5,9 @@
 // for a backend that goes away is routed again to the trace's new owner instead of being dropped
 // with that backend's queue (the collector's per-backend queues lose it): per-backend
 // sending_queue / retry_on_failure are therefore refused.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { bool, duration, int, list, object, oneOf, presence, string, withDefault, type Schema } from '../../config/schema.ts';
 import { retryOnFailureConfig, sendingQueueConfig, timeoutConfig } from '../internal/config.ts';
 import { otlpExporterConfig, type OtlpExporterConfig } from '../otlp/config.ts';
-
-/** The Kubernetes resolver is built separately (k8s-resolver.ts); without it `resolver.k8s` is a config error. */
-export const K8S_RESOLVER_MODULE = ['./k8s-resolver.ts', './k8s-resolver.js'].find((f) => existsSync(fileURLToPath(new URL(f, import.meta.url))));
 
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/;
 
@@ -79,7 +74,6 @@ const k8sResolver = object(
     check(cfg, p, errors) {
       if (cfg.service === undefined) errors.add(`${p}.service`, 'required: the Service as name[.namespace]');
       if (cfg.ports.length === 0) errors.add(`${p}.ports`, 'at least one port');
-      if (K8S_RESOLVER_MODULE === undefined) errors.add(p, 'the k8s resolver is not available in this build; use static or dns');
     },
   },
 );

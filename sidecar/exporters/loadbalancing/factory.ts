@@ -1,6 +1,5 @@
 import type { ExporterFactory } from '../../component/component.ts';
-import type { Resolver } from './resolver.ts';
-import { K8S_RESOLVER_MODULE, loadBalancingExporterConfig, type LoadBalancingExporterConfig } from './config.ts';
+import { loadBalancingExporterConfig, type LoadBalancingExporterConfig } from './config.ts';
 
 /**
  * Test hook (undocumented): ip[:port] of the DNS server the `dns` resolver asks instead of the
@@ -25,8 +24,9 @@ export const loadBalancingExporterFactory: ExporterFactory<LoadBalancingExporter
       const nameserver = process.env[TEST_DNS_SERVER_ENV] || undefined;
       return new LoadBalancingExporter(settings, config, new DnsResolver(settings.logger, r.dns, resolutionCounter(settings.metrics, settings.id, 'dns'), nameserver), 'dns');
     }
-    // Config validation lets resolver.k8s through only when the module is present.
-    const mod = (await import(K8S_RESOLVER_MODULE!)) as { K8sResolver: new (s: typeof settings, c: NonNullable<typeof r.k8s>) => Resolver };
-    return new LoadBalancingExporter(settings, config, new mod.K8sResolver(settings, r.k8s!), 'k8s');
+    const { K8sResolver } = await import('./k8s-resolver.ts');
+    // Validation requires resolver.k8s.service, which the decoded type leaves optional.
+    const k8s = { ...r.k8s!, service: r.k8s!.service! };
+    return new LoadBalancingExporter(settings, config, new K8sResolver(settings, k8s), 'k8s');
   },
 };

@@ -106,10 +106,10 @@ service: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }
     assert.throws(() => loadConfigFiles([p], {}), /receivers\.otlp\.protocols\.grpc\.endpoint: environment variable GRPC_PORT is not set/);
   });
 
-  it('merges several files in order: maps merge, later scalars and lists win', () => {
+  it('merges several files in order: maps merge, later scalars and lists win', async () => {
     const a = file('a.yaml', 'receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:4317 } } } }\nexporters: { debug: {} }\nservice: { pipelines: { traces: { receivers: [otlp], processors: [batch], exporters: [debug] } } }\nprocessors: { batch: {} }\n');
     const b = file('b.yaml', 'receivers: { otlp: { protocols: { http: {} } } }\nservice: { pipelines: { traces: { processors: [] } } }\n');
-    const { config } = loadSidecarConfig([a, b], {});
+    const { config } = await loadSidecarConfig([a, b], {});
     const otlp = config.receivers.get('otlp')!.config as { protocols: { grpc?: unknown; http?: unknown } };
     assert.ok(otlp.protocols.grpc && otlp.protocols.http);
     assert.deepEqual(config.service.pipelines[0]!.processors, []);
@@ -130,25 +130,25 @@ service: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }
     assert.equal(parseDuration('5 s'), undefined);
   });
 
-  it('embedded default: debug exporter without an OTLP endpoint, never exporting to itself', () => {
-    const { config, source } = loadSidecarConfig([], {});
+  it('embedded default: debug exporter without an OTLP endpoint, never exporting to itself', async () => {
+    const { config, source } = await loadSidecarConfig([], {});
     assert.deepEqual([...config.exporters.keys()], ['debug']);
     assert.match(source, /embedded default/);
-    const self = loadSidecarConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' });
+    const self = await loadSidecarConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' });
     assert.deepEqual([...self.config.exporters.keys()], ['debug']);
     assert.match(self.source, /points at the sidecar itself/);
     const health = config.extensions.get('health_check')!.config as { endpoint: string };
     assert.equal(health.endpoint, '0.0.0.0:13133');
   });
 
-  it('embedded default: exports to an OTLP endpoint from the env, SigV4-signed when it is X-Ray', () => {
-    const gw = loadSidecarConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://gateway.observability:4318' }).config;
+  it('embedded default: exports to an OTLP endpoint from the env, SigV4-signed when it is X-Ray', async () => {
+    const gw = (await loadSidecarConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://gateway.observability:4318' })).config;
     assert.deepEqual([...gw.exporters.keys()], ['otlphttp']);
     assert.equal(gw.extensions.has('sigv4auth'), false);
     assert.ok(gw.service.pipelines.some((p) => p.id === 'metrics'), 'metrics and logs pass through');
-    const grpc = loadSidecarConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://gateway:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).config;
+    const grpc = (await loadSidecarConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://gateway:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).config;
     assert.deepEqual([...grpc.exporters.keys()], ['otlp']);
-    const xray = loadSidecarConfig([], { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://xray.eu-west-1.amazonaws.com/v1/traces' });
+    const xray = await loadSidecarConfig([], { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://xray.eu-west-1.amazonaws.com/v1/traces' });
     assert.match(xray.source, /SigV4-signed for X-Ray in eu-west-1/);
     const sig = xray.config.extensions.get('sigv4auth')!.config as { region: string; service: string };
     assert.deepEqual([sig.region, sig.service], ['eu-west-1', 'xray']);
@@ -156,27 +156,27 @@ service: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }
     assert.ok(xray.config.service.extensions.includes('sigv4auth'));
   });
 
-  it('embedded default: the header bridge runs only when TRACEBRIDGE_HEADER_BRIDGE=true', () => {
-    assert.equal(loadSidecarConfig([], {}).config.extensions.has('header_bridge'), false);
-    const on = loadSidecarConfig([], { TRACEBRIDGE_HEADER_BRIDGE: 'true' }).config;
+  it('embedded default: the header bridge runs only when TRACEBRIDGE_HEADER_BRIDGE=true', async () => {
+    assert.equal((await loadSidecarConfig([], {})).config.extensions.has('header_bridge'), false);
+    const on = (await loadSidecarConfig([], { TRACEBRIDGE_HEADER_BRIDGE: 'true' })).config;
     assert.equal((on.extensions.get('header_bridge')!.config as { endpoint: string }).endpoint, '127.0.0.1:13128');
     assert.ok(on.service.extensions.includes('header_bridge'));
   });
 
-  it('a mounted config gets the header bridge when the injector asked for it, unless it configures one', () => {
+  it('a mounted config gets the header bridge when the injector asked for it, unless it configures one', async () => {
     const plain = file('plain.yaml', 'receivers: { otlp: {} }\nexporters: { debug: {} }\nservice: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }\n');
-    const on = loadSidecarConfig([], { TRACEBRIDGE_CONFIG: plain, TRACEBRIDGE_HEADER_BRIDGE: 'true' }).config;
+    const on = (await loadSidecarConfig([], { TRACEBRIDGE_CONFIG: plain, TRACEBRIDGE_HEADER_BRIDGE: 'true' })).config;
     assert.equal((on.extensions.get('header_bridge')!.config as { endpoint: string }).endpoint, '127.0.0.1:13128');
     assert.ok(on.service.extensions.includes('header_bridge'));
-    assert.equal(loadSidecarConfig([], { TRACEBRIDGE_CONFIG: plain }).config.extensions.has('header_bridge'), false);
+    assert.equal((await loadSidecarConfig([], { TRACEBRIDGE_CONFIG: plain })).config.extensions.has('header_bridge'), false);
     const own = file('own.yaml', 'receivers: { otlp: {} }\nexporters: { debug: {} }\nextensions: { header_bridge/x: { endpoint: 127.0.0.1:13999 } }\nservice: { extensions: [header_bridge/x], pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }\n');
-    const kept = loadSidecarConfig([], { TRACEBRIDGE_CONFIG: own, TRACEBRIDGE_HEADER_BRIDGE: 'true' }).config;
+    const kept = (await loadSidecarConfig([], { TRACEBRIDGE_CONFIG: own, TRACEBRIDGE_HEADER_BRIDGE: 'true' })).config;
     assert.deepEqual([...kept.extensions.keys()], ['header_bridge/x']);
   });
 
-  it('embedded default: uses a mounted TRACEBRIDGE_CONFIG only when the file exists', () => {
+  it('embedded default: uses a mounted TRACEBRIDGE_CONFIG only when the file exists', async () => {
     const p = file('mounted.yaml', 'receivers: { otlp: { protocols: { http: {} } } }\nexporters: { debug: { verbosity: detailed } }\nservice: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } } }\n');
-    assert.equal(loadSidecarConfig([], { TRACEBRIDGE_CONFIG: p }).source, p);
-    assert.match(loadSidecarConfig([], { TRACEBRIDGE_CONFIG: join(dir, 'absent.yaml') }).source, /embedded default/);
+    assert.equal((await loadSidecarConfig([], { TRACEBRIDGE_CONFIG: p })).source, p);
+    assert.match((await loadSidecarConfig([], { TRACEBRIDGE_CONFIG: join(dir, 'absent.yaml') })).source, /embedded default/);
   });
 });

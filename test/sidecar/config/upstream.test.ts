@@ -136,8 +136,8 @@ describe('sidecar upstream (the app destination the injector hands over)', () =>
     assert.deepEqual(self.service.pipelines.traces!.exporters, ['debug']);
   });
 
-  it('an X-Ray daemon address no SDK could use is reported and ignored: the sidecar still starts', () => {
-    const { config, source } = loadSidecarConfig([], { TRACEBRIDGE_UPSTREAM_XRAY_DAEMON_ADDRESS: 'http://xray-daemon:2000' });
+  it('an X-Ray daemon address no SDK could use is reported and ignored: the sidecar still starts', async () => {
+    const { config, source } = await loadSidecarConfig([], { TRACEBRIDGE_UPSTREAM_XRAY_DAEMON_ADDRESS: 'http://xray-daemon:2000' });
     assert.ok(config.service.pipelines.length > 0);
     assert.match(source, /TRACEBRIDGE_UPSTREAM_XRAY_DAEMON_ADDRESS=http:\/\/xray-daemon:2000: not host:port or "udp:host:port tcp:host:port"; X-Ray segments have no upstream/);
   });
@@ -147,7 +147,7 @@ describe('sidecar upstream (the app destination the injector hands over)', () =>
     assert.ok(!cfg.reason.includes('s3cr3t') && !cfg.reason.includes('api_key'), cfg.reason);
   });
 
-  it("a mounted config (the shipped ConfigMap's) keeps its pipelines and gains metrics and logs pipelines to the app's destination", () => {
+  it("a mounted config (the shipped ConfigMap's) keeps its pipelines and gains metrics and logs pipelines to the app's destination", async () => {
     const shipped = parse(readFileSync(new URL('../../../mesh-configs/kubernetes/sidecar-configmap.yaml', import.meta.url), 'utf8')) as { data: Record<string, string> };
     const file = join(mkdtempSync(join(tmpdir(), 'tb-upstream-')), 'config.yaml');
     writeFileSync(file, shipped.data['config.yaml']!);
@@ -157,13 +157,13 @@ describe('sidecar upstream (the app destination the injector hands over)', () =>
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://xray.us-east-1.amazonaws.com/v1/traces',
       TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: 'http://otel-collector.observability:4317',
     };
-    const { config, source } = loadSidecarConfig([], env);
+    const { config, source } = await loadSidecarConfig([], env);
     const ids = config.service.pipelines.map((p) => p.id);
     assert.ok(ids.includes('metrics/upstream') && ids.includes('logs/upstream'), ids.join());
     assert.deepEqual(config.service.pipelines.find((p) => p.id === 'metrics/upstream')!.exporters, ['otlp/upstream']);
     assert.match(source, /\(\+ metrics: to the app's destination http:\/\/otel-collector\.observability:4317 over grpc/);
     // Without a handed-over destination the mounted config is used as it is.
-    const plain = loadSidecarConfig([], { ...env, TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: undefined });
+    const plain = await loadSidecarConfig([], { ...env, TRACEBRIDGE_UPSTREAM_OTLP_ENDPOINT: undefined });
     assert.ok(!plain.config.service.pipelines.some((p) => p.id.endsWith('/upstream')));
   });
 });

@@ -1,0 +1,254 @@
+// The image runs the sidecar's bundle: the Dockerfile's ENTRYPOINT starts dist/sidecar-image/main.js
+// (made by sidecar/runtime/bundle.ts) with its node flags. Build it as the image build does and run
+// it as pods do: the embedded default, a config of lazily loaded components, the compile cache,
+// and what the embedded default loads (the bundle must keep components and dependencies lazy).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { entrypoint } from '../../bench/entrypoint.ts';
+import { BUNDLE_DIR, bundleSidecar } from '../../sidecar/runtime/bundle.ts';
+import { testApp } from '../support/otel.ts';
+import { freePort, GrpcSink, HttpSink } from '../support/otlp-sinks.ts';
+import { ROOT } from '../support/process.ts';
+import { freeSidecarPorts, injectedSidecarEnv, type SidecarPorts } from '../support/sidecar-env.ts';
+
+/** The image's runtime user (Dockerfile USER). */
+const RUNTIME_UID = 65532;
+/** The ENTRYPOINT: node flags and the main.js, here relative to the checkout (the image's /app). */
+const IMAGE = entrypoint(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+const HOOK = join(ROOT, 'test/support/loaded-modules.ts');
+const dir = mkdtempSync(join(tmpdir(), 'tb-bundle-'));
+chmodSync(dir, 0o755);
+
+interface Sidecar {
+  output(): string;
+  exited: Promise<number | null>;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `script` (the bundle's main.js unless given) as the ENTRYPOINT does: its node flags, cwd elsewhere. */
+function startAsImage(args: string[], env: Record<string, string | undefined>, opts: { script?: string; uid?: number } = {}): Sidecar {
+  const node = [...IMAGE.nodeArgs, join(ROOT, opts.script ?? IMAGE.main), ...args];
+  const [cmd, argv] = opts.uid === undefined ? [process.execPath, node] : ['setpriv', [`--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', process.execPath, ...node]];
+  const child = spawn(cmd, argv, { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    output: () => out,
+    exited,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+async function waitHealthy(port: number, sidecar: Sidecar): Promise<void> {
+  let status = 0;
+  let gone = false;
+  void sidecar.exited.then(() => (gone = true));
+  for (let i = 0; i < 400 && status !== 200 && !gone; i++) {
+    status = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.status, () => 0);
+    if (status !== 200) await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.equal(status, 200, `health check on ${port}\n${sidecar.output()}`);
+}
+
+/** The modules the bundled sidecar loaded while running `use` (URLs and `node:` built-ins, one a line). */
+async function loadedModules(args: string[], env: Record<string, string | undefined>, healthPort: number, use?: () => Promise<void>): Promise<string> {
+  const out = join(dir, `loaded-${Math.random().toString(36).slice(2)}.txt`);
+  const sidecar = startAsImage(args, { ...env, NODE_OPTIONS: `--import=${HOOK}`, TB_LOADED_MODULES_OUT: out });
+  try {
+    await waitHealthy(healthPort, sidecar);
+    await use?.();
+  } finally {
+    assert.equal(await sidecar.stop(), 0, sidecar.output());
+  }
+  return readFileSync(out, 'utf8');
+}
+
+function packagesIn(list: string): Set<string> {
+  const names = new Set<string>();
+  for (const url of list.split('\n')) {
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    if (m) names.add(m[1]!);
+  }
+  return names;
+}
+
+const TRACE_ID = '5af7183fb1d4cf5f5af7183fb1d4cf5f';
+
+/** An HTTP server that records the headers of each request and answers 200. */
+async function upstream(): Promise<{ server: Server; port: number; seen: IncomingHttpHeaders[] }> {
+  const seen: IncomingHttpHeaders[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers);
+    req.resume();
+    res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as { port: number }).port, seen };
+}
+
+/** A plain-HTTP request through a forward proxy, as an app with HTTP_PROXY sends it. */
+function viaProxy(proxyPort: number, url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: proxyPort, path: url, headers: { ...headers, host: new URL(url).host } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the bundle (what the image runs)', function () {
+  this.timeout(180_000);
+  let ports: SidecarPorts;
+
+  before(async () => {
+    assert.equal(IMAGE.main, `${BUNDLE_DIR}/main.js`, 'the ENTRYPOINT runs the bundle');
+    await bundleSidecar();
+  });
+  beforeEach(async () => {
+    ports = await freeSidecarPorts();
+  });
+
+  it('started as the ENTRYPOINT starts it, the embedded default is healthy and delivers an SDK span over OTLP/HTTP, reporting the package version', async () => {
+    const sink = await new HttpSink().start();
+    const sidecar = startAsImage([], injectedSidecarEnv(ports, sink.url));
+    try {
+      await waitHealthy(ports.health, sidecar);
+      const app = testApp(new OTLPTraceExporter({ url: `http://127.0.0.1:${ports.otlp_http}/v1/traces` }));
+      app.tracer.startSpan('GET /cart').end();
+      await app.flush();
+      await app.provider.shutdown();
+      await sink.waitUntil(() => sink.spansReceived() >= 1, 8000, 'the span at the OTLP sink');
+      assert.ok(sink.received.some((r) => r.bytes.includes('GET /cart')), 'the span as sent');
+    } finally {
+      assert.equal(await sidecar.stop(), 0, sidecar.output());
+      await sink.stop();
+    }
+    assert.match(sidecar.output(), /"version":"\d+\.\d+\.\d+"/);
+    assert.doesNotMatch(sidecar.output(), /"version":"0\.0\.0"/);
+    assert.doesNotMatch(sidecar.output(), /Type Stripping|ExperimentalWarning|"level":"(error|fatal)"/);
+  });
+
+  it('a config naming lazily loaded components loads and runs them: filter, probabilistic_sampler, loadbalancing (static) and the header_bridge worker', async () => {
+    const backend = await new GrpcSink().start();
+    const up = await upstream();
+    const bridgePort = await freePort();
+    const cfg = join(dir, 'lazy.yaml');
+    writeFileSync(
+      cfg,
+      `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:${ports.otlp_http} } } } }
+processors:
+  filter: { traces: { span: ['name == "GET /healthz"'] } }
+  probabilistic_sampler: { sampling_percentage: 100 }
+exporters:
+  loadbalancing:
+    protocol: { otlp: { tls: { insecure: true } } }
+    resolver: { static: { hostnames: [127.0.0.1:${backend.port}] } }
+extensions:
+  health_check: { endpoint: 127.0.0.1:${ports.health} }
+  header_bridge: { endpoint: 127.0.0.1:${bridgePort}, formats: [traceparent, xray] }
+service:
+  extensions: [health_check, header_bridge]
+  pipelines: { traces: { receivers: [otlp], processors: [filter, probabilistic_sampler], exporters: [loadbalancing] } }
+  telemetry: { metrics: { level: none } }
+`,
+    );
+    const validate = startAsImage(['validate', '--config', cfg], {});
+    assert.equal(await validate.exited, 0, validate.output());
+    const sidecar = startAsImage(['--config', cfg], {});
+    try {
+      await waitHealthy(ports.health, sidecar);
+      const app = testApp(new OTLPTraceExporter({ url: `http://127.0.0.1:${ports.otlp_http}/v1/traces` }));
+      app.tracer.startSpan('GET /healthz').end();
+      app.tracer.startSpan('GET /cart').end();
+      await app.flush();
+      await app.provider.shutdown();
+      await backend.waitUntil(() => backend.spansReceived() >= 1, 8000, 'the span at the loadbalancing backend');
+      assert.equal(backend.spansReceived(), 1, 'the filter dropped GET /healthz');
+      assert.ok(backend.received.every((r) => r.bytes.includes('GET /cart') && !r.bytes.includes('GET /healthz')));
+
+      for (let i = 0; i < 200 && !sidecar.output().includes('header bridge listening'); i++) await new Promise((r) => setTimeout(r, 25));
+      const status = await viaProxy(bridgePort, `http://127.0.0.1:${up.port}/orders`, { traceparent: `00-${TRACE_ID}-6b221d5bc9e6496c-01` });
+      assert.equal(status, 200, sidecar.output());
+      assert.match(String(up.seen[0]?.['x-amzn-trace-id']), /^Root=1-5af7183f-b1d4cf5f5af7183fb1d4cf5f;Parent=6b221d5bc9e6496c;Sampled=1/, 'the bridge worker added the X-Ray header');
+    } finally {
+      assert.equal(await sidecar.stop(), 0, sidecar.output());
+      await backend.stop();
+      up.server.close();
+    }
+    assert.doesNotMatch(sidecar.output(), /"level":"(error|fatal)"/);
+  });
+
+  it('a compile cache made by the bundle\'s warm-up is read from a read-only directory: the bundle compiles from it, nothing written', async function () {
+    // The Dockerfile's steps: warm up as the runtime user, then hand the cache to root, read-only.
+    if (process.getuid?.() !== 0) this.skip(); // setpriv and chown need root (CI runs as root)
+    const cache = join(dir, 'compile-cache');
+    execFileSync('mkdir', [cache]);
+    chownSync(cache, RUNTIME_UID, RUNTIME_UID);
+    const injected = injectedSidecarEnv(ports, 'http://127.0.0.1:1');
+    const env = { ...injected, NODE_COMPILE_CACHE: cache };
+    const warm = startAsImage([], { TRACEBRIDGE_PORTS: injected.TRACEBRIDGE_PORTS, NODE_COMPILE_CACHE: cache }, { script: `${BUNDLE_DIR}/runtime/warm-compile-cache.js`, uid: RUNTIME_UID });
+    assert.equal(await warm.exited, 0, warm.output());
+    assert.match(warm.output(), /OTLP\/HTTP exporter: started, healthy, stopped/);
+    execFileSync('chown', ['-R', 'root:root', cache]);
+    execFileSync('chmod', ['-R', 'a-w,a+rX', cache]);
+    const before = readdirSync(cache, { recursive: true }).length;
+    assert.ok(before > 10, `the warm-up cached the bundle's files (${before} entries)`);
+
+    const run = startAsImage([], { ...env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }, { uid: RUNTIME_UID });
+    try {
+      await waitHealthy(ports.health, run);
+    } finally {
+      assert.equal(await run.stop(), 0, run.output());
+    }
+    const out = run.output();
+    assert.match(out, new RegExp(`V8 code cache for ESM file://\\S+/${BUNDLE_DIR}/cli\\.js was accepted`), 'the bundle compiled from the cache');
+    assert.match(out, new RegExp(`V8 code cache for ESM file://\\S+/${BUNDLE_DIR}/main\\.js was accepted`));
+    assert.doesNotMatch(out, /Cannot create cache directory|was rejected/);
+    assert.doesNotMatch(out, /"level":"(error|fatal)"|Warning:/);
+    assert.equal(readdirSync(cache, { recursive: true }).length, before, 'nothing written');
+  });
+
+  describe('what the embedded default loads', () => {
+    let sink: HttpSink;
+    beforeEach(async () => {
+      sink = await new HttpSink().start();
+    });
+    afterEach(() => sink.stop());
+
+    it('no YAML parser, no protobufjs, no grpc-js, no AWS SDK', async () => {
+      const list = await loadedModules([], injectedSidecarEnv(ports, sink.url), ports.health);
+      assert.ok(list.includes(`/${BUNDLE_DIR}/main.js`), `the list is real: the bundle is in it (${list})`);
+      assert.ok(!list.includes('/dist/sidecar/'), 'nothing of tsc\'s output');
+      const pkgs = packagesIn(list);
+      for (const name of ['yaml', 'protobufjs', '@grpc/grpc-js']) assert.ok(!pkgs.has(name), `${name} is loaded (${[...pkgs].join(', ')})`);
+      assert.deepEqual([...pkgs].filter((n) => n.startsWith('@aws-sdk/') || n.startsWith('@smithy/')), [], 'AWS SDK modules are loaded, but nothing signs or calls AWS');
+    });
+
+    it('neither node:http2 nor node:tls at idle', async () => {
+      const builtins = new Set((await loadedModules([], injectedSidecarEnv(ports, sink.url), ports.health)).split('\n').filter((m) => m.startsWith('node:')));
+      assert.ok(builtins.has('node:http'), `the list is real: node:http is in it (${[...builtins].join(', ')})`);
+      for (const name of ['node:http2', 'node:tls', 'node:https']) assert.ok(!builtins.has(name), `${name} is loaded`);
+    });
+
+    it('no file of the components it does not configure', async () => {
+      const list = await loadedModules([], injectedSidecarEnv(ports, sink.url), ports.health);
+      assert.ok(list.includes(`/${BUNDLE_DIR}/processors/batch/processor.js`), 'the list is real: the batch processor is in it');
+      for (const component of ['processors/filter', 'processors/attributes', 'processors/probabilistic_sampler', 'processors/resource/', 'extensions/header_bridge', 'extensions/sigv4auth', 'exporters/awsxray', 'exporters/loadbalancing']) {
+        assert.ok(existsSync(join(ROOT, BUNDLE_DIR, component.replace(/\/$/, ''))), `${component}: the bundle has it`);
+        assert.ok(!list.includes(`/${BUNDLE_DIR}/${component}`), `${component} is loaded, but the embedded default does not configure it`);
+      }
+    });
+  });
+});

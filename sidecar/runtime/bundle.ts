@@ -7,7 +7,7 @@
 // What it does (esbuild, plain JavaScript out, one ES module format in and out):
 // - Own code only: every package stays external and is resolved at run time from the
 //   node_modules above dist/ (/app/node_modules in the image), so the lazily loaded dependencies
-//   (yaml, protobufjs, grpc-js, the AWS SDK) still load only when a component needs them, and no
+//   (yaml, protobufjs, the AWS SDK) still load only when a component needs them, and no
 //   CommonJS code ends up in an ES module (it would need a `require` shim).
 // - Code splitting: every static `import('./x.ts')` stays a file of its own, loaded on demand, so
 //   components load only when configured, as in tsc's output. Those files are entry points named

@@ -120,6 +120,18 @@ describe('the bundle (what the image runs)', function () {
     ports = await freeSidecarPorts();
   });
 
+  // V8 keeps a script's source in the heap for its lifetime, one byte per character, or two for
+  // every character if a single one is outside Latin-1: a "≈" in one comment doubled a 58 KB file.
+  it('every file is ASCII, so V8 holds its source one byte per character', () => {
+    const files = readdirSync(join(ROOT, BUNDLE_DIR), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    assert.ok(files.length > 10, `the bundle's files: ${files.join(', ')}`);
+    for (const f of files) {
+      const text = readFileSync(join(ROOT, BUNDLE_DIR, f), 'utf8');
+      const at = text.search(/[\u0080-\uffff]/);
+      assert.equal(at, -1, `${f}: non-ASCII ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}`);
+    }
+  });
+
   it('started as the ENTRYPOINT starts it, the embedded default is healthy and delivers an SDK span over OTLP/HTTP, reporting the package version', async () => {
     const sink = await new HttpSink().start();
     const sidecar = startAsImage([], injectedSidecarEnv(ports, sink.url));

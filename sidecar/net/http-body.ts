@@ -1,7 +1,7 @@
 // Reads an HTTP request body with limits on both the wire size and the decompressed size, so a
 // gzip bomb is cut off after `limit` bytes of output and answered 413 at once with bounded memory.
 import type { IncomingHttpHeaders } from 'node:http';
-import { createGunzip, createInflate, createZstdDecompress } from 'node:zlib';
+import { decompressStream } from '../runtime/zlib.ts';
 import type { Readable, Transform } from 'node:stream';
 
 /**
@@ -22,19 +22,6 @@ export class HttpError extends Error {
   }
 }
 
-function decompressor(encoding: string): Transform | undefined {
-  switch (encoding) {
-    case 'gzip':
-    case 'x-gzip':
-      return createGunzip();
-    case 'deflate':
-      return createInflate();
-    case 'zstd':
-      return createZstdDecompress();
-    default:
-      return undefined;
-  }
-}
 
 export const SUPPORTED_ENCODINGS = 'gzip, deflate, zstd, identity';
 
@@ -48,7 +35,7 @@ export function readBody(req: HttpRequestBody, limit: number): Promise<Buffer> {
   let source: NodeJS.ReadableStream = req;
   let inflater: Transform | undefined;
   if (encoding !== 'identity' && encoding !== '') {
-    inflater = decompressor(encoding);
+    inflater = decompressStream(encoding);
     if (inflater === undefined) {
       return Promise.reject(new HttpError(415, `unsupported Content-Encoding "${encoding}" (supported: ${SUPPORTED_ENCODINGS})`));
     }

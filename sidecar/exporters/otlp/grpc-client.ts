@@ -24,12 +24,8 @@
 //   A call that hits its deadline also pings the connection: one that does not answer within the
 //   timeout is dropped, so a server that vanished without a FIN does not hold every call after it.
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, SecureClientSessionOptions } from 'node:http2';
-import { gunzip, gzip } from 'node:zlib';
-import { promisify } from 'node:util';
+import { gunzipAsync, gzipAsync } from '../../runtime/zlib.ts';
 import { GrpcCallError, GrpcCode } from './grpc-status.ts';
-
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
 
 // node:http2's constants, spelled out: the module loads with the first call, not to read these.
 const NGHTTP2_NO_ERROR = 0;

@@ -4,7 +4,6 @@
 // request (not per attempt); an authenticator extension (sigv4auth) signs every attempt.
 import { bufferView } from '../../pdata/buffer-view.ts';
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
-import { deflate, gzip, zstdCompress } from 'node:zlib';
 import type { CreateSettings, Exporter, Host, OpaqueConsumer, TracesConsumer } from '../../component/component.ts';
 import { PermanentError } from '../../component/errors.ts';
 import { traceRequestProtoToJson } from '../../pdata/otlp-json-encode.ts';
@@ -20,12 +19,9 @@ import { QueuedSender } from '../internal/queued-sender.ts';
 import type { ExportRequest, ExportSender, SendOutcome, SignalName } from '../internal/request.ts';
 import { readTlsMaterial } from '../internal/tls.ts';
 import { userAgent } from '../../component/user-agent.ts';
+import { deflateAsync, gzipAsync, zstdCompressAsync } from '../../runtime/zlib.ts';
 import { signalUrl, type OtlphttpExporterConfig } from './config.ts';
 import { classifyHttpFailure } from './http-errors.ts';
-// node:util by process.getBuiltinModule, not an ES import: importing it reads every export, and
-// its getters load node:worker_threads, node:stream, util.diff's modules and process.stderr (33
-// built-in modules a sidecar at idle does not need).
-const { promisify } = process.getBuiltinModule('node:util');
 // node:http by process.getBuiltinModule, not an ES import: importing it reads every export, and its
 // WebSocket getter loads undici with node:tls and node:http2 (6.6 MiB of private memory at idle).
 const http = process.getBuiltinModule('node:http');
@@ -36,9 +32,9 @@ const JSON_TYPE = 'application/json';
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 const COMPRESS: Record<string, ((b: Uint8Array) => Promise<Buffer>) | undefined> = {
-  gzip: promisify(gzip),
-  zstd: promisify(zstdCompress),
-  deflate: promisify(deflate),
+  gzip: (b) => gzipAsync(b),
+  zstd: (b) => zstdCompressAsync(b),
+  deflate: (b) => deflateAsync(b),
 };
 
 interface HttpExportRequest extends ExportRequest {

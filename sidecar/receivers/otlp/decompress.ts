@@ -1,16 +1,8 @@
 // gRPC message encodings the receiver accepts: the collector's set (gzip, deflate — zlib format,
 // as grpc-go's `deflate` — zstd, snappy) plus identity. Output is bounded by the message size
 // limit, so a decompression bomb stops there instead of filling memory.
-import { gunzip, inflate, zstdDecompress } from 'node:zlib';
+import { gunzipAsync, inflateAsync, zstdDecompressAsync } from '../../runtime/zlib.ts';
 import { snappyDecompress, SnappyTooLargeError } from './snappy.ts';
-// node:util by process.getBuiltinModule, not an ES import: importing it reads every export, and
-// its getters load node:worker_threads, node:stream, util.diff's modules and process.stderr (33
-// built-in modules a sidecar at idle does not need).
-const { promisify } = process.getBuiltinModule('node:util');
-
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
-const zstdAsync = promisify(zstdDecompress);
 
 /** What the server announces in `grpc-accept-encoding`. */
 export const SUPPORTED_ENCODINGS = ['identity', 'gzip', 'deflate', 'zstd', 'snappy'] as const;
@@ -37,7 +29,7 @@ export async function decompressMessage(encoding: string, message: Buffer, maxBy
   try {
     if (encoding === 'gzip') out = await gunzipAsync(message, opts);
     else if (encoding === 'deflate') out = await inflateAsync(message, opts);
-    else if (encoding === 'zstd') out = await zstdAsync(message, opts);
+    else if (encoding === 'zstd') out = await zstdDecompressAsync(message, opts);
     else if (encoding === 'snappy') out = snappyDecompress(message, maxBytes);
     else throw new Error(`unsupported encoding ${encoding}`);
   } catch (err) {

@@ -90,13 +90,15 @@ describe('sidecar start-up: dependencies load only for what is configured', () =
   //   node:util through its getters): with pino, ~2.9 MiB private and 50 ms of start-up per pod;
   //   the logger needs neither, and node:util is taken by process.getBuiltinModule;
   // - node:fs/promises, which brings node's readline interface and REPL history modules (+0.26 MiB
-  //   private in a bare process); the X-Ray receiver's occasional file reads do not need it.
-  it('the embedded default at idle loads neither node:assert, node:worker_threads nor node:fs/promises', async () => {
+  //   private in a bare process); the X-Ray receiver's occasional file reads do not need it;
+  // - node:zlib (+0.3 MiB private): nothing is compressed or decompressed until spans flow.
+  it('the embedded default at idle loads neither node:assert, node:worker_threads, node:fs/promises nor node:zlib', async () => {
     const builtins = builtinsIn(await loadedModules([], injectedSidecarEnv(ports, sink.url)));
     assert.ok(builtins.has('node:fs'), `the list is real: node:fs is in it (${[...builtins].join(', ')})`);
     assert.ok(!builtins.has('node:assert'), 'node:assert is loaded, but nothing at idle asserts');
     assert.ok(!builtins.has('node:worker_threads'), 'node:worker_threads is loaded, but the embedded default runs no worker');
     assert.ok(!builtins.has('node:fs/promises'), 'node:fs/promises is loaded');
+    assert.ok(!builtins.has('node:zlib'), 'node:zlib is loaded, but nothing was compressed');
   });
 
   // Their config modules (OTTL parser, hashing, ...) cost an idle process about 2.6 MiB private.

@@ -120,16 +120,23 @@ export class QueuedSender<R extends ExportRequest> {
     }
   }
 
+  // One request per call of consumeOne: a suspended async function keeps what its registers held,
+  // so a loop around `await take()` would keep the last request it sent (a whole batch per
+  // consumer) for as long as it waits for the next one.
   private async consume(): Promise<void> {
-    for (;;) {
-      const req = await this.queue.take();
-      if (req === undefined) return;
-      try {
-        await this.deliver(req);
-      } finally {
-        this.queue.done(req);
-      }
+    while (await this.consumeOne());
+  }
+
+  /** Takes and delivers one request; false once the queue is closed and empty. */
+  private async consumeOne(): Promise<boolean> {
+    const req = await this.queue.take();
+    if (req === undefined) return false;
+    try {
+      await this.deliver(req);
+    } finally {
+      this.queue.done(req);
     }
+    return true;
   }
 
   /**

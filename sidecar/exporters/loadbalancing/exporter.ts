@@ -150,12 +150,17 @@ export class LoadBalancingExporter implements Exporter {
     this.settings.logger.info({ backends: this.ring.endpoints }, 'load-balancing backends in use');
   }
 
+  // One batch per call of consumeOne: a loop around `await take()` would keep the last batch in
+  // its suspended frame while it waits for the next (as the exporters' queued sender says).
   private async consume(): Promise<void> {
-    for (;;) {
-      const req = await this.queue.take();
-      if (req === undefined) return;
-      await this.process(req);
-    }
+    while (await this.consumeOne());
+  }
+
+  private async consumeOne(): Promise<boolean> {
+    const req = await this.queue.take();
+    if (req === undefined) return false;
+    await this.process(req);
+    return true;
   }
 
   /** One attempt at a batch; what failed is parked for a retry, or given up and counted. */

@@ -3,8 +3,6 @@
 // negative / 64-bit integers given as bigint, number or decimal text, doubles (NaN, -0,
 // infinities), nested arrays and kvlists, bytes, and optional fields present or absent.
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import {
   decodeTraceRequest,
@@ -16,6 +14,7 @@ import { writeTraceRequest } from '../../../sidecar/pdata/otlp-writer.ts';
 import { TracesData } from '../../../sidecar/pdata/traces.ts';
 import { validateTraceRequest } from '../../../sidecar/pdata/trace-view.ts';
 import { assertWritesLikeProtobufjs } from './writer-check.ts';
+import { collectGarbage } from '../../support/gc.ts';
 
 const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 12 }),
@@ -139,14 +138,11 @@ describe('OTLP protobuf writer', () => {
   });
 
   it('TracesData.fromObjects keeps the bytes, not the object tree it was given', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     let req: ExportTraceServiceRequest | undefined = { resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'kept as bytes', attributes: [{ key: 'k', value: { stringValue: 'v' } }] }] }] }] };
     const ref = new WeakRef(req);
     const data = TracesData.fromObjects(req);
     req = undefined; // eslint-disable-line no-useless-assignment -- drops the last reference
-    await new Promise((r) => setImmediate(r));
-    gc();
+    await collectGarbage();
     assert.equal(ref.deref(), undefined, 'the objects are garbage once encoded');
     assert.equal(data.spanCount, 1);
     assert.equal(data.toObjects().resourceSpans![0]!.scopeSpans![0]!.spans![0]!.name, 'kept as bytes');

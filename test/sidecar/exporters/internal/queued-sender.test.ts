@@ -11,6 +11,7 @@ import { RetryRemainder } from '../../../../sidecar/exporters/internal/retry.ts'
 import { MetricsRegistry } from '../../../../sidecar/telemetry/metrics.ts';
 import { metricValue } from '../../../support/delivery.ts';
 import { silentLogger } from '../../../support/sink.ts';
+import { collectGarbage } from '../../../support/gc.ts';
 
 interface Req extends ExportRequest {
   id: number;
@@ -76,6 +77,26 @@ describe('exporter queued sender', () => {
     // Two queued and one held by the consumer: max_bytes counts all three.
     assert.equal(value('tracebridge_exporter_queue_size_bytes'), 300);
     sender.fallback = () => Promise.resolve();
+    await qs.shutdown();
+  });
+
+  // A consumer waiting for the next request must not keep the last one it sent: with 10 consumers
+  // and 8 MiB batches, that was 80 MiB held for as long as the queue stayed quiet.
+  it('keeps no request it has delivered: waiting consumers hold nothing', async () => {
+    const { qs, sender } = setup(config({ queue: { num_consumers: 4 } }));
+    const payloads: WeakRef<Buffer>[] = [];
+    // Made in a plain function: this test's own suspended frame must not hold the last payload.
+    const enqueue = (i: number) => {
+      const payload = Buffer.alloc(256 * 1024, i);
+      payloads.push(new WeakRef(payload));
+      return qs.enqueue({ ...req(1, payload.length), payload } as Req);
+    };
+    for (let i = 0; i < 8; i++) await enqueue(i);
+    for (let i = 0; i < 100 && sender.attempts.length < 8; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(sender.attempts.length, 8, 'every request was sent');
+    await collectGarbage();
+    const kept = payloads.flatMap((ref, i) => (ref.deref() === undefined ? [] : [i]));
+    assert.deepEqual(kept, [], `payloads still reachable after delivery: ${kept.join(', ')}`);
     await qs.shutdown();
   });
 

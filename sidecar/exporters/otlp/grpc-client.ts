@@ -11,7 +11,9 @@
 // - status from the trailers, or from the headers of a Trailers-Only response; grpc-message is
 //   percent-decoded, grpc-status-details-bin kept (RetryInfo);
 // - a response that is not gRPC (an HTTP error page from a proxy) is mapped from its :status as
-//   doc/http-grpc-status-mapping.md says; a stream reset by the server from its RST_STREAM code;
+//   doc/http-grpc-status-mapping.md says; a stream reset by the server from its RST_STREAM code
+//   (after its response headers node:http2 hides the code: such a stream, like one that ends
+//   without trailers, fails UNAVAILABLE, never a permanent status);
 // - a connection that fails or closes under calls fails them UNAVAILABLE (retryable); after a
 //   GOAWAY, new calls go to a new connection and the calls the server did not take (above its
 //   last stream id, refused by nghttp2) fail UNAVAILABLE while the others complete;

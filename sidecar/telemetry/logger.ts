@@ -105,8 +105,18 @@ function formatCall(label: Level, bindings: string, a: unknown, b: string | unde
     }
     return formatLine(label, bindings, undefined, a === undefined || a === null ? b : a);
   } catch {
-    // A field whose getter throws: the line without its fields rather than an exception.
-    return formatLine(label, bindings, undefined, typeof b === 'string' ? b : typeof a === 'string' ? a : undefined);
+    // A field whose getter throws: the line without its fields rather than an exception, but with
+    // its message (an Error logged alone has it in its own message).
+    return formatLine(label, bindings, undefined, typeof b === 'string' ? b : typeof a === 'string' ? a : messageOf(a));
+  }
+}
+
+function messageOf(a: unknown): string | undefined {
+  try {
+    const m = a instanceof Error ? a.message : undefined;
+    return typeof m === 'string' ? m : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -26,6 +26,13 @@ export const otlpExporterConfig = object(
         errors.add(`${p}.endpoint`, 'required: the OTLP/gRPC server as host:port, e.g. gateway.observability:4317');
         return;
       }
+      // gRPC metadata (PROTOCOL-HTTP2.md): names of letters, digits, - _ .; values of printable
+      // ASCII except for -bin names (sent base64). An HTTP/2 peer drops or rejects anything else,
+      // so an API key read with its trailing newline would be lost on the wire, every call refused.
+      for (const [name, value] of Object.entries(cfg.headers)) {
+        if (!/^[0-9A-Za-z_.-]+$/.test(name)) errors.add(`${p}.headers.${name}`, 'not a valid gRPC metadata name (letters, digits, "-", "_", ".")');
+        else if (!name.toLowerCase().endsWith('-bin') && !/^[\x20-\x7e]*$/.test(value)) errors.add(`${p}.headers.${name}`, 'the value has characters gRPC metadata cannot carry (only printable ASCII; a trailing newline?)');
+      }
       const scheme = ENDPOINT.exec(cfg.endpoint)?.[1];
       if (scheme === 'https' && cfg.tls.insecure) errors.add(`${p}.tls.insecure`, 'contradicts the https:// endpoint');
     },

@@ -11,7 +11,9 @@
 // - status from the trailers, or from the headers of a Trailers-Only response; grpc-message is
 //   percent-decoded, grpc-status-details-bin kept (RetryInfo);
 // - a response that is not gRPC (an HTTP error page from a proxy) is mapped from its :status as
-//   doc/http-grpc-status-mapping.md says; a stream reset by the server from its RST_STREAM code;
+//   doc/http-grpc-status-mapping.md says; a stream reset by the server from its RST_STREAM code
+//   (after its response headers node:http2 hides the code: such a stream, like one that ends
+//   without trailers, fails UNAVAILABLE, never a permanent status);
 // - a connection that fails or closes under calls fails them UNAVAILABLE (retryable); after a
 //   GOAWAY, new calls go to a new connection and the calls the server did not take (above its
 //   last stream id, refused by nghttp2) fail UNAVAILABLE while the others complete;
@@ -31,6 +33,7 @@ import { GrpcCallError, GrpcCode } from './grpc-status.ts';
 const NGHTTP2_NO_ERROR = 0;
 const NGHTTP2_REFUSED_STREAM = 7;
 const NGHTTP2_CANCEL = 8;
+const NGHTTP2_FLAG_END_STREAM = 0x1;
 
 /** RST_STREAM codes as gRPC statuses (PROTOCOL-HTTP2.md, "Errors"); unlisted codes are INTERNAL. */
 const RST_STREAM_STATUS: Record<number, number> = {
@@ -344,6 +347,8 @@ class UnaryCall {
   private stream: ClientHttp2Stream | undefined;
   private headers: IncomingHttpHeaders | undefined;
   private trailers: IncomingHttpHeaders | undefined;
+  /** The response headers carried END_STREAM (Trailers-Only): they hold the status. */
+  private headersEnded = false;
   private readonly chunks: Buffer[] = [];
   private received = 0;
   private ended = false;
@@ -383,7 +388,10 @@ class UnaryCall {
     }
     this.stream = stream;
     stream.on('error', () => undefined); // reported through 'close'
-    stream.on('response', (h: IncomingHttpHeaders) => this.onResponse(h));
+    stream.on('response', (h: IncomingHttpHeaders, flags: number) => {
+      this.headersEnded = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+      this.onResponse(h);
+    });
     stream.on('trailers', (t: IncomingHttpHeaders) => (this.trailers = t));
     stream.on('data', (c: Buffer) => this.onData(c));
     stream.on('end', () => this.onEnd());
@@ -460,7 +468,15 @@ class UnaryCall {
       this.finish(new GrpcCallError(GrpcCode.INTERNAL, 'the server ended the stream without response headers'));
       return;
     }
-    // Trailers-Only: the status is in the headers, which ended the stream.
+    // The status is in the trailers, or in headers that ended the stream (Trailers-Only); a
+    // grpc-status in headers that did not end it is not the call's status.
+    if (this.trailers === undefined && !this.headersEnded) {
+      // node:http2 ends a stream the server resets after its headers as if it had ended it
+      // (rstCode 0, no error): a REFUSED_STREAM or CANCEL looks the same as a DATA frame with
+      // END_STREAM and no trailers. The server did not say the call succeeded or failed for good.
+      this.finish(unavailable('the server ended the stream after its response headers without trailers (a reset by it or a proxy): no grpc-status'));
+      return;
+    }
     const st = this.trailers ?? h;
     const raw = header(st, 'grpc-status');
     if (raw === undefined) {

@@ -128,6 +128,19 @@ describe('telemetry logger: the line format', () => {
     assert.doesNotThrow(() => log.info({ bad }, 'still logged'));
     assert.equal((JSON.parse(lines[0]!) as { msg: string }).msg, 'still logged');
   });
+
+  it('an Error logged alone whose own field getter throws still gives its message as msg', () => {
+    const { log, lines } = capture();
+    const err = new Error('disk full');
+    Object.defineProperty(err, 'detail', {
+      enumerable: true,
+      get(): never {
+        throw new Error('getter');
+      },
+    });
+    assert.doesNotThrow(() => log.error(err));
+    assert.equal((JSON.parse(lines[0]!) as { msg?: string }).msg, 'disk full');
+  });
 });
 
 describe('telemetry logger: the same lines as pino 10 wrote', () => {

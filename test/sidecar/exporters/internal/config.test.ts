@@ -49,6 +49,15 @@ describe('exporter configs', () => {
     ]);
   });
 
+  it('otlp headers: a value gRPC cannot carry (a trailing newline from a secret file, CR/LF) or a bad name is a config error, not a header dropped on the wire', () => {
+    const { errors } = decode(otlpExporterConfig, { endpoint: 'gateway:4317', headers: { 'x-api-key': 'k3y\n', 'x-tenant': 'a\r\nx-evil: 1', 'bad name': 'v', 'x-ok': 'fine value', 'trace-bin': 'any\nbytes' } }, 'exporters.otlp');
+    assert.deepEqual(errors, [
+      'exporters.otlp.headers.x-api-key: the value has characters gRPC metadata cannot carry (only printable ASCII; a trailing newline?)',
+      'exporters.otlp.headers.x-tenant: the value has characters gRPC metadata cannot carry (only printable ASCII; a trailing newline?)',
+      'exporters.otlp.headers.bad name: not a valid gRPC metadata name (letters, digits, "-", "_", ".")',
+    ]);
+  });
+
   it('derive the gRPC target and the per-signal URLs as the collector does', () => {
     const g = (endpoint: string, insecure = false) => grpcTarget(decode(otlpExporterConfig, { endpoint, tls: { insecure } }, 'x').cfg);
     assert.deepEqual(g('gateway:4317'), { target: 'gateway:4317', insecure: false });

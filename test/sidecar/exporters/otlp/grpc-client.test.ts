@@ -311,6 +311,39 @@ describe('otlp exporter gRPC client (node:http2)', function () {
       assert.deepEqual([only.code, only.details], [GrpcCode.UNAVAILABLE, 'draining now']);
     });
 
+    it('a stream reset after its response headers, or ended without trailers, is UNAVAILABLE (retryable): never INTERNAL, never OK from a grpc-status in non-final headers', async () => {
+      let mode = 'reset';
+      let code = 7;
+      let handled = 0;
+      const srv = await h2Server((stream) => {
+        handled++;
+        if (mode === 'reset') {
+          // Headers out, then the stream is reset (a proxy whose upstream went away does this).
+          stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+          setTimeout(() => stream.close(code), 20);
+        } else {
+          // grpc-status 0 in headers that do not end the stream, then a message and no trailers.
+          stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0' });
+          stream.end(Buffer.alloc(5));
+        }
+      });
+      cleanup.push(() => srv.close());
+      const c = client(srv.port);
+      cleanup.push(() => c.close());
+      for (const rst of [7, 8, 2]) {
+        code = rst;
+        const before = handled;
+        const err = await failure(c.call(TRACE_EXPORT, traceRequest(1), 2000));
+        assert.equal(err.code, GrpcCode.UNAVAILABLE, `RST_STREAM ${rst}: ${err.message}`);
+        assert.ok(classifyGrpcError(err) instanceof RetryableError);
+        assert.equal(handled - before, 1, 'the client does not send it again itself');
+      }
+      mode = 'status-in-headers';
+      const noTrailers = await failure(c.call(TRACE_EXPORT, traceRequest(1), 2000));
+      assert.equal(noTrailers.code, GrpcCode.UNAVAILABLE, noTrailers.message);
+      assert.match(noTrailers.details, /without trailers/);
+    });
+
     it('a gzip-compressed response message is decompressed; one over 4 MiB is refused without a retry', async () => {
       let response = gzipSync(partialSuccessResponse(7, 'seven'));
       const srv = await h2Server((stream) => grpcOk(stream, response, true));

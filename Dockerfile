@@ -23,7 +23,10 @@
 # (all receivers: 24.5 -> 23.3, 75.1 -> 73.9); CPU to healthy (user+sys, median of 21 starts
 # interleaved with tsc's) 310 -> 270 ms, wall clock 549 -> 472 ms. Wall-clock cold starts were
 # noisy (other work on the VM, load average 3-5): the harness's own medians ranged 412-777 ms for
-# either form. Bundling pino too (the only eager dependency) changed neither figure.
+# either form. Bundling pino too (then the only eager dependency; since replaced by the sidecar's
+# own logger) changed neither figure. With every file ASCII (bundle.ts says why), the logger and
+# the gRPC client of the second pass, quiet VM: 64.5 MiB idle RSS, 16.3 private, 236 ms to healthy
+# (bench/README.md, README Performance).
 # The injector (command override) runs tsc's dist/injector/main.js.
 #
 # Base: Debian 12 slim with Node 24, multi-arch (amd64, arm64), pinned by tag. For reproducible

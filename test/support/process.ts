@@ -13,9 +13,10 @@ export interface Running {
   exited: Promise<number | null>;
 }
 
-export function startProcess(script: string, args: string[], env: Record<string, string | undefined> = {}): Running {
+/** `nodeArgs`: node options before the script, e.g. the image ENTRYPOINT's V8 flags. */
+export function startProcess(script: string, args: string[], env: Record<string, string | undefined> = {}, nodeArgs: string[] = []): Running {
   // process.execPath is Node 24 when the tests run under npm/npx (node@24 devDependency).
-  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const listeners: (() => void)[] = [];

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { builtinsIn, packagesIn } from '../../support/module-list.ts';
 import { ROOT, startProcess } from '../../support/process.ts';
 import { freePort, HttpSink } from '../../support/otlp-sinks.ts';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -14,21 +15,6 @@ import { freeSidecarPorts, injectedSidecarEnv, type SidecarPorts } from '../../s
 const MAIN = 'sidecar/main.ts';
 const HOOK = join(ROOT, 'test/support/loaded-modules.ts');
 const dir = mkdtempSync(join(tmpdir(), 'tb-lazy-'));
-
-/** Packages (node_modules/<name>) whose modules the process loaded. */
-function packagesIn(list: string): Set<string> {
-  const names = new Set<string>();
-  for (const url of list.split('\n')) {
-    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-    if (m) names.add(m[1]!);
-  }
-  return names;
-}
-
-/** Node built-ins (`node:http2`) the process loaded. */
-function builtinsIn(list: string): Set<string> {
-  return new Set(list.split('\n').filter((m) => m.startsWith('node:')));
-}
 
 /**
  * Starts the sidecar, waits until it runs, runs `use` against it, stops it (SIGTERM, exit 0) and

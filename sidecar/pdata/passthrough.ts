@@ -91,6 +91,8 @@ function walk(buf: Uint8Array, layout: Layout): void {
   } catch (err) {
     if (err instanceof WireFormatError) throw checker.located(err);
     throw err;
+  } finally {
+    checker.release();
   }
 }
 

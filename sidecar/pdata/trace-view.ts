@@ -242,6 +242,8 @@ function walk(buf: Uint8Array, leaves: boolean): TraceView {
   } catch (err) {
     if (err instanceof WireFormatError) throw c.located(err);
     throw err;
+  } finally {
+    c.release();
   }
   return new TraceView(rsBuf.slice(0, rsN * RS_SLOTS), ssBuf.slice(0, ssN * SS_SLOTS), spBuf.slice(0, spN * SP_SLOTS), linkBuf.slice(0, linkN));
 }

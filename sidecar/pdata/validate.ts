@@ -93,6 +93,15 @@ export class WireChecker {
     this.failedField = '';
   }
 
+  /**
+   * Lets go of the request after a walk: the checker outlives it (one per module), and would
+   * otherwise keep the last request checked, up to the receivers' size limit, until the next one.
+   */
+  release(): void {
+    this.r = new WireReader(EMPTY);
+    this.words = new Int32Array(0);
+  }
+
   /** Steps into a message field; `index` is its position among repeated siblings, or -1. */
   enter(name: string, index: number): void {
     const d = this.depth;

@@ -27,7 +27,8 @@
 //   timeout is dropped, so a server that vanished without a FIN does not hold every call after it.
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, SecureClientSessionOptions } from 'node:http2';
 import { gunzipAsync, gzipAsync } from '../../runtime/zlib.ts';
-import { GrpcCallError, GrpcCode } from './grpc-status.ts';
+import { GrpcCode, formatGrpcTimeout, percentDecodeGrpcMessage } from '../../net/grpc-protocol.ts';
+import { GrpcCallError } from './grpc-status.ts';
 
 // node:http2's constants, spelled out: the module loads with the first call, not to read these.
 const NGHTTP2_NO_ERROR = 0;
@@ -101,19 +102,7 @@ function unavailable(message: string, cause?: unknown): GrpcCallError {
   return new GrpcCallError(GrpcCode.UNAVAILABLE, message, { cause });
 }
 
-/** grpc-timeout: at most 8 digits and a unit (PROTOCOL-HTTP2.md). */
-export function grpcTimeout(ms: number): string {
-  const n = Math.max(1, Math.ceil(ms));
-  if (n < 1e8) return `${n}m`;
-  const s = Math.ceil(n / 1000);
-  return s < 1e8 ? `${s}S` : `${Math.min(99_999_999, Math.ceil(s / 3600))}H`;
-}
 
-/** grpc-message as sent: percent-encoded UTF-8. A malformed escape is kept as it is, as grpc-go does. */
-export function percentDecodeGrpcMessage(s: string): string {
-  if (!s.includes('%')) return s;
-  return s.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => Buffer.from(run.replaceAll('%', ''), 'hex').toString('utf8'));
-}
 
 function header(h: IncomingHttpHeaders | undefined, name: string): string | undefined {
   const v = h?.[name];
@@ -176,7 +165,7 @@ export class GrpcH2Client {
 
   /** Headers of one call. */
   requestHeaders(path: string, deadline: number): Record<string, string> {
-    return { ...this.baseHeaders, ':path': path, 'grpc-timeout': grpcTimeout(deadline - Date.now()) };
+    return { ...this.baseHeaders, ':path': path, 'grpc-timeout': formatGrpcTimeout(deadline - Date.now()) };
   }
 
   get maxReceive(): number {

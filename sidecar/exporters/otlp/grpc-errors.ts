@@ -5,7 +5,8 @@
 import { PermanentError, RetryableError } from '../../component/errors.ts';
 import { readRpcStatus, retryInfoDelayMs } from '../internal/otlp-response.ts';
 import { RequestTooLarge } from '../internal/request.ts';
-import { GrpcCode, grpcCodeName, type GrpcCallError } from './grpc-status.ts';
+import { GrpcCode, grpcCodeName } from '../../net/grpc-protocol.ts';
+import type { GrpcCallError } from './grpc-status.ts';
 
 const RETRYABLE = new Set<number>([
   GrpcCode.CANCELLED,

@@ -1,32 +1,6 @@
-// gRPC status codes (github.com/grpc/grpc/blob/master/doc/statuscodes.md) and the error a unary
-// call fails with. Our own constants: the exporter's client does not load grpc-js.
-
-export const GrpcCode = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-} as const;
-
-const NAMES: readonly string[] = Object.keys(GrpcCode);
-
-/** `UNAVAILABLE` for 14; the number itself for a code outside the table. */
-export function grpcCodeName(code: number): string {
-  return NAMES[code] ?? String(code);
-}
+// The error a unary call of the exporter's gRPC client fails with (the status codes themselves are
+// in net/grpc-protocol.ts, shared with the receiver). Our own: the client does not load grpc-js.
+import { grpcCodeName } from '../../net/grpc-protocol.ts';
 
 /** A unary call that did not end with OK: the status the server sent, or the one the client decided. */
 export class GrpcCallError extends Error {

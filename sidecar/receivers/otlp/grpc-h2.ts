@@ -31,20 +31,11 @@ import { createLogger, OnceWarning, type Logger } from '../../telemetry/logger.t
 import { MetricsRegistry, type BoundCounter, type Labels } from '../../telemetry/metrics.ts';
 import { DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTION_IDLE_MS, DEFAULT_MAX_INFLIGHT_SIZE_MIB } from './config.ts';
 import { ACCEPT_ENCODING, decompressMessage, DecompressError, isSupportedEncoding } from './decompress.ts';
-import { parseGrpcTimeout } from './grpc-timeout.ts';
+import { GrpcCode, parseGrpcTimeout, percentEncodeGrpcMessage } from '../../net/grpc-protocol.ts';
 import { IdleResetFilter } from './h2-frame-filter.ts';
 import { FirstBytesReader } from './first-bytes.ts';
 
 /** gRPC status codes used here. */
-export const GrpcStatus = {
-  OK: 0,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-} as const;
 
 export class GrpcError extends Error {
   readonly code: number;
@@ -323,21 +314,21 @@ export class GrpcH2Server {
       // Not gRPC by its content type, nor by its path: a request to one of the methods with another
       // content type (gRPC-Web, JSON) keeps grpc-go's answer, which names the content type.
       if (this.http !== undefined && !this.handlers.has(headers[HTTP2_HEADER_PATH] as string)) return 'http';
-      return { httpStatus: 415, code: GrpcStatus.INVALID_ARGUMENT, message: `invalid gRPC request content-type ${JSON.stringify(contentType)}` };
+      return { httpStatus: 415, code: GrpcCode.INVALID_ARGUMENT, message: `invalid gRPC request content-type ${JSON.stringify(contentType)}` };
     }
     const timeout = headers['grpc-timeout'] as string | undefined;
     if (timeout !== undefined) {
       const parsed = parseGrpcTimeout(timeout);
-      if (typeof parsed === 'string') return { httpStatus: 400, code: GrpcStatus.INTERNAL, message: `malformed grpc-timeout: ${parsed}` };
+      if (typeof parsed === 'string') return { httpStatus: 400, code: GrpcCode.INTERNAL, message: `malformed grpc-timeout: ${parsed}` };
     }
     const method = headers[HTTP2_HEADER_METHOD];
-    if (method !== 'POST') return { httpStatus: 405, code: GrpcStatus.INTERNAL, message: `Received a HEADERS frame with :method ${JSON.stringify(method)} which should be POST` };
+    if (method !== 'POST') return { httpStatus: 405, code: GrpcCode.INTERNAL, message: `Received a HEADERS frame with :method ${JSON.stringify(method)} which should be POST` };
     if (subtype !== '' && subtype !== 'proto') {
       // grpc-go would decode it as protobuf anyway and fail with INTERNAL; say why instead.
-      return { httpStatus: 200, code: GrpcStatus.INTERNAL, message: `content-type ${contentType} is not supported: messages must be protobuf (application/grpc or application/grpc+proto)` };
+      return { httpStatus: 200, code: GrpcCode.INTERNAL, message: `content-type ${contentType} is not supported: messages must be protobuf (application/grpc or application/grpc+proto)` };
     }
     const path = headers[HTTP2_HEADER_PATH];
-    if (path === undefined || !this.handlers.has(path)) return { httpStatus: 200, code: GrpcStatus.UNIMPLEMENTED, message: `unknown method ${path ?? ''}` };
+    if (path === undefined || !this.handlers.has(path)) return { httpStatus: 200, code: GrpcCode.UNIMPLEMENTED, message: `unknown method ${path ?? ''}` };
     return 'ok';
   }
 
@@ -510,7 +501,7 @@ class UnaryCall {
     }
     const n = chunk.length - at;
     if (this.filled + n > this.length) {
-      this.fail(GrpcStatus.INTERNAL, `received more than the ${this.length}-byte message the prefix announced: a unary call carries exactly one message`);
+      this.fail(GrpcCode.INTERNAL, `received more than the ${this.length}-byte message the prefix announced: a unary call carries exactly one message`);
       return;
     }
     chunk.copy(this.message!, this.filled, at);
@@ -522,29 +513,29 @@ class UnaryCall {
     const flag = prefix[0]!;
     const length = prefix.readUInt32BE(1);
     if (flag > 1) {
-      this.fail(GrpcStatus.INTERNAL, `received unexpected payload format ${flag}`);
+      this.fail(GrpcCode.INTERNAL, `received unexpected payload format ${flag}`);
       return false;
     }
     this.compressed = flag === 1;
     if (this.compressed) {
       if (this.encoding === 'identity') {
-        this.fail(GrpcStatus.INTERNAL, 'compressed flag set with identity or empty grpc-encoding');
+        this.fail(GrpcCode.INTERNAL, 'compressed flag set with identity or empty grpc-encoding');
         return false;
       }
       if (!isSupportedEncoding(this.encoding)) {
-        this.fail(GrpcStatus.UNIMPLEMENTED, `Decompressor is not installed for grpc-encoding ${JSON.stringify(this.encoding)}`, { 'grpc-accept-encoding': ACCEPT_ENCODING });
+        this.fail(GrpcCode.UNIMPLEMENTED, `Decompressor is not installed for grpc-encoding ${JSON.stringify(this.encoding)}`, { 'grpc-accept-encoding': ACCEPT_ENCODING });
         return false;
       }
     }
     const { maxMessageBytes, budget, counters } = this.limits;
     if (length > maxMessageBytes) {
       counters.refused.message_too_large.add(1);
-      this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs. ${maxMessageBytes})`);
+      this.fail(GrpcCode.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs. ${maxMessageBytes})`);
       return false;
     }
     if (!budget.tryReserve(length)) {
       counters.refused.inflight_limit.add(1);
-      this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `receiver busy: ${budget.used} bytes of requests in flight, limit ${budget.limit}; retry later`);
+      this.fail(GrpcCode.RESOURCE_EXHAUSTED, `receiver busy: ${budget.used} bytes of requests in flight, limit ${budget.limit}; retry later`);
       return false;
     }
     this.reserved = length;
@@ -562,16 +553,16 @@ class UnaryCall {
       return;
     }
     if (this.length < 0) {
-      this.fail(GrpcStatus.INTERNAL, this.prefixFill === 0 ? 'request has no gRPC message' : 'request ended inside the gRPC message prefix');
+      this.fail(GrpcCode.INTERNAL, this.prefixFill === 0 ? 'request has no gRPC message' : 'request ended inside the gRPC message prefix');
       return;
     }
     if (this.filled < this.length) {
-      this.fail(GrpcStatus.INTERNAL, `request ended after ${this.filled} of the ${this.length} bytes its prefix announced`);
+      this.fail(GrpcCode.INTERNAL, `request ended after ${this.filled} of the ${this.length} bytes its prefix announced`);
       return;
     }
     this.handling = true;
     this.run().catch((err: unknown) => {
-      const e = err instanceof GrpcError ? err : new GrpcError(GrpcStatus.INTERNAL, String(err));
+      const e = err instanceof GrpcError ? err : new GrpcError(GrpcCode.INTERNAL, String(err));
       this.fail(e.code, e.message);
     });
   }
@@ -616,14 +607,14 @@ class UnaryCall {
       message = await decompressMessage(this.encoding, wire, maxMessageBytes);
     } catch (err) {
       if (!(err instanceof DecompressError)) throw err;
-      if (!err.tooLarge) throw new GrpcError(GrpcStatus.INTERNAL, err.message);
+      if (!err.tooLarge) throw new GrpcError(GrpcCode.INTERNAL, err.message);
       counters.refused.message_too_large.add(1);
-      throw new GrpcError(GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (${err.message} vs. ${maxMessageBytes})`);
+      throw new GrpcError(GrpcCode.RESOURCE_EXHAUSTED, `Received message larger than max (${err.message} vs. ${maxMessageBytes})`);
     }
     this.release();
     if (!budget.tryReserve(message.length)) {
       counters.refused.inflight_limit.add(1);
-      throw new GrpcError(GrpcStatus.RESOURCE_EXHAUSTED, `receiver busy: ${budget.used} bytes of requests in flight, limit ${budget.limit}; retry later`);
+      throw new GrpcError(GrpcCode.RESOURCE_EXHAUSTED, `receiver busy: ${budget.used} bytes of requests in flight, limit ${budget.limit}; retry later`);
     }
     this.reserved = message.length;
     return message;
@@ -633,7 +624,7 @@ class UnaryCall {
     this.deadline = undefined;
     if (this.settled) return;
     this.limits.counters.refused.deadline_exceeded.add(1);
-    this.fail(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline Exceeded');
+    this.fail(GrpcCode.DEADLINE_EXCEEDED, 'Deadline Exceeded');
   }
 
   private onClose(): void {
@@ -671,14 +662,3 @@ class UnaryCall {
   }
 }
 
-/**
- * grpc-message as the gRPC spec writes it: UTF-8, with '%' and bytes outside 0x20-0x7E
- * percent-encoded, so clients show "a: b, c" rather than "a%3A%20b%2C%20c".
- */
-export function percentEncodeGrpcMessage(message: string): string {
-  let out = '';
-  for (const b of Buffer.from(message, 'utf8')) {
-    out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}

@@ -16,7 +16,8 @@ import type { MetricsRegistry } from '../../telemetry/metrics.ts';
 import { ingestTraces } from '../internal/ingest.ts';
 import type { GrpcConfig } from './config.ts';
 import { classifyRefusal, PermanentError, type Refusal } from '../../component/errors.ts';
-import { GrpcError, GrpcH2Server, GrpcStatus, type Http2RequestHandler } from './grpc-h2.ts';
+import { GrpcCode } from '../../net/grpc-protocol.ts';
+import { GrpcError, GrpcH2Server, type Http2RequestHandler } from './grpc-h2.ts';
 import { LOGS_EXPORT, METRICS_EXPORT, TRACE_EXPORT } from '../../pdata/otlp-grpc-paths.ts';
 
 export { TRACE_EXPORT, METRICS_EXPORT, LOGS_EXPORT };
@@ -28,11 +29,11 @@ const MESSAGE = { metrics: 'ExportMetricsServiceRequest', logs: 'ExportLogsServi
 
 function malformed(message: string, err: unknown): GrpcError {
   if (!(err instanceof PermanentError)) throw err;
-  return new GrpcError(GrpcStatus.INVALID_ARGUMENT, `malformed ${message}: ${err.message}`);
+  return new GrpcError(GrpcCode.INVALID_ARGUMENT, `malformed ${message}: ${err.message}`);
 }
 
 function grpcError(r: Refusal): GrpcError {
-  return new GrpcError(r.kind === 'invalid' ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.UNAVAILABLE, r.message);
+  return new GrpcError(r.kind === 'invalid' ? GrpcCode.INVALID_ARGUMENT : GrpcCode.UNAVAILABLE, r.message);
 }
 
 export class OtlpGrpcHandler {

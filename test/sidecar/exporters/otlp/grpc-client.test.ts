@@ -12,7 +12,8 @@ import { RequestTooLarge } from '../../../../sidecar/exporters/internal/request.
 import { readPartialSuccess } from '../../../../sidecar/exporters/internal/otlp-response.ts';
 import { GrpcH2Client, type GrpcClientOptions } from '../../../../sidecar/exporters/otlp/grpc-client.ts';
 import { classifyGrpcError } from '../../../../sidecar/exporters/otlp/grpc-errors.ts';
-import { GrpcCallError, GrpcCode } from '../../../../sidecar/exporters/otlp/grpc-status.ts';
+import { GrpcCode } from '../../../../sidecar/net/grpc-protocol.ts';
+import { GrpcCallError } from '../../../../sidecar/exporters/otlp/grpc-status.ts';
 import { PermanentError, RetryableError } from '../../../../sidecar/component/errors.ts';
 import { TRACE_EXPORT } from '../../../../sidecar/pdata/otlp-grpc-paths.ts';
 import { traceRequest, withRealNetwork } from '../../../support/delivery.ts';

@@ -74,10 +74,18 @@ const PATH_TAIL = 4;
  * A cursor plus the path to where it is. One instance per walk (walks are synchronous); `r.end`
  * is the end of the message being checked, and each check leaves `r.pos` at it.
  */
+/**
+ * What a checker holds between walks (reset() replaces both before the next one reads anything).
+ * The reader is made on first release, not at module load: wire.ts and this module import each
+ * other, and WireReader may not be defined yet when this module is evaluated.
+ */
+let releasedReader: WireReader | undefined;
+const NO_WORDS = new Int32Array(0);
+
 export class WireChecker {
   r = new WireReader(EMPTY);
   /** The request's memory as 32-bit words (for the ASCII scan) and the request's offset in it. */
-  private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private words: Int32Array<ArrayBufferLike> = NO_WORDS;
   private base = 0;
   private readonly names: string[] = new Array<string>(MAX_MESSAGE_DEPTH + 1).fill('');
   private readonly indices = new Int32Array(MAX_MESSAGE_DEPTH + 1);
@@ -98,8 +106,8 @@ export class WireChecker {
    * otherwise keep the last request checked, up to the receivers' size limit, until the next one.
    */
   release(): void {
-    this.r = new WireReader(EMPTY);
-    this.words = new Int32Array(0);
+    this.r = releasedReader ??= new WireReader(EMPTY);
+    this.words = NO_WORDS;
   }
 
   /** Steps into a message field; `index` is its position among repeated siblings, or -1. */

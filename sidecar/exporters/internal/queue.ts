@@ -95,3 +95,20 @@ export class BoundedQueue<R extends Sized> {
     for (const w of this.waiters.splice(0)) w(undefined);
   }
 }
+
+/**
+ * Hands each request `source` gives to `handle`, one at a time, until it gives none (closed and
+ * empty). One call of takeOne per request, not a loop around `await take()`: a suspended async
+ * function keeps what its registers held, so such a loop kept the last request it handled (a whole
+ * batch per consumer) for as long as it waited for the next one.
+ */
+export async function consumeEach<R>(source: { take(): Promise<R | undefined> }, handle: (r: R) => Promise<void>): Promise<void> {
+  while (await takeOne(source, handle));
+}
+
+async function takeOne<R>(source: { take(): Promise<R | undefined> }, handle: (r: R) => Promise<void>): Promise<boolean> {
+  const r = await source.take();
+  if (r === undefined) return false;
+  await handle(r);
+  return true;
+}

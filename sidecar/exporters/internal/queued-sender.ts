@@ -12,7 +12,7 @@ import type { Logger } from '../../telemetry/logger.ts';
 import { OnceWarning } from '../../telemetry/logger.ts';
 import type { QueuedExporterConfig } from './config.ts';
 import { exporterObs, registerQueueGauges, type ExporterObs } from './obs.ts';
-import { BoundedQueue } from './queue.ts';
+import { BoundedQueue, consumeEach } from './queue.ts';
 import { RequestTooLarge, type ExportRequest, type ExportSender, type RequestLimits, type SendOutcome } from './request.ts';
 import { Backoff, retryDelay, RetryRemainder, sleep } from './retry.ts';
 
@@ -120,23 +120,14 @@ export class QueuedSender<R extends ExportRequest> {
     }
   }
 
-  // One request per call of consumeOne: a suspended async function keeps what its registers held,
-  // so a loop around `await take()` would keep the last request it sent (a whole batch per
-  // consumer) for as long as it waits for the next one.
-  private async consume(): Promise<void> {
-    while (await this.consumeOne());
-  }
-
-  /** Takes and delivers one request; false once the queue is closed and empty. */
-  private async consumeOne(): Promise<boolean> {
-    const req = await this.queue.take();
-    if (req === undefined) return false;
-    try {
-      await this.deliver(req);
-    } finally {
-      this.queue.done(req);
-    }
-    return true;
+  private consume(): Promise<void> {
+    return consumeEach(this.queue, async (req) => {
+      try {
+        await this.deliver(req);
+      } finally {
+        this.queue.done(req);
+      }
+    });
   }
 
   /**

@@ -34,6 +34,7 @@ import { backendObs, type BackendObs } from './obs.ts';
 import type { Resolver } from './resolver.ts';
 import { HashRing } from './ring.ts';
 import { RoutingQueue } from './routing-queue.ts';
+import { consumeEach } from '../internal/queue.ts';
 import { KeyHasher, route, type Route } from './routing.ts';
 
 /** Without a deadline from the host (tests, embedding), drain for at most this long. */
@@ -150,17 +151,8 @@ export class LoadBalancingExporter implements Exporter {
     this.settings.logger.info({ backends: this.ring.endpoints }, 'load-balancing backends in use');
   }
 
-  // One batch per call of consumeOne: a loop around `await take()` would keep the last batch in
-  // its suspended frame while it waits for the next (as the exporters' queued sender says).
-  private async consume(): Promise<void> {
-    while (await this.consumeOne());
-  }
-
-  private async consumeOne(): Promise<boolean> {
-    const req = await this.queue.take();
-    if (req === undefined) return false;
-    await this.process(req);
-    return true;
+  private consume(): Promise<void> {
+    return consumeEach(this.queue, (req) => this.process(req));
   }
 
   /** One attempt at a batch; what failed is parked for a retry, or given up and counted. */

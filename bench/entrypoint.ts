@@ -1,7 +1,7 @@
 // How the image runs the sidecar: the node flags and the main.js of the final stage's ENTRYPOINT
 // (exec form). The bench runs that same file of the checkout with the same flags, so V8 flags
 // added to the image, and the form of the code it runs, are what gets measured.
-import { DockerfileParser } from 'dockerfile-ast';
+import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 
 /** The sidecar's main.js in the image: the bundle, or tsc's output in images built before the bundle. */
 const MAINS = ['/app/dist/sidecar-image/main.js', '/app/dist/sidecar/main.js'];
@@ -13,11 +13,16 @@ export interface Entrypoint {
   main: string;
 }
 
-export function entrypoint(dockerfileText: string): Entrypoint {
+/** The instructions of the Dockerfile's final stage (after its last FROM): what the image runs with. */
+export function finalStage(dockerfileText: string): Instruction[] {
   const dockerfile = DockerfileParser.parse(dockerfileText);
   const froms = dockerfile.getFROMs();
   const lastFromLine = froms.length === 0 ? -1 : froms[froms.length - 1]!.getRange().start.line;
-  const entrypoints = dockerfile.getInstructions().filter((i) => i.getKeyword() === 'ENTRYPOINT' && i.getRange().start.line > lastFromLine);
+  return dockerfile.getInstructions().filter((i) => i.getRange().start.line > lastFromLine);
+}
+
+export function entrypoint(dockerfileText: string): Entrypoint {
+  const entrypoints = finalStage(dockerfileText).filter((i) => i.getKeyword() === 'ENTRYPOINT');
   const last = entrypoints[entrypoints.length - 1];
   if (last === undefined) throw new Error('Dockerfile: no ENTRYPOINT in the final stage');
   const text = last.getArgumentsContent() ?? '';

@@ -3,16 +3,14 @@
 // injector would (ports, the export endpoint, the compile cache). Nothing else of the bench's own
 // environment passes: a developer machine's NODE_EXTRA_CA_CERTS, for one, makes every Node process
 // parse the system CA bundle at start (~40 ms and some memory here), which no pod does.
-import { DockerfileParser } from 'dockerfile-ast';
+import { Env } from 'dockerfile-ast';
+import { finalStage } from './entrypoint.ts';
 
 export function imageEnv(dockerfileText: string, host: NodeJS.ProcessEnv, extra: Record<string, string>): Record<string, string> {
-  const dockerfile = DockerfileParser.parse(dockerfileText);
-  const froms = dockerfile.getFROMs();
-  const lastFromLine = froms.length === 0 ? -1 : froms[froms.length - 1]!.getRange().start.line;
   const env: Record<string, string> = {};
   for (const key of ['PATH', 'HOME']) if (host[key] !== undefined) env[key] = host[key];
-  for (const instruction of dockerfile.getENVs()) {
-    if (instruction.getRange().start.line < lastFromLine) continue;
+  for (const instruction of finalStage(dockerfileText)) {
+    if (!(instruction instanceof Env)) continue;
     for (const property of instruction.getProperties()) {
       const name = property.getName();
       const value = property.getValue();

@@ -3,7 +3,7 @@
 // RESOURCE_EXHAUSTED only when the server sent RetryInfo (it can recover); everything else is
 // permanent. A RetryInfo delay (grpc-status-details-bin trailer) becomes the retry hint.
 import { PermanentError, RetryableError } from '../../component/errors.ts';
-import { readRpcStatus, retryInfoDelayMs } from '../internal/otlp-response.ts';
+import { readRpcStatus, retryInfoDelayMs } from '../../net/rpc-status.ts';
 import { RequestTooLarge } from '../internal/request.ts';
 import { GrpcCode, grpcCodeName } from '../../net/grpc-protocol.ts';
 import type { GrpcCallError } from './grpc-status.ts';

@@ -2,7 +2,7 @@
 // Retry-After honoured), every other non-2xx is permanent. The body of a failure is a
 // google.rpc.Status (protobuf or JSON) whose message makes the error readable.
 import { PermanentError, RetryableError } from '../../component/errors.ts';
-import { readRpcStatus } from '../internal/otlp-response.ts';
+import { readRpcStatus } from '../../net/rpc-status.ts';
 import { RequestTooLarge } from '../internal/request.ts';
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);

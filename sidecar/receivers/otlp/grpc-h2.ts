@@ -32,6 +32,7 @@ import { MetricsRegistry, type BoundCounter, type Labels } from '../../telemetry
 import { DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTION_IDLE_MS, DEFAULT_MAX_INFLIGHT_SIZE_MIB } from './config.ts';
 import { ACCEPT_ENCODING, decompressMessage, DecompressError, isSupportedEncoding } from './decompress.ts';
 import { GrpcCode, parseGrpcTimeout, percentEncodeGrpcMessage } from '../../net/grpc-protocol.ts';
+import { encodeRpcStatus, retryInfoDetail } from '../../net/rpc-status.ts';
 import { IdleResetFilter } from './h2-frame-filter.ts';
 import { FirstBytesReader } from './first-bytes.ts';
 
@@ -39,12 +40,34 @@ import { FirstBytesReader } from './first-bytes.ts';
 
 export class GrpcError extends Error {
   readonly code: number;
+  /** Headers sent with the status, e.g. grpc-status-details-bin. */
+  readonly metadata: Record<string, string> | undefined;
 
-  constructor(code: number, message: string) {
+  constructor(code: number, message: string, metadata?: Record<string, string>) {
     super(message);
     this.name = 'GrpcError';
     this.code = code;
+    this.metadata = metadata;
   }
+}
+
+/**
+ * How long a client refused for lack of in-flight budget is asked to wait. The budget frees as the
+ * calls in flight finish, usually within milliseconds; a second leaves the pipeline room to drain
+ * without turning a burst into a retry storm.
+ */
+export const BUSY_RETRY_DELAY_MS = 1000;
+
+/**
+ * The answer to a call the in-flight budget cannot take: RESOURCE_EXHAUSTED, as grpc-go answers
+ * for exhausted resources, with a RetryInfo in grpc-status-details-bin. Clients that follow the
+ * OTLP specification (the collector's exporters, the OpenTelemetry Go SDK) retry
+ * RESOURCE_EXHAUSTED only with a RetryInfo and would drop the spans without one.
+ */
+function busy(budget: InflightBudget): GrpcError {
+  const message = `receiver busy: ${budget.used} bytes of requests in flight, limit ${budget.limit}; retry later`;
+  const details = encodeRpcStatus({ code: GrpcCode.RESOURCE_EXHAUSTED, message, details: [retryInfoDetail(BUSY_RETRY_DELAY_MS)] });
+  return new GrpcError(GrpcCode.RESOURCE_EXHAUSTED, message, { 'grpc-status-details-bin': details.toString('base64') });
 }
 
 /** Handles one request message; resolves with the response message or rejects with a GrpcError. */
@@ -535,7 +558,8 @@ class UnaryCall {
     }
     if (!budget.tryReserve(length)) {
       counters.refused.inflight_limit.add(1);
-      this.fail(GrpcCode.RESOURCE_EXHAUSTED, `receiver busy: ${budget.used} bytes of requests in flight, limit ${budget.limit}; retry later`);
+      const e = busy(budget);
+      this.fail(e.code, e.message, e.metadata);
       return false;
     }
     this.reserved = length;
@@ -563,7 +587,7 @@ class UnaryCall {
     this.handling = true;
     this.run().catch((err: unknown) => {
       const e = err instanceof GrpcError ? err : new GrpcError(GrpcCode.INTERNAL, String(err));
-      this.fail(e.code, e.message);
+      this.fail(e.code, e.message, e.metadata);
     });
   }
 
@@ -614,7 +638,7 @@ class UnaryCall {
     this.release();
     if (!budget.tryReserve(message.length)) {
       counters.refused.inflight_limit.add(1);
-      throw new GrpcError(GrpcCode.RESOURCE_EXHAUSTED, `receiver busy: ${budget.used} bytes of requests in flight, limit ${budget.limit}; retry later`);
+      throw busy(budget);
     }
     this.reserved = message.length;
     return message;

@@ -17,12 +17,11 @@ import { encodeTraceResponse } from '../../pdata/otlp-schema.ts';
 import { traceRequestJsonToProto, traceResponseJson } from '../../pdata/otlp-json.ts';
 import { TracesData } from '../../pdata/traces.ts';
 import { WireFormatError } from '../../pdata/wire.ts';
-import { TAG_RPC_STATUS_CODE, TAG_RPC_STATUS_MESSAGE } from '../../pdata/fields.ts';
 import { validateLogsRequest, validateMetricsRequest } from '../../pdata/passthrough.ts';
-import { lenField } from '../../pdata/splice.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MetricsRegistry } from '../../telemetry/metrics.ts';
 import { HttpError, mediaType, readBody } from '../../net/http-body.ts';
+import { encodeRpcStatus } from '../../net/rpc-status.ts';
 import { httpStatusOf, ingestTraces, retryAfterHeader } from '../internal/ingest.ts';
 import type { HttpConfig } from './config.ts';
 
@@ -36,11 +35,6 @@ export type HttpRequest = IncomingMessage | Http2ServerRequest;
 export type HttpResponse = ServerResponse | Http2ServerResponse;
 type Route = (res: HttpResponse, fmt: Format, body: Buffer) => Promise<void>;
 
-// google.rpc.Status { int32 code = 1; string message = 2; }: two fields, written directly
-// (gRPC codes are < 128, one varint byte).
-function encodeStatus(code: number, message: string): Buffer {
-  return Buffer.concat([Buffer.from([TAG_RPC_STATUS_CODE, code]), lenField(TAG_RPC_STATUS_MESSAGE, Buffer.from(message, 'utf8'))]);
-}
 
 const VALIDATE = { metrics: validateMetricsRequest, logs: validateLogsRequest } as const;
 const MESSAGE = { metrics: 'ExportMetricsServiceRequest', logs: 'ExportLogsServiceRequest' } as const;
@@ -188,7 +182,7 @@ export class OtlpHttpHandler {
     for (const [k, v] of Object.entries(retryAfterHeader(r))) res.setHeader(k, v);
     const code = GRPC_CODE[r.kind];
     if (fmt === 'json') this.send(res, status, JSON_TYPE, JSON.stringify({ code, message: r.message }));
-    else this.send(res, status, PROTOBUF, encodeStatus(code, r.message));
+    else this.send(res, status, PROTOBUF, encodeRpcStatus({ code, message: r.message, details: [] }));
   }
 
   private sendText(res: HttpResponse, status: number, text: string): void {

@@ -13,6 +13,19 @@ import { FrameType, GRPC_CORE_SETTINGS, RawH2Connection, dataFrame, grpcMessage,
 import { grpcFrame, openSession, startCall, call, type GrpcAnswer } from './testdata/h2-call.ts';
 import { PYTHON, pythonCalls as runPython } from './testdata/python-client.ts';
 import { tinySpans as spans } from '../../../support/spans.ts';
+import protobuf from 'protobufjs';
+
+// google.rpc.Status with a google.rpc.RetryInfo detail, as their .proto files declare them.
+const RPC = protobuf.parse(`
+  syntax = "proto3";
+  package google.rpc;
+  message Any { string type_url = 1; bytes value = 2; }
+  message Duration { int64 seconds = 1; int32 nanos = 2; }
+  message Status { int32 code = 1; string message = 2; repeated Any details = 3; }
+  message RetryInfo { Duration retry_delay = 1; }
+`, { keepCase: true }).root;
+const RpcStatus = RPC.lookupType('google.rpc.Status');
+const RetryInfo = RPC.lookupType('google.rpc.RetryInfo');
 
 const pythonCalls = (port: number, request: Buffer, opts: Parameters<typeof runPython>[3] = {}) => runPython(port, TRACE_EXPORT, request, opts);
 
@@ -125,6 +138,18 @@ describe('otlp receiver gRPC transport', function () {
         for (const a of refused) {
           assert.equal(a.grpcStatus, Status.RESOURCE_EXHAUSTED);
           assert.match(a.grpcMessage, /in flight/);
+          // The OTLP specification (and the collector's and the Go SDK's exporters) retry
+          // RESOURCE_EXHAUSTED only when the status carries a RetryInfo; without one they drop the
+          // spans. Decoded here with protobufjs, not the sidecar's reader.
+          const details = a.headers['grpc-status-details-bin'];
+          assert.equal(typeof details, 'string', 'no grpc-status-details-bin: spec-following clients drop these spans');
+          const status = RpcStatus.decode(Buffer.from(String(details), 'base64')) as unknown as { code: number; message: string; details: { type_url: string; value: Uint8Array }[] };
+          assert.equal(status.code, Status.RESOURCE_EXHAUSTED);
+          assert.equal(status.message, a.grpcMessage);
+          assert.equal(status.details.length, 1);
+          assert.equal(status.details[0]!.type_url, 'type.googleapis.com/google.rpc.RetryInfo');
+          const info = RetryInfo.decode(status.details[0]!.value) as unknown as { retry_delay: { seconds: unknown; nanos: number } };
+          assert.equal(Number(info.retry_delay.seconds) * 1000 + info.retry_delay.nanos / 1e6, 1000);
         }
         for (const c of calls) c.stream.close();
         await sleep(100);

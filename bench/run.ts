@@ -119,6 +119,13 @@ function memoryCgroup(): string | undefined {
   return dir;
 }
 
+/**
+ * What runs under load: the sidecar; the raw relay (the same gRPC server and client, forwarding
+ * each request unread); the ack-only floor (the same server answering without forwarding: what
+ * receiving alone costs on node:http2, the delivery check does not apply).
+ */
+type TargetKind = 'tracebridge' | 'relay' | 'floor';
+
 /** Processor lists the bench compares: the default hot path, and with the ID rewrite. */
 const PROCESSORS: Record<string, string> = {
   batch: 'batch',
@@ -323,13 +330,14 @@ async function startSidecar(sinkPort: number, processors: string): Promise<Targe
   return { name: 'tracebridge', proc, grpcPort, httpPort, zipkinPort, xrayPort, coldStartMs, stop: () => stopProc(proc) };
 }
 
-async function startRelay(sinkPort: number): Promise<Target> {
+/** The raw relay, or with `ackOnly` the floor: the same server answering without forwarding. */
+async function startRelay(sinkPort: number, ackOnly = false): Promise<Target> {
   const grpcPort = await freePort();
   const t0 = performance.now();
-  const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'bench/relay-process.ts'), String(grpcPort), String(sinkPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'bench/relay-process.ts'), String(grpcPort), ackOnly ? '-' : String(sinkPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
   const coldStartMs = Math.round(performance.now() - t0);
-  return { name: 'raw relay', proc, grpcPort, httpPort: 0, zipkinPort: 0, xrayPort: 0, coldStartMs, stop: () => stopProc(proc) };
+  return { name: ackOnly ? 'ack-only floor' : 'raw relay', proc, grpcPort, httpPort: 0, zipkinPort: 0, xrayPort: 0, coldStartMs, stop: () => stopProc(proc) };
 }
 
 /** RSS in MiB, split as proc.ts reads it. */
@@ -400,10 +408,10 @@ function senderFor(transport: Transport, target: Target): Sender {
   }
 }
 
-async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, shapeName: ShapeName, processors = 'batch'): Promise<ScenarioResult> {
+async function scenario(kind: TargetKind, transport: Transport, shapeName: ShapeName, processors = 'batch'): Promise<ScenarioResult> {
   const shape = transport === 'zipkin' ? makeZipkinShape() : transport === 'xray-udp' ? makeXRayShape() : makeShape(shapeName);
   const sink = await startSink();
-  const target = kind === 'tracebridge' ? await startSidecar(sink.port, PROCESSORS[processors]!) : await startRelay(sink.port);
+  const target = kind === 'tracebridge' ? await startSidecar(sink.port, PROCESSORS[processors]!) : await startRelay(sink.port, kind === 'floor');
   pin(target.proc.pid!, 0);
   const sender = senderFor(transport, target);
   try {
@@ -447,7 +455,7 @@ async function scenario(kind: 'tracebridge' | 'relay', transport: Transport, sha
         const sustained =
           transport === 'xray-udp'
             ? step.delivered >= step.sentSpans * 0.97
-            : step.refusedRequests === 0 && step.skippedRequests === 0 && step.p99Ms <= P99_BOUND_MS && step.achievedSpansPerSec >= rate * 0.97 && step.delivered >= expectedDelivered(processors, step.okSpans);
+            : step.refusedRequests === 0 && step.skippedRequests === 0 && step.p99Ms <= P99_BOUND_MS && step.achievedSpansPerSec >= rate * 0.97 && (kind === 'floor' || step.delivered >= expectedDelivered(processors, step.okSpans));
         log(`  ${target.name} ${transport} ${shapeName} @${rate}/s try ${attempt}: ok=${step.okSpans} delivered=${step.delivered} p99=${step.p99Ms}ms refused=${step.refusedRequests} skipped=${step.skippedRequests} ${sustained ? 'sustained' : 'NOT sustained'}`);
         if (sustained) {
           maxSustained = rate;
@@ -520,7 +528,7 @@ async function idleScenario(config: IdleResult['config']): Promise<IdleResult> {
   };
 }
 
-const scenarioName = (r: ScenarioResult) => `${r.target} ${r.transport} ${r.shape}${r.target === 'raw relay' ? '' : ` ${r.processors}`}`;
+const scenarioName = (r: ScenarioResult) => `${r.target} ${r.transport} ${r.shape}${r.target === 'tracebridge' ? ` ${r.processors}` : ''}`;
 
 function chartSeries(results: ScenarioResult[]): ChartSeries[] {
   return results.map((r) => ({
@@ -567,7 +575,7 @@ function markdown(idle: IdleResult[], results: ScenarioResult[]): string {
     for (const r of results) {
       const at10k = r.rssByRate['10000'];
       lines.push(
-        `| ${r.target} | ${r.transport} | ${r.target === 'raw relay' ? '-' : r.processors} | ${r.shape} | ${r.maxSustainedSpansPerSec} | ${r.cpuSecondsPerMillion['100']} | ${r.cpuSecondsPerMillion['1000']} | ${r.cpuSecondsPerMillion['10000']} | ${r.idleRss.total} | ${r.idleRss.file} | ${r.idleRss.private} | ${at10k?.total ?? '-'} | ${at10k?.file ?? '-'} | ${at10k?.private ?? '-'} | ${r.coldStartMs} |`,
+        `| ${r.target} | ${r.transport} | ${r.target === 'tracebridge' ? r.processors : '-'} | ${r.shape} | ${r.maxSustainedSpansPerSec} | ${r.cpuSecondsPerMillion['100']} | ${r.cpuSecondsPerMillion['1000']} | ${r.cpuSecondsPerMillion['10000']} | ${r.idleRss.total} | ${r.idleRss.file} | ${r.idleRss.private} | ${at10k?.total ?? '-'} | ${at10k?.file ?? '-'} | ${at10k?.private ?? '-'} | ${r.coldStartMs} |`,
       );
     }
     lines.push('', 'Chart: chart.svg (CPU-s per million spans and RSS against the offered rate).');
@@ -585,7 +593,8 @@ async function main(): Promise<void> {
   }
   build.compileCache = await warmCompileCache(build.main, build.nodeFlags);
   log(`sidecar: ${build.main} (${build.revision}), compile cache: ${build.compileCache ?? 'none (the build has no warm-compile-cache.js)'}, node flags from ${build.dockerfile}: ${build.nodeFlags.join(' ') || '(none)'}`);
-  const plan: ['tracebridge' | 'relay', Transport, ShapeName, string][] = [
+  const plan: [TargetKind, Transport, ShapeName, string][] = [
+    ['floor', 'grpc', 'testbed', '-'],
     ['relay', 'grpc', 'testbed', '-'],
     ['tracebridge', 'grpc', 'testbed', 'batch'],
     ['tracebridge', 'grpc', 'testbed', 'tracecontext-rewrite'],

@@ -34,13 +34,16 @@ import { GrpcCallError } from './grpc-status.ts';
 const NGHTTP2_NO_ERROR = 0;
 const NGHTTP2_REFUSED_STREAM = 7;
 const NGHTTP2_CANCEL = 8;
+const NGHTTP2_ENHANCE_YOUR_CALM = 11;
 const NGHTTP2_FLAG_END_STREAM = 0x1;
 
-/** RST_STREAM codes as gRPC statuses (PROTOCOL-HTTP2.md, "Errors"); unlisted codes are INTERNAL. */
+/**
+ * RST_STREAM codes as gRPC statuses (PROTOCOL-HTTP2.md, "Errors"); unlisted codes are INTERNAL.
+ * ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED, a throttle) has a branch of its own where resets are read.
+ */
 const RST_STREAM_STATUS: Record<number, number> = {
   [NGHTTP2_REFUSED_STREAM]: GrpcCode.UNAVAILABLE,
   [NGHTTP2_CANCEL]: GrpcCode.CANCELLED,
-  11: GrpcCode.RESOURCE_EXHAUSTED, // ENHANCE_YOUR_CALM
   12: GrpcCode.PERMISSION_DENIED, // INADEQUATE_SECURITY
 };
 
@@ -101,8 +104,6 @@ function neverSent(err: GrpcCallError): GrpcCallError {
 function unavailable(message: string, cause?: unknown): GrpcCallError {
   return new GrpcCallError(GrpcCode.UNAVAILABLE, message, { cause });
 }
-
-
 
 function header(h: IncomingHttpHeaders | undefined, name: string): string | undefined {
   const v = h?.[name];
@@ -443,6 +444,10 @@ class UnaryCall {
       this.finish(neverSent(unavailable('the server refused the stream (REFUSED_STREAM): the call was not processed')));
     } else if (session.destroyed || session.closed || this.conn.failure !== undefined) {
       this.finish(unavailable(`connection to the server lost: ${this.conn.failure ?? 'closed'}`));
+    } else if (rst === NGHTTP2_ENHANCE_YOUR_CALM) {
+      // A server shedding load (node:http2 resets new streams so once its session memory is
+      // spent): RESOURCE_EXHAUSTED as grpc-go maps it, but a throttle, not a size refusal.
+      this.finish(new GrpcCallError(GrpcCode.RESOURCE_EXHAUSTED, 'stream reset by the server with RST_STREAM code 11 (ENHANCE_YOUR_CALM): the server is shedding load', { loadShed: true }));
     } else {
       this.finish(new GrpcCallError(RST_STREAM_STATUS[rst] ?? GrpcCode.INTERNAL, `stream reset by the server with RST_STREAM code ${rst}`));
     }

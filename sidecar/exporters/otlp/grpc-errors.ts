@@ -1,7 +1,9 @@
 // gRPC failures classified per the OTLP specification (and the collector's otlpexporter):
 // CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE and DATA_LOSS are retryable;
 // RESOURCE_EXHAUSTED only when the server sent RetryInfo (it can recover); everything else is
-// permanent. A RetryInfo delay (grpc-status-details-bin trailer) becomes the retry hint.
+// permanent. A RetryInfo delay (grpc-status-details-bin trailer) becomes the retry hint. One
+// departure: a stream reset with ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED without RetryInfo in
+// grpc-go) is a throttle, retried whole, since the server is shedding load, not refusing the data.
 import { PermanentError, RetryableError } from '../../component/errors.ts';
 import { readRpcStatus, retryInfoDelayMs } from '../../net/rpc-status.ts';
 import { RequestTooLarge } from '../internal/request.ts';
@@ -30,7 +32,8 @@ export function classifyGrpcError(err: GrpcCallError): PermanentError | Retryabl
   // The backend took the request and answered with more than we accept: sending it again (or in
   // parts) would deliver it twice.
   if (err.responseTooLarge) return new PermanentError(message, { cause: err });
-  const retryable = RETRYABLE.has(err.code) || (err.code === GrpcCode.RESOURCE_EXHAUSTED && retryAfterMs !== undefined);
+  // A stream reset with ENHANCE_YOUR_CALM says "slow down", not "too large": retried whole.
+  const retryable = RETRYABLE.has(err.code) || err.loadShed || (err.code === GrpcCode.RESOURCE_EXHAUSTED && retryAfterMs !== undefined);
   // RESOURCE_EXHAUSTED without RetryInfo is how gRPC servers refuse a message over their receive
   // limit ("Received message larger than max (N vs. M)", grpc-go and grpc-js alike): split it.
   if (err.code === GrpcCode.RESOURCE_EXHAUSTED && !retryable) return new RequestTooLarge(message, receiveLimitOf(err.details), { cause: err });

@@ -11,13 +11,16 @@ export class GrpcCallError extends Error {
   readonly statusDetails: Buffer | undefined;
   /** True when the response was refused by this client for its size (the request was delivered). */
   readonly responseTooLarge: boolean;
+  /** True when the server reset the stream with ENHANCE_YOUR_CALM: it is shedding load, nothing was refused for good. */
+  readonly loadShed: boolean;
 
-  constructor(code: number, details: string, opts: { statusDetails?: Buffer; responseTooLarge?: boolean; cause?: unknown } = {}) {
+  constructor(code: number, details: string, opts: { statusDetails?: Buffer; responseTooLarge?: boolean; loadShed?: boolean; cause?: unknown } = {}) {
     super(`${code} ${grpcCodeName(code)}: ${details}`, { cause: opts.cause });
     this.name = 'GrpcCallError';
     this.code = code;
     this.details = details;
     this.statusDetails = opts.statusDetails;
     this.responseTooLarge = opts.responseTooLarge ?? false;
+    this.loadShed = opts.loadShed ?? false;
   }
 }

@@ -345,6 +345,27 @@ describe('otlp exporter gRPC client (node:http2)', function () {
       assert.match(noTrailers.details, /without trailers/);
     });
 
+    it('a stream reset with ENHANCE_YOUR_CALM before any answer (a server shedding load) is a throttle, retried whole: never split as too large', async () => {
+      // node:http2 servers reset new streams so once their session memory is spent; the spans
+      // were not refused for their size, and a one-span request cannot be split at all.
+      let handled = 0;
+      const srv = await h2Server((stream) => {
+        handled++;
+        stream.close(11 /* ENHANCE_YOUR_CALM */);
+      });
+      cleanup.push(() => srv.close());
+      const c = client(srv.port);
+      cleanup.push(() => c.close());
+      const err = await failure(c.call(TRACE_EXPORT, traceRequest(1), 2000));
+      assert.equal(err.code, GrpcCode.RESOURCE_EXHAUSTED, err.message); // as grpc-go maps it
+      assert.match(err.details, /ENHANCE_YOUR_CALM/);
+      const classified = classifyGrpcError(err);
+      assert.ok(!(classified instanceof RequestTooLarge), 'classified as too large: it would be split, and a single span dropped');
+      assert.ok(classified instanceof RetryableError, classified.message);
+      assert.equal(classified.throttle, true);
+      assert.equal(handled, 1);
+    });
+
     it('a gzip-compressed response message is decompressed; one over 4 MiB is refused without a retry', async () => {
       let response = gzipSync(partialSuccessResponse(7, 'seven'));
       const srv = await h2Server((stream) => grpcOk(stream, response, true));

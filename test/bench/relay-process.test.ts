@@ -15,7 +15,7 @@ async function startBaseline(sinkPort: string): Promise<{ proc: ChildProcess; po
   const port = await freePort();
   const proc = spawn(process.execPath, [join(ROOT, 'bench/relay-process.ts'), String(port), sinkPort], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
-    proc.stdout!.once('data', () => resolve());
+    proc.stdout.once('data', () => resolve());
     proc.once('exit', (code) => reject(new Error(`relay-process exited (${code})`)));
   });
   return { proc, port };

@@ -36,6 +36,8 @@ const NGHTTP2_REFUSED_STREAM = 7;
 const NGHTTP2_CANCEL = 8;
 const NGHTTP2_ENHANCE_YOUR_CALM = 11;
 const NGHTTP2_FLAG_END_STREAM = 0x1;
+/** node:http2's per-session memory cap for the client, in MB (see connect()). */
+const CLIENT_SESSION_MEMORY_MB = 4096;
 
 /**
  * RST_STREAM codes as gRPC statuses (PROTOCOL-HTTP2.md, "Errors"); unlisted codes are INTERNAL.
@@ -202,7 +204,11 @@ export class GrpcH2Client {
   private connect(): Promise<Connection> {
     const { connect } = process.getBuiltinModule('node:http2');
     const tls = this.opts.tls;
-    const options: SecureClientSessionOptions = { settings: { enablePush: false } };
+    // maxSessionMemory (MB): node:http2 resets its own new streams with ENHANCE_YOUR_CALM once more
+    // than this is queued on the session, 10 MB by default: two or three of the exporter's 4 MiB
+    // requests in flight. What a session holds is the requests of the exporter's consumers, which
+    // its sending queue already bounds (sending_queue.max_bytes); this must never bind first.
+    const options: SecureClientSessionOptions = { settings: { enablePush: false }, maxSessionMemory: CLIENT_SESSION_MEMORY_MB };
     if (tls !== undefined) {
       Object.assign(options, { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized, ALPNProtocols: ['h2'] });
       if (tls.servername !== undefined) options.servername = tls.servername;
@@ -445,8 +451,10 @@ class UnaryCall {
     } else if (session.destroyed || session.closed || this.conn.failure !== undefined) {
       this.finish(unavailable(`connection to the server lost: ${this.conn.failure ?? 'closed'}`));
     } else if (rst === NGHTTP2_ENHANCE_YOUR_CALM) {
-      // A server shedding load (node:http2 resets new streams so once its session memory is
-      // spent): RESOURCE_EXHAUSTED as grpc-go maps it, but a throttle, not a size refusal.
+      // The server (or a proxy) shedding load, e.g. node:http2 past its session memory or header
+      // limits: RESOURCE_EXHAUSTED as grpc-go maps it, but a throttle to retry after a backoff, not
+      // a refusal for size. The server may have taken the request before the reset, so the retry
+      // can deliver it twice, as after UNAVAILABLE.
       this.finish(new GrpcCallError(GrpcCode.RESOURCE_EXHAUSTED, 'stream reset by the server with RST_STREAM code 11 (ENHANCE_YOUR_CALM): the server is shedding load', { loadShed: true }));
     } else {
       this.finish(new GrpcCallError(RST_STREAM_STATUS[rst] ?? GrpcCode.INTERNAL, `stream reset by the server with RST_STREAM code ${rst}`));

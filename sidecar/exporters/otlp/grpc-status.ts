@@ -11,7 +11,7 @@ export class GrpcCallError extends Error {
   readonly statusDetails: Buffer | undefined;
   /** True when the response was refused by this client for its size (the request was delivered). */
   readonly responseTooLarge: boolean;
-  /** True when the server reset the stream with ENHANCE_YOUR_CALM: it is shedding load, nothing was refused for good. */
+  /** True when the server reset the stream with ENHANCE_YOUR_CALM: it is shedding load, not refusing the data for good. */
   readonly loadShed: boolean;
 
   constructor(code: number, details: string, opts: { statusDetails?: Buffer; responseTooLarge?: boolean; loadShed?: boolean; cause?: unknown } = {}) {

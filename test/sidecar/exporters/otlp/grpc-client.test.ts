@@ -16,6 +16,7 @@ import { GrpcCode } from '../../../../sidecar/net/grpc-protocol.ts';
 import { GrpcCallError } from '../../../../sidecar/exporters/otlp/grpc-status.ts';
 import { PermanentError, RetryableError } from '../../../../sidecar/component/errors.ts';
 import { TRACE_EXPORT } from '../../../../sidecar/pdata/otlp-grpc-paths.ts';
+import { GrpcH2Server } from '../../../../sidecar/receivers/otlp/grpc-h2.ts';
 import { traceRequest, withRealNetwork } from '../../../support/delivery.ts';
 import { freePort, GrpcSink, partialSuccessResponse } from '../../../support/otlp-sinks.ts';
 import { PythonGrpcServer } from './testdata/python-server.ts';
@@ -343,6 +344,28 @@ describe('otlp exporter gRPC client (node:http2)', function () {
       const noTrailers = await failure(c.call(TRACE_EXPORT, traceRequest(1), 2000));
       assert.equal(noTrailers.code, GrpcCode.UNAVAILABLE, noTrailers.message);
       assert.match(noTrailers.details, /without trailers/);
+    });
+
+    it('10 concurrent 3 MiB calls on one connection (an exporter\'s 10 consumers at 4 MiB requests) reach a tracebridge receiver, none reset by this client\'s own session memory', async () => {
+      // node:http2 clients reset their own streams with ENHANCE_YOUR_CALM once more than 10 MB is
+      // queued on a session (its default maxSessionMemory): the exporter had taken that for the
+      // backend refusing the requests as too large and split them.
+      const server = new GrpcH2Server({ maxMessageBytes: 4 * 1024 * 1024 });
+      let handled = 0;
+      server.addMethod(TRACE_EXPORT, async () => {
+        handled++;
+        await new Promise((r) => setTimeout(r, 100));
+        return Buffer.alloc(0);
+      });
+      const port = await server.listen('127.0.0.1:0');
+      cleanup.push(() => server.close(100));
+      const c = client(port);
+      cleanup.push(() => c.close());
+      const body = Buffer.alloc(3 * 1024 * 1024, 1);
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => c.call(TRACE_EXPORT, body, 10_000)));
+      const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+      assert.deepEqual(failed, []);
+      assert.equal(handled, 10);
     });
 
     it('a stream reset with ENHANCE_YOUR_CALM before any answer (a server shedding load) is a throttle, retried whole: never split as too large', async () => {

@@ -35,7 +35,6 @@ export type HttpRequest = IncomingMessage | Http2ServerRequest;
 export type HttpResponse = ServerResponse | Http2ServerResponse;
 type Route = (res: HttpResponse, fmt: Format, body: Buffer) => Promise<void>;
 
-
 const VALIDATE = { metrics: validateMetricsRequest, logs: validateLogsRequest } as const;
 const MESSAGE = { metrics: 'ExportMetricsServiceRequest', logs: 'ExportLogsServiceRequest' } as const;
 

@@ -2,22 +2,8 @@
 // as the .proto declares it, and the exporters' reader reads back.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import protobuf from 'protobufjs';
 import { encodeRpcStatus, readRpcStatus, RETRY_INFO_TYPE_URL, retryInfoDelayMs, retryInfoDetail } from '../../../sidecar/net/rpc-status.ts';
-
-const RPC = protobuf.parse(
-  `
-  syntax = "proto3";
-  package google.rpc;
-  message Any { string type_url = 1; bytes value = 2; }
-  message Duration { int64 seconds = 1; int32 nanos = 2; }
-  message Status { int32 code = 1; string message = 2; repeated Any details = 3; }
-  message RetryInfo { Duration retry_delay = 1; }
-`,
-  { keepCase: true },
-).root;
-const Status = RPC.lookupType('google.rpc.Status');
-const RetryInfo = RPC.lookupType('google.rpc.RetryInfo');
+import { RetryInfoType as RetryInfo, RpcStatusType as Status } from '../../support/rpc-status-proto.ts';
 
 describe('google.rpc.Status (net/rpc-status.ts)', () => {
   it('a status with a RetryInfo reads back the same, by protobufjs and by the exporters', () => {

@@ -13,19 +13,7 @@ import { FrameType, GRPC_CORE_SETTINGS, RawH2Connection, dataFrame, grpcMessage,
 import { grpcFrame, openSession, startCall, call, type GrpcAnswer } from './testdata/h2-call.ts';
 import { PYTHON, pythonCalls as runPython } from './testdata/python-client.ts';
 import { tinySpans as spans } from '../../../support/spans.ts';
-import protobuf from 'protobufjs';
-
-// google.rpc.Status with a google.rpc.RetryInfo detail, as their .proto files declare them.
-const RPC = protobuf.parse(`
-  syntax = "proto3";
-  package google.rpc;
-  message Any { string type_url = 1; bytes value = 2; }
-  message Duration { int64 seconds = 1; int32 nanos = 2; }
-  message Status { int32 code = 1; string message = 2; repeated Any details = 3; }
-  message RetryInfo { Duration retry_delay = 1; }
-`, { keepCase: true }).root;
-const RpcStatus = RPC.lookupType('google.rpc.Status');
-const RetryInfo = RPC.lookupType('google.rpc.RetryInfo');
+import { RetryInfoType as RetryInfo, RpcStatusType as RpcStatus } from '../../../support/rpc-status-proto.ts';
 
 const pythonCalls = (port: number, request: Buffer, opts: Parameters<typeof runPython>[3] = {}) => runPython(port, TRACE_EXPORT, request, opts);
 

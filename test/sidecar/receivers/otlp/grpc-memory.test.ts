@@ -11,6 +11,7 @@ import { entrypoint } from '../../../../bench/entrypoint.ts';
 import { ROOT, startProcess, type Running } from '../../../support/process.ts';
 import { grpcFrame, openSession, startCall, type GrpcAnswer } from './testdata/h2-call.ts';
 import { pythonCalls, type CallResult } from './testdata/python-client.ts';
+import { RpcStatusType } from '../../../support/rpc-status-proto.ts';
 
 const MiB = 1024 * 1024;
 /**
@@ -126,6 +127,13 @@ service: { pipelines: { traces: { receivers: [otlp], exporters: [debug] } }, tel
     const exhausted = results.filter((r) => r.code === 'RESOURCE_EXHAUSTED').length;
     process.stderr.write(`      RSS ${before.toFixed(0)} MiB -> peak ${peak.toFixed(0)} MiB; ${ok} OK, ${exhausted} RESOURCE_EXHAUSTED\n`);
     assert.equal(ok + exhausted, 20, JSON.stringify(results));
+    // Retryable for every OTLP client: each refusal carries a RetryInfo, as C-core read it.
+    for (const r of results.filter((x) => x.code === 'RESOURCE_EXHAUSTED')) {
+      assert.ok(r.statusDetails !== undefined, `no grpc-status-details-bin: ${JSON.stringify(r)}`);
+      const status = RpcStatusType.decode(Buffer.from(r.statusDetails, 'base64')) as unknown as { code: number; details: { type_url: string }[] };
+      assert.equal(status.code, 8);
+      assert.deepEqual(status.details.map((d) => d.type_url), ['type.googleapis.com/google.rpc.RetryInfo']);
+    }
     assert.ok(ok >= 8, `only ${ok} calls served`);
     assert.ok(peak - before < 60, `RSS grew by ${(peak - before).toFixed(0)} MiB`);
   });

@@ -3,8 +3,10 @@
 Usage: grpc_client.py PORT PATH COMPRESSION TIMEOUT_S COUNT < request-bytes
 Sends COUNT unary calls of the request bytes on one channel, concurrently, with COMPRESSION
 (none, gzip, deflate) and a deadline of TIMEOUT_S seconds; prints one JSON line per call:
-{"code": "OK" | status name, "details": str}.
+{"code": "OK" | status name, "details": str, "statusDetails": base64 of the
+grpc-status-details-bin trailer, as C-core decoded it, or absent}.
 """
+import base64
 import json
 import sys
 
@@ -23,7 +25,11 @@ def main():
                 f.result()
                 print(json.dumps({"code": "OK", "details": ""}))
             except grpc.RpcError as e:
-                print(json.dumps({"code": e.code().name, "details": e.details() or ""}))
+                out = {"code": e.code().name, "details": e.details() or ""}
+                for key, value in e.trailing_metadata() or ():
+                    if key == "grpc-status-details-bin":
+                        out["statusDetails"] = base64.b64encode(value).decode()
+                print(json.dumps(out))
 
 
 main()

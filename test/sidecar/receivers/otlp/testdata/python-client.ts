@@ -10,6 +10,8 @@ const CLIENT = fileURLToPath(new URL('./grpc_client.py', import.meta.url));
 export interface CallResult {
   code: string;
   details: string;
+  /** grpc-status-details-bin (base64) from the trailing metadata, when the server sent it. */
+  statusDetails?: string;
 }
 
 /** `count` concurrent unary calls of `request` on one channel; one result per call. */

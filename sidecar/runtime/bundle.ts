@@ -19,15 +19,60 @@
 //   as written, so a stack trace from a pod reads like the code (esbuild only drops comments and
 //   renames a top-level name that two modules both declare, with a digit appended).
 // Runs with the type-stripping Node 24 (`node sidecar/runtime/bundle.ts`); not part of dist/.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BUNDLE_DIR = 'dist/sidecar-image';
 
 /** Started by path (node <file>), not imported: the entrypoint, the warm-up and the worker thread. */
 const ENTRY_POINTS = ['sidecar/main.ts', 'sidecar/runtime/warm-compile-cache.ts', 'sidecar/extensions/header_bridge/worker.ts'];
+
+/**
+ * Built-ins through process.getBuiltinModule instead of ES imports. For `import { readFileSync }
+ * from 'node:fs'` node builds an ES module of node:fs whose exports are all read once, lazy getters
+ * included: node:fs's load fs/promises, readline and REPL history, fs streams, watchers and dir;
+ * node:net's load BlockList and SocketAddress. Measured on a bare process with the sidecar's own
+ * built-in imports: +16 modules, +0.9 MiB private memory, +1.8 MiB RSS and 15-30 ms of start-up.
+ * Each `node:` import resolves to a small module that takes the built-in's object from
+ * process.getBuiltinModule and re-exports the names the sidecar's sources import from it (read
+ * from their import statements), so only those are read. A name missed here fails the build:
+ * esbuild names the import that has no export.
+ */
+function builtinsWithoutFacades(used: Map<string, Set<string>>): Plugin {
+  return {
+    name: 'builtins-without-es-facades',
+    setup(b) {
+      b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-builtin' }));
+      b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => {
+        const names = [...(used.get(args.path) ?? [])];
+        const lines = [`const m = process.getBuiltinModule(${JSON.stringify(args.path)});`, 'export default m;'];
+        if (names.length > 0) lines.push(`export const { ${names.join(', ')} } = m;`);
+        return { contents: `${lines.join('\n')}\n`, loader: 'js' };
+      });
+    },
+  };
+}
+
+/** The names each `node:` built-in is imported by in the sources under `dir` (type-only imports left out). */
+export function builtinImports(dir: string): Map<string, Set<string>> {
+  const used = new Map<string, Set<string>>();
+  for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    const text = readFileSync(join(dir, file), 'utf8');
+    for (const m of text.matchAll(/^import\s+(?!type\s)(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*'(node:[^']+)'/gm)) {
+      const names = used.get(m[2]!) ?? new Set<string>();
+      for (const spec of m[1]!.split(',')) {
+        const name = spec.trim().split(/\s+as\s+/)[0]!;
+        if (name !== '' && !name.startsWith('type ')) names.add(name);
+      }
+      used.set(m[2]!, names);
+    }
+  }
+  return used;
+}
 
 const COMMON: BuildOptions = {
   absWorkingDir: ROOT,
@@ -60,10 +105,11 @@ function dynamicImportTargets(meta: Metafile): string[] {
 
 export async function bundleSidecar(): Promise<string[]> {
   // First pass only to find the import() targets; the second makes them named entry points.
-  const probe = await build({ ...COMMON, entryPoints: ENTRY_POINTS, write: false, metafile: true });
+  const plugins = [builtinsWithoutFacades(builtinImports(join(ROOT, 'sidecar')))];
+  const probe = await build({ ...COMMON, plugins, entryPoints: ENTRY_POINTS, write: false, metafile: true });
   const entryPoints = [...new Set([...ENTRY_POINTS, ...dynamicImportTargets(probe.metafile)])];
   rmSync(`${ROOT}/${BUNDLE_DIR}`, { recursive: true, force: true });
-  const result = await build({ ...COMMON, entryPoints, metafile: true });
+  const result = await build({ ...COMMON, plugins, entryPoints, metafile: true });
   const bad = Object.values(result.metafile.inputs).flatMap((i) => i.imports.filter((imp) => imp.kind === 'dynamic-import' && imp.external && imp.path.startsWith('.')));
   if (bad.length > 0) throw new Error(`import() specifiers esbuild could not follow: ${bad.map((b) => b.path).join(', ')}`);
   const outputs = Object.keys(result.metafile.outputs);

@@ -247,6 +247,15 @@ service:
       for (const name of ['node:http2', 'node:tls', 'node:https', 'node:assert', 'node:worker_threads', 'node:fs/promises', 'node:zlib']) assert.ok(!builtins.has(name), `${name} is loaded`);
     });
 
+    it('at idle nothing that only an ES import facade of a built-in loads: readline, REPL history, fs promises, streams and watchers, net\'s BlockList', async () => {
+      // `import { readFileSync } from 'node:fs'` makes node build an ES module of node:fs that
+      // reads every export, lazy getters included; process.getBuiltinModule returns the object.
+      const builtins = builtinsIn(await loadedModules([], injectedSidecarEnv(ports, sink.url), ports.health));
+      assert.ok(builtins.has('node:internal/fs/utils'), `the list is real: node's internal modules are in it (${[...builtins].length})`);
+      const facadeOnly = ['node:internal/readline/interface', 'node:internal/repl/history', 'node:internal/fs/promises', 'node:internal/fs/streams', 'node:internal/fs/watchers', 'node:internal/fs/dir', 'node:internal/blocklist', 'node:internal/socketaddress'];
+      assert.deepEqual(facadeOnly.filter((m) => builtins.has(m)), []);
+    });
+
     it('no file of the components it does not configure', async () => {
       const list = await loadedModules([], injectedSidecarEnv(ports, sink.url), ports.health);
       assert.ok(list.includes(`/${BUNDLE_DIR}/processors/batch/processor.js`), 'the list is real: the batch processor is in it');

@@ -2,9 +2,14 @@
 // (ES modules and require()d CommonJS alike) and writes the URLs, one a line, to
 // $TB_LOADED_MODULES_OUT when the process exits. Tests read it to check what a config makes load.
 // Node built-ins are listed as `node:<name>` from process.moduleLoadList, which also sees those
-// loaded by process.getBuiltinModule() or by other built-ins (the load hook does not).
-import { registerHooks } from 'node:module';
-import { writeFileSync } from 'node:fs';
+// loaded by process.getBuiltinModule() or by other built-ins (the load hook does not); node's
+// internal modules as `node:internal/<name>`.
+// Built-ins through process.getBuiltinModule, not `import`: an ES import of node:fs or node:net
+// builds a facade that reads every export, lazy getters included, and loads modules of its own
+// (readline, REPL history, fs streams and watchers, net's BlockList) that would then be listed
+// as the sidecar's.
+const { registerHooks } = process.getBuiltinModule('node:module');
+const { writeFileSync } = process.getBuiltinModule('node:fs');
 
 const loaded = new Set<string>();
 registerHooks({
@@ -16,6 +21,6 @@ registerHooks({
 const out = process.env.TB_LOADED_MODULES_OUT;
 function builtins(): string[] {
   const list = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
-  return list.filter((m) => m.startsWith('NativeModule ') && !m.startsWith('NativeModule internal/')).map((m) => `node:${m.slice('NativeModule '.length)}`);
+  return list.filter((m) => m.startsWith('NativeModule ')).map((m) => `node:${m.slice('NativeModule '.length)}`);
 }
 if (out) process.on('exit', () => writeFileSync(out, [...new Set([...loaded, ...builtins()])].join('\n') + '\n'));

@@ -57,7 +57,7 @@ function builtinsWithoutFacades(used: Map<string, Set<string>>): Plugin {
 }
 
 /** The names each `node:` built-in is imported by in the sources under `dir` (type-only imports left out). */
-export function builtinImports(dir: string): Map<string, Set<string>> {
+function builtinImports(dir: string): Map<string, Set<string>> {
   const used = new Map<string, Set<string>>();
   for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
     if (!file.endsWith('.ts')) continue;

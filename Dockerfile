@@ -25,8 +25,9 @@
 # noisy (other work on the VM, load average 3-5): the harness's own medians ranged 412-777 ms for
 # either form. Bundling pino too (then the only eager dependency; since replaced by the sidecar's
 # own logger) changed neither figure. With every file ASCII (bundle.ts says why), the logger and
-# the gRPC client of the second pass, quiet VM: 64.5 MiB idle RSS, 16.3 private, 221 ms to healthy
-# (bench/README.md, README Performance).
+# the gRPC client of the second pass, quiet VM: 64.5 MiB idle RSS, 16.3 private, 221 ms to healthy;
+# with node's built-ins taken through process.getBuiltinModule instead of ES imports (bundle.ts
+# says why): 63.6-63.7 MiB RSS, 15.9-16.1 private (bench/README.md, README Performance).
 # The injector (command override) runs tsc's dist/injector/main.js.
 #
 # Base: Debian 12 slim with Node 24, multi-arch (amd64, arm64), pinned by tag. For reproducible

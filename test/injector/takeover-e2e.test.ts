@@ -12,7 +12,8 @@ import { chooseMode } from '../../injector/mode.ts';
 import { injectSidecar } from '../../injector/mutation.ts';
 import type { Container, EnvVar, Pod } from '../../injector/pod.ts';
 import { kubeletEnv, type PodWorld } from '../support/kubelet-env.ts';
-import { freePort, GrpcSink, HttpSink, type Received } from '../support/otlp-sinks.ts';
+import { GrpcSink, HttpSink, type Received } from '../support/otlp-sinks.ts';
+import { freeSidecarPorts } from '../support/sidecar-env.ts';
 import { runProcess, startProcess, type Running } from '../support/process.ts';
 import { ns } from './fixtures/pods.ts';
 
@@ -27,7 +28,7 @@ function appPod(container: Container): Pod {
 }
 
 async function injectorConfig(exporter?: Record<string, unknown>) {
-  const ports = { otlp_grpc: await freePort(), otlp_http: await freePort(), zipkin: await freePort(), xray: await freePort(), health: await freePort(), metrics: await freePort() };
+  const ports = await freeSidecarPorts();
   return decodeInjectorConfig({ sidecar: { image: 'ghcr.io/example/tracebridge:0.1.0', native: true, ports, ...(exporter ? { exporter } : {}) } }, { requireTls: false });
 }
 

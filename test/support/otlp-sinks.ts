@@ -38,11 +38,19 @@ export type Reply =
 
 /** A free loopback port (bound then released) so a test can start a backend "later". */
 export async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
+  return (await freePorts(1))[0]!;
+}
+
+/**
+ * `n` distinct free loopback ports: each stays bound until all are chosen. (Asked one at a time,
+ * the kernel may hand out a port it has just seen released again.)
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createNetServer());
+  await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))));
+  const ports = servers.map((srv) => (srv.address() as AddressInfo).port);
+  await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
+  return ports;
 }
 
 /** A TCP relay that counts the bytes a client sends through it (to see compression on the wire). */

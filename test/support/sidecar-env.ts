@@ -1,6 +1,6 @@
 // The sidecar process as the injector starts it (no args; env only), with every port moved to a
 // free one so tests never collide with each other or with a sidecar running on the machine.
-import { freePort } from './otlp-sinks.ts';
+import { freePorts } from './otlp-sinks.ts';
 
 export interface SidecarPorts {
   otlp_grpc: number;
@@ -12,7 +12,8 @@ export interface SidecarPorts {
 }
 
 export async function freeSidecarPorts(): Promise<SidecarPorts> {
-  return { otlp_grpc: await freePort(), otlp_http: await freePort(), zipkin: await freePort(), xray: await freePort(), health: await freePort(), metrics: await freePort() };
+  const [otlp_grpc, otlp_http, zipkin, xray, health, metrics] = (await freePorts(6)) as [number, number, number, number, number, number];
+  return { otlp_grpc, otlp_http, zipkin, xray, health, metrics };
 }
 
 /**

@@ -13,7 +13,6 @@
 //   --chart-out=<path>                   also write the chart there (e.g. bench/chart.svg, to commit)
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +21,7 @@ import { renderChart, type ChartSeries } from './chart.ts';
 import { parse as parseYaml } from 'yaml';
 import { entrypoint, type Entrypoint } from './entrypoint.ts';
 import { imageEnv } from './image-env.ts';
+import { freePorts } from './ports.ts';
 import { grpcSender, httpSender, runLoad, xrayUdpSender, zipkinSender, type LoadResult, type Sender, type Transport } from './load.ts';
 import { cpuTimes, pin, rssSplit, type RssSplit } from './proc.ts';
 import { makeShape, makeXRayShape, makeZipkinShape, type Shape, type ShapeName } from './shapes.ts';
@@ -42,14 +42,6 @@ function argValue(name: string): string | undefined {
 
 function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -226,7 +218,8 @@ async function warmCompileCache(main: string, nodeFlags: string[]): Promise<stri
   const dir = mkdtempSync(join(tmpdir(), 'tb-bench-compile-cache-'));
   const names = ['otlp_grpc', 'otlp_http', 'zipkin', 'xray', 'health', 'metrics'];
   const ports: string[] = [];
-  for (const name of names) ports.push(`${name}=${await freePort()}`);
+  const free = await freePorts(names.length);
+  names.forEach((name, i) => ports.push(`${name}=${free[i]!}`));
   execFileSync(process.execPath, [...nodeFlags, script], { env: sidecarEnv({ NODE_COMPILE_CACHE: dir, TRACEBRIDGE_PORTS: ports.join(',') }), stdio: ['ignore', 'ignore', 'inherit'] });
   return dir;
 }
@@ -324,7 +317,7 @@ service:
 }
 
 async function startSidecar(sinkPort: number, processors: string): Promise<Target> {
-  const [grpcPort, httpPort, healthPort, metricsPort, zipkinPort, xrayPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [grpcPort, httpPort, healthPort, metricsPort, zipkinPort, xrayPort] = (await freePorts(6)) as [number, number, number, number, number, number];
   const cfg = allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort }, processors);
   const { proc, coldStartMs } = await spawnSidecar(['--config', cfg], sidecarEnv({}), healthPort);
   return { name: 'tracebridge', proc, grpcPort, httpPort, zipkinPort, xrayPort, coldStartMs, stop: () => stopProc(proc) };
@@ -332,7 +325,7 @@ async function startSidecar(sinkPort: number, processors: string): Promise<Targe
 
 /** The raw relay, or with `ackOnly` the floor: the same server answering without forwarding. */
 async function startRelay(sinkPort: number, ackOnly = false): Promise<Target> {
-  const grpcPort = await freePort();
+  const [grpcPort] = (await freePorts(1)) as [number];
   const t0 = performance.now();
   const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'bench/relay-process.ts'), String(grpcPort), ackOnly ? '-' : String(sinkPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
@@ -495,7 +488,7 @@ async function idleScenario(config: IdleResult['config']): Promise<IdleResult> {
   const coldStartsMs: number[] = [];
   const runs: RssMiB[] = [];
   for (let i = 0; i < COLD_STARTS; i++) {
-    const [grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, exportPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, exportPort] = (await freePorts(7)) as [number, number, number, number, number, number, number];
     const started =
       config === 'embedded default'
         ? await spawnSidecar(

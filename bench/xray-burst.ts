@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { countSpans } from '../sidecar/pdata/wire.ts';
+import { freePorts } from './ports.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -26,13 +27,6 @@ function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 /** Sends the segment and `n` subsegments of one trace, each send completed before the next. */
 async function burst(port: number, n: number): Promise<void> {
@@ -68,7 +62,7 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
   const sinkPort = (sink.address() as AddressInfo).port;
-  const [xray, metrics] = [await freePort(), await freePort()];
+  const [xray, metrics] = (await freePorts(2)) as [number, number];
   const cfg = join(mkdtempSync(join(tmpdir(), 'tb-xray-burst-')), 'config.json');
   writeFileSync(
     cfg,

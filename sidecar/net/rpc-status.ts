@@ -20,8 +20,8 @@ import {
   TAG_RPC_STATUS_DETAILS,
   TAG_RPC_STATUS_MESSAGE,
 } from '../pdata/fields.ts';
-import { lenField } from '../pdata/splice.ts';
-import { varintSize, WireReader, writeVarint } from '../pdata/wire.ts';
+import { lenField, varintField } from '../pdata/splice.ts';
+import { WireReader } from '../pdata/wire.ts';
 
 export const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 
@@ -38,12 +38,6 @@ export interface RpcStatus {
 }
 
 const utf8 = new TextDecoder();
-
-function varintField(tag: number, value: number): Uint8Array {
-  const out = new Uint8Array(varintSize(tag) + varintSize(value));
-  writeVarint(out, writeVarint(out, 0, tag), value);
-  return out;
-}
 
 /** Encodes a google.rpc.Status. Fields at their proto3 default (code 0, empty message) are left out. */
 export function encodeRpcStatus(status: RpcStatus): Buffer {

@@ -36,6 +36,13 @@ export function lenFieldHeader(field: number, length: number): Uint8Array {
   return lenHeader((field << 3) | WIRE_LEN, length);
 }
 
+/** A whole VARINT field given by its tag (fields.ts): the tag, then `value`. */
+export function varintField(tag: number, value: number): Uint8Array {
+  const out = new Uint8Array(varintSize(tag) + varintSize(value));
+  writeVarint(out, writeVarint(out, 0, tag), value);
+  return out;
+}
+
 /** A whole LEN field: its tag, the length prefix and `payload`. */
 export function lenField(tag: number, payload: Uint8Array): Uint8Array {
   return concat([lenHeader(tag, payload.length), payload]);

@@ -12,8 +12,8 @@ import {
   TAG_SPAN_EVENTS,
   TAG_SPAN_LINKS,
 } from './fields.ts';
-import { encodeStringKeyValue, lenHeader } from './splice.ts';
-import { varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeVarint } from './wire.ts';
+import { encodeStringKeyValue, lenHeader, varintField } from './splice.ts';
+import { WIRE_LEN, WIRE_VARINT, WireReader } from './wire.ts';
 
 // Span field numbers, by which the fields are sorted below.
 const ATTRIBUTES = fieldNumber(TAG_SPAN_ATTRIBUTES);
@@ -31,13 +31,6 @@ export interface TrimResult {
   attributes: number;
   events: number;
   links: number;
-}
-
-function varintField(field: number, value: number): Uint8Array {
-  const tag = (field << 3) | WIRE_VARINT;
-  const out = new Uint8Array(varintSize(tag) + varintSize(value));
-  writeVarint(out, writeVarint(out, 0, tag), value);
-  return out;
 }
 
 /**
@@ -90,6 +83,6 @@ export function trimSpan(buf: Uint8Array, start: number, end: number, maxBytes: 
     [DROPPED_EVENTS, dropped[DROPPED_EVENTS]! + cut[EVENTS]!],
     [DROPPED_LINKS, dropped[DROPPED_LINKS]! + cut[LINKS]!],
   ];
-  for (const [field, n] of counts) if (n > 0) kept.push(varintField(field, n));
+  for (const [field, n] of counts) if (n > 0) kept.push(varintField((field << 3) | WIRE_VARINT, n));
   return { payload: Buffer.concat(kept), attributes: cut[ATTRIBUTES]!, events: cut[EVENTS]!, links: cut[LINKS]! };
 }

@@ -1,4 +1,4 @@
-// Free loopback ports for the bench's processes.
+// Free loopback ports, for the bench's processes and the tests' (test/support/otlp-sinks.ts).
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 

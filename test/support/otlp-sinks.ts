@@ -7,6 +7,7 @@ import { connect, createServer as createNetServer, type AddressInfo, type Socket
 import { gunzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { countSpans } from '../../sidecar/pdata/wire.ts';
+import { freePorts } from '../../bench/ports.ts';
 
 export type Signal = 'traces' | 'metrics' | 'logs';
 
@@ -41,17 +42,7 @@ export async function freePort(): Promise<number> {
   return (await freePorts(1))[0]!;
 }
 
-/**
- * `n` distinct free loopback ports: each stays bound until all are chosen. (Asked one at a time,
- * the kernel may hand out a port it has just seen released again.)
- */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => createNetServer());
-  await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))));
-  const ports = servers.map((srv) => (srv.address() as AddressInfo).port);
-  await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
-  return ports;
-}
+export { freePorts };
 
 /** A TCP relay that counts the bytes a client sends through it (to see compression on the wire). */
 export class CountingProxy {

@@ -11,7 +11,8 @@
 //   CommonJS code ends up in an ES module (it would need a `require` shim).
 // - Code splitting: every static `import('./x.ts')` stays a file of its own, loaded on demand, so
 //   components load only when configured, as in tsc's output. Those files are entry points named
-//   after their source (processors/filter/factory.js, ...), the shared code goes to chunks/. The
+//   after their source (processors/filter/factory.js, ...), the shared code goes to chunks/, and
+//   the code every start loads (cli.ts and what it imports) is one chunk (joinCore() says how). The
 //   names matter at run time: the header bridge starts `new URL('./worker.js', import.meta.url)`
 //   next to extensions/header_bridge/extension.js, the warm-up starts `../main.js` from
 //   runtime/warm-compile-cache.js, and version.ts walks up from its chunk to package.json.
@@ -20,7 +21,7 @@
 //   renames a top-level name that two modules both declare, with a digit appended).
 // Runs with the type-stripping Node 24 (`node sidecar/runtime/bundle.ts`); not part of dist/.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 
@@ -45,10 +46,14 @@ function builtinsWithoutFacades(used: Map<string, Set<string>>): Plugin {
   return {
     name: 'builtins-without-es-facades',
     setup(b) {
-      b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-builtin' }));
+      // One such module per importing file (`node:fs from sidecar/cli.ts`), bundled with it: a
+      // module shared by files of different chunks would be a chunk of its own, a file of a few
+      // bytes that a start loads like any other.
+      b.onResolve({ filter: /^node:/ }, (args) => ({ path: `${args.path} from ${relative(ROOT, args.importer)}`, namespace: 'node-builtin' }));
       b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => {
-        const names = [...(used.get(args.path) ?? [])];
-        const lines = [`const m = process.getBuiltinModule(${JSON.stringify(args.path)});`, 'export default m;'];
+        const id = args.path.split(' ')[0]!;
+        const names = [...(used.get(id) ?? [])];
+        const lines = [`const m = process.getBuiltinModule(${JSON.stringify(id)});`, 'export default m;'];
         if (names.length > 0) lines.push(`export const { ${names.join(', ')} } = m;`);
         return { contents: `${lines.join('\n')}\n`, loader: 'js' };
       });
@@ -72,6 +77,67 @@ function builtinImports(dir: string): Map<string, Set<string>> {
     }
   }
   return used;
+}
+
+/** Loaded by every start (main.ts imports it once the heap is capped); what it imports is the core. */
+const CORE = 'sidecar/cli.ts';
+
+/**
+ * Makes every file loaded on demand also import the core, so the core lands in one chunk. esbuild
+ * puts each module in the chunk of the exact set of entry points that reach it, and the modules
+ * cli.ts imports are reached by different sets of components (one by the receivers, one by the
+ * exporters, ...): the core was spread over ~20 chunks, and each file costs a start Node's ESM
+ * loader's resolve, stat, read, package scope and link, ~0.5-1 ms apiece on a 2-core VM. Once
+ * every component imports the core, all of it is reached by the same set and is one chunk. Nothing
+ * loads earlier or more than before: the core is loaded before anything imports a component, which
+ * bundleSidecar() checks (every import() other than main.ts's of the core is made by code the
+ * core loads). Only in the bundle; tsc's output is unchanged.
+ */
+function joinCore(targets: Set<string>): Plugin {
+  const core = join(ROOT, CORE);
+  return {
+    name: 'join-core',
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (!targets.has(args.path)) return undefined;
+        return { contents: `${readFileSync(args.path, 'utf8')}\nimport ${JSON.stringify(core)};\n`, loader: 'ts' };
+      });
+    },
+  };
+}
+
+/** The source files (relative to ROOT) `from` imports statically, itself included, in `meta`. */
+function staticClosure(meta: Metafile, from: string[]): Set<string> {
+  const seen = new Set<string>();
+  const todo = [...from];
+  while (todo.length > 0) {
+    const file = todo.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const imp of meta.inputs[file]?.imports ?? []) if (imp.kind === 'import-statement' && !imp.external) todo.push(imp.path);
+  }
+  return seen;
+}
+
+/**
+ * The import() targets that are loaded after the core: those whose every importer is in the core
+ * or in a file loaded on demand from it. A target imported (by import() or statically) from
+ * elsewhere, such as the header bridge's worker thread or the warm-up, fails the build: joining it
+ * to the core would load the core there.
+ */
+export function loadedAfterCore(meta: Metafile): Set<string> {
+  const targets = dynamicImportTargets(meta).filter((t) => t !== CORE);
+  const afterCore = staticClosure(meta, [CORE, ...targets]);
+  const stray: string[] = [];
+  for (const [file, input] of Object.entries(meta.inputs)) {
+    if (afterCore.has(file)) continue;
+    for (const imp of input.imports) {
+      if (imp.external || imp.path === CORE) continue;
+      if (imp.kind === 'dynamic-import' || targets.includes(imp.path)) stray.push(`${file} -> ${imp.path}`);
+    }
+  }
+  if (stray.length > 0) throw new Error(`a file loaded on demand is imported by code that runs before or without ${CORE}: ${stray.join(', ')}`);
+  return new Set(targets.map((t) => join(ROOT, t)));
 }
 
 const COMMON: BuildOptions = {
@@ -109,7 +175,7 @@ export async function bundleSidecar(): Promise<string[]> {
   const probe = await build({ ...COMMON, plugins, entryPoints: ENTRY_POINTS, write: false, metafile: true });
   const entryPoints = [...new Set([...ENTRY_POINTS, ...dynamicImportTargets(probe.metafile)])];
   rmSync(`${ROOT}/${BUNDLE_DIR}`, { recursive: true, force: true });
-  const result = await build({ ...COMMON, plugins, entryPoints, metafile: true });
+  const result = await build({ ...COMMON, plugins: [...plugins, joinCore(loadedAfterCore(probe.metafile))], entryPoints, metafile: true });
   const bad = Object.values(result.metafile.inputs).flatMap((i) => i.imports.filter((imp) => imp.kind === 'dynamic-import' && imp.external && imp.path.startsWith('.')));
   if (bad.length > 0) throw new Error(`import() specifiers esbuild could not follow: ${bad.map((b) => b.path).join(', ')}`);
   const outputs = Object.keys(result.metafile.outputs);

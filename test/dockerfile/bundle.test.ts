@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { entrypoint } from '../../bench/entrypoint.ts';
-import { BUNDLE_DIR, bundleSidecar } from '../../sidecar/runtime/bundle.ts';
+import type { Metafile } from 'esbuild';
+import { BUNDLE_DIR, bundleSidecar, loadedAfterCore } from '../../sidecar/runtime/bundle.ts';
 import { builtinsIn, packagesIn } from '../support/module-list.ts';
 import { testApp } from '../support/otel.ts';
 import { freePort, GrpcSink, HttpSink } from '../support/otlp-sinks.ts';
@@ -99,6 +100,33 @@ function viaProxy(proxyPort: number, url: string, headers: Record<string, string
     req.end();
   });
 }
+
+describe('the bundle: files loaded on demand import the code every start loads', () => {
+  type Imports = Record<string, [path: string, kind: 'import-statement' | 'dynamic-import'][]>;
+  const meta = (files: Imports): Metafile => ({
+    inputs: Object.fromEntries(Object.entries(files).map(([file, imports]) => [file, { bytes: 1, imports: imports.map(([path, kind]) => ({ path, kind })) }])),
+    outputs: {},
+  });
+  const app: Imports = {
+    'sidecar/main.ts': [['sidecar/cli.ts', 'dynamic-import']],
+    'sidecar/cli.ts': [['sidecar/receivers/otlp/factory.ts', 'import-statement']],
+    'sidecar/receivers/otlp/factory.ts': [['sidecar/receivers/otlp/receiver.ts', 'dynamic-import']],
+    'sidecar/receivers/otlp/receiver.ts': [['sidecar/aws/sigv4.ts', 'dynamic-import']],
+    'sidecar/aws/sigv4.ts': [],
+    'sidecar/extensions/header_bridge/worker.ts': [],
+  };
+
+  it('joins every import() target loaded after the core, however deep, and not the core itself', () => {
+    assert.deepEqual([...loadedAfterCore(meta(app))].map((p) => p.slice(ROOT.length)).sort(), ['sidecar/aws/sigv4.ts', 'sidecar/receivers/otlp/receiver.ts']);
+  });
+
+  it('fails the build for a file loaded on demand that a file running without the core (the header bridge worker thread) imports, by import() or statically', () => {
+    for (const kind of ['dynamic-import', 'import-statement'] as const) {
+      const stray = { ...app, 'sidecar/extensions/header_bridge/worker.ts': [['sidecar/aws/sigv4.ts', kind]] } satisfies Imports;
+      assert.throws(() => loadedAfterCore(meta(stray)), /imported by code that runs before or without sidecar\/cli\.ts: sidecar\/extensions\/header_bridge\/worker\.ts -> sidecar\/aws\/sigv4\.ts/, kind);
+    }
+  });
+});
 
 describe('the bundle (what the image runs)', function () {
   this.timeout(180_000);
@@ -254,6 +282,23 @@ service:
       assert.ok(builtins.has('node:internal/fs/utils'), `the list is real: node's internal modules are in it (${[...builtins].length})`);
       const facadeOnly = ['node:internal/readline/interface', 'node:internal/repl/history', 'node:internal/fs/promises', 'node:internal/fs/streams', 'node:internal/fs/watchers', 'node:internal/fs/dir', 'node:internal/blocklist', 'node:internal/socketaddress'];
       assert.deepEqual(facadeOnly.filter((m) => builtins.has(m)), []);
+    });
+
+    // Each file costs a start Node's ESM loader's resolve, stat, read, package scope and link; the
+    // code every start loads (cli.ts and its imports) was spread over ~20 chunks by which
+    // components share each piece.
+    it('the code every start loads is one file: main.js and one chunk, cli.js and one chunk, then the components', async () => {
+      const list = await loadedModules([], injectedSidecarEnv(ports, sink.url), ports.health);
+      // The load hook records files in the order they load: cli.js's imports before anything it imports with import().
+      const files = list.split('\n').filter((l) => l.includes(`/${BUNDLE_DIR}/`)).map((l) => l.slice(l.indexOf(`/${BUNDLE_DIR}/`) + BUNDLE_DIR.length + 2));
+      const cli = files.indexOf('cli.js');
+      const firstComponent = files.findIndex((f) => /^(receivers|processors|exporters|extensions)\//.test(f));
+      assert.ok(cli > 0 && firstComponent > cli, `main.js, cli.js, then components: ${files.join(' ')}`);
+      const core = files.slice(cli + 1, firstComponent);
+      assert.equal(core.length, 1, `the chunks cli.js loads: ${core.join(' ')}`);
+      assert.ok(core[0]!.startsWith('chunks/'), core[0]);
+      // A `node:` built-in's shim shared by files of different chunks was a chunk of its own.
+      assert.deepEqual(files.slice(0, cli).map((f) => f.replace(/chunk-\w+/, 'chunk')), ['main.js', 'chunks/chunk.js'], 'what main.js loads');
     });
 
     it('no file of the components it does not configure', async () => {

@@ -38,21 +38,23 @@ const ENTRY_POINTS = ['sidecar/main.ts', 'sidecar/runtime/warm-compile-cache.ts'
  * node:net's load BlockList and SocketAddress. Measured on a bare process with the sidecar's own
  * built-in imports: +16 modules, +0.9 MiB private memory, +1.8 MiB RSS and 15-30 ms of start-up.
  * Each `node:` import resolves to a small module that takes the built-in's object from
- * process.getBuiltinModule and re-exports the names the sidecar's sources import from it (read
- * from their import statements), so only those are read. A name missed here fails the build:
- * esbuild names the import that has no export.
+ * process.getBuiltinModule and re-exports the names the importing file imports from it (read from
+ * its import statements), so only those are read. A name missed here fails the build: esbuild
+ * names the import that has no export.
  */
-function builtinsWithoutFacades(used: Map<string, Set<string>>): Plugin {
+function builtinsWithoutFacades(used: Map<string, Map<string, Set<string>>>): Plugin {
   return {
     name: 'builtins-without-es-facades',
     setup(b) {
-      // One such module per importing file (`node:fs from sidecar/cli.ts`), bundled with it: a
-      // module shared by files of different chunks would be a chunk of its own, a file of a few
-      // bytes that a start loads like any other.
-      b.onResolve({ filter: /^node:/ }, (args) => ({ path: `${args.path} from ${relative(ROOT, args.importer)}`, namespace: 'node-builtin' }));
+      // One such module per importing file (`sidecar/cli.ts/node:fs`), bundled with it: a module
+      // shared by files of different chunks would be a chunk of its own, a file of a few bytes
+      // that a start loads like any other. esbuild names the default import after the path's last
+      // segment (node_fs_default).
+      b.onResolve({ filter: /^node:/ }, (args) => ({ path: `${relative(ROOT, args.importer)}/${args.path}`, namespace: 'node-builtin' }));
       b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => {
-        const id = args.path.split(' ')[0]!;
-        const names = [...(used.get(id) ?? [])];
+        const at = args.path.lastIndexOf('/node:');
+        const [importer, id] = [args.path.slice(0, at), args.path.slice(at + 1)];
+        const names = [...(used.get(importer)?.get(id) ?? [])];
         const lines = [`const m = process.getBuiltinModule(${JSON.stringify(id)});`, 'export default m;'];
         if (names.length > 0) lines.push(`export const { ${names.join(', ')} } = m;`);
         return { contents: `${lines.join('\n')}\n`, loader: 'js' };
@@ -61,20 +63,25 @@ function builtinsWithoutFacades(used: Map<string, Set<string>>): Plugin {
   };
 }
 
-/** The names each `node:` built-in is imported by in the sources under `dir` (type-only imports left out). */
-function builtinImports(dir: string): Map<string, Set<string>> {
-  const used = new Map<string, Set<string>>();
+/**
+ * Per source file under `dir` (relative to ROOT), the names it imports from each `node:` built-in
+ * (type-only imports left out).
+ */
+function builtinImports(dir: string): Map<string, Map<string, Set<string>>> {
+  const used = new Map<string, Map<string, Set<string>>>();
   for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
     if (!file.endsWith('.ts')) continue;
-    const text = readFileSync(join(dir, file), 'utf8');
-    for (const m of text.matchAll(/^import\s+(?!type\s)(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*'(node:[^']+)'/gm)) {
-      const names = used.get(m[2]!) ?? new Set<string>();
+    const path = join(dir, file);
+    const byBuiltin = new Map<string, Set<string>>();
+    for (const m of readFileSync(path, 'utf8').matchAll(/^import\s+(?!type\s)(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*'(node:[^']+)'/gm)) {
+      const names = byBuiltin.get(m[2]!) ?? new Set<string>();
       for (const spec of m[1]!.split(',')) {
         const name = spec.trim().split(/\s+as\s+/)[0]!;
         if (name !== '' && !name.startsWith('type ')) names.add(name);
       }
-      used.set(m[2]!, names);
+      byBuiltin.set(m[2]!, names);
     }
+    if (byBuiltin.size > 0) used.set(relative(ROOT, path), byBuiltin);
   }
   return used;
 }
@@ -83,60 +90,70 @@ function builtinImports(dir: string): Map<string, Set<string>> {
 const CORE = 'sidecar/cli.ts';
 
 /**
- * Makes every file loaded on demand also import the core, so the core lands in one chunk. esbuild
- * puts each module in the chunk of the exact set of entry points that reach it, and the modules
- * cli.ts imports are reached by different sets of components (one by the receivers, one by the
- * exporters, ...): the core was spread over ~20 chunks, and each file costs a start Node's ESM
- * loader's resolve, stat, read, package scope and link, ~0.5-1 ms apiece on a 2-core VM. Once
- * every component imports the core, all of it is reached by the same set and is one chunk. Nothing
- * loads earlier or more than before: the core is loaded before anything imports a component, which
- * bundleSidecar() checks (every import() other than main.ts's of the core is made by code the
- * core loads). Only in the bundle; tsc's output is unchanged.
+ * Makes each file in `targets` (files loaded on demand, joinedToCore() picks them) also import the
+ * core, so the core lands in one chunk. esbuild puts each module in the chunk of the exact set of
+ * entry points that reach it, and the modules cli.ts imports are reached by different sets of
+ * components (one by the receivers, one by the exporters, ...): the core was spread over ~20
+ * chunks, and each file costs a start Node's ESM loader's resolve, stat, read, package scope and
+ * link, ~0.5-1 ms apiece on a 2-core VM. Once every component imports the core, all of it is
+ * reached by the same set. Nothing loads earlier or more than before, as joinedToCore() makes
+ * sure. Only in the bundle; tsc's output is unchanged. The build fails if a target was not seen
+ * (a path that did not match would silently join nothing).
  */
 function joinCore(targets: Set<string>): Plugin {
   const core = join(ROOT, CORE);
   return {
     name: 'join-core',
     setup(b) {
+      const joined = new Set<string>();
       b.onLoad({ filter: /\.ts$/ }, (args) => {
         if (!targets.has(args.path)) return undefined;
+        joined.add(args.path);
         return { contents: `${readFileSync(args.path, 'utf8')}\nimport ${JSON.stringify(core)};\n`, loader: 'ts' };
+      });
+      b.onEnd(() => {
+        const missed = [...targets].filter((t) => !joined.has(t));
+        if (missed.length > 0) throw new Error(`join-core: never loaded, so not joined to the core: ${missed.join(', ')}`);
       });
     },
   };
 }
 
-/** The source files (relative to ROOT) `from` imports statically, itself included, in `meta`. */
-function staticClosure(meta: Metafile, from: string[]): Set<string> {
+/**
+ * The source files (relative to ROOT) reachable from `from` in `meta`, `from` included: through
+ * static imports, and through import() too when `dynamic` is set, except main.ts's of the core.
+ */
+function reachable(meta: Metafile, from: string[], dynamic: boolean): Set<string> {
   const seen = new Set<string>();
   const todo = [...from];
   while (todo.length > 0) {
     const file = todo.pop()!;
     if (seen.has(file)) continue;
     seen.add(file);
-    for (const imp of meta.inputs[file]?.imports ?? []) if (imp.kind === 'import-statement' && !imp.external) todo.push(imp.path);
+    for (const imp of meta.inputs[file]?.imports ?? []) {
+      if (imp.external) continue;
+      if (imp.kind === 'import-statement' || (dynamic && imp.kind === 'dynamic-import' && imp.path !== CORE)) todo.push(imp.path);
+    }
   }
   return seen;
 }
 
 /**
- * The import() targets that are loaded after the core: those whose every importer is in the core
- * or in a file loaded on demand from it. A target imported (by import() or statically) from
- * elsewhere, such as the header bridge's worker thread or the warm-up, fails the build: joining it
- * to the core would load the core there.
+ * The import() targets to join to the core (absolute paths): every one except those the core
+ * imports statically anyway (their code is in the core already; joining one would make a cycle
+ * that esbuild orders differently from node) and those that can run without the core. The code
+ * that can run without it is what the entry points reach, statically or by import(), other than
+ * through main.ts's import() of the core: the header bridge's worker thread and the warm-up run
+ * alone, and main.ts runs before the core. A target reachable from there is not joined, since
+ * joining it would load the core there too; it fails the build instead, so that a change that
+ * makes such a target is seen (give the worker its own copy or import it from elsewhere).
  */
-export function loadedAfterCore(meta: Metafile): Set<string> {
-  const targets = dynamicImportTargets(meta).filter((t) => t !== CORE);
-  const afterCore = staticClosure(meta, [CORE, ...targets]);
-  const stray: string[] = [];
-  for (const [file, input] of Object.entries(meta.inputs)) {
-    if (afterCore.has(file)) continue;
-    for (const imp of input.imports) {
-      if (imp.external || imp.path === CORE) continue;
-      if (imp.kind === 'dynamic-import' || targets.includes(imp.path)) stray.push(`${file} -> ${imp.path}`);
-    }
-  }
-  if (stray.length > 0) throw new Error(`a file loaded on demand is imported by code that runs before or without ${CORE}: ${stray.join(', ')}`);
+export function joinedToCore(meta: Metafile, entryPoints: string[]): Set<string> {
+  const inCore = reachable(meta, [CORE], false);
+  const withoutCore = reachable(meta, entryPoints, true);
+  const targets = dynamicImportTargets(meta).filter((t) => !inCore.has(t));
+  const stray = targets.filter((t) => withoutCore.has(t));
+  if (stray.length > 0) throw new Error(`loaded on demand after ${CORE}, but also reachable without it (from ${entryPoints.join(', ')}): ${stray.join(', ')}`);
   return new Set(targets.map((t) => join(ROOT, t)));
 }
 
@@ -175,7 +192,7 @@ export async function bundleSidecar(): Promise<string[]> {
   const probe = await build({ ...COMMON, plugins, entryPoints: ENTRY_POINTS, write: false, metafile: true });
   const entryPoints = [...new Set([...ENTRY_POINTS, ...dynamicImportTargets(probe.metafile)])];
   rmSync(`${ROOT}/${BUNDLE_DIR}`, { recursive: true, force: true });
-  const result = await build({ ...COMMON, plugins: [...plugins, joinCore(loadedAfterCore(probe.metafile))], entryPoints, metafile: true });
+  const result = await build({ ...COMMON, plugins: [...plugins, joinCore(joinedToCore(probe.metafile, ENTRY_POINTS))], entryPoints, metafile: true });
   const bad = Object.values(result.metafile.inputs).flatMap((i) => i.imports.filter((imp) => imp.kind === 'dynamic-import' && imp.external && imp.path.startsWith('.')));
   if (bad.length > 0) throw new Error(`import() specifiers esbuild could not follow: ${bad.map((b) => b.path).join(', ')}`);
   const outputs = Object.keys(result.metafile.outputs);

@@ -7,11 +7,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { entrypoint } from '../../bench/entrypoint.ts';
 import type { Metafile } from 'esbuild';
-import { BUNDLE_DIR, bundleSidecar, loadedAfterCore } from '../../sidecar/runtime/bundle.ts';
+import { entrypoint } from '../../bench/entrypoint.ts';
+import { BUNDLE_DIR, bundleSidecar, joinedToCore } from '../../sidecar/runtime/bundle.ts';
 import { builtinsIn, packagesIn } from '../support/module-list.ts';
 import { testApp } from '../support/otel.ts';
 import { freePort, GrpcSink, HttpSink } from '../support/otlp-sinks.ts';
@@ -107,24 +107,33 @@ describe('the bundle: files loaded on demand import the code every start loads',
     inputs: Object.fromEntries(Object.entries(files).map(([file, imports]) => [file, { bytes: 1, imports: imports.map(([path, kind]) => ({ path, kind })) }])),
     outputs: {},
   });
+  const WORKER = 'sidecar/extensions/header_bridge/worker.ts';
+  const entries = ['sidecar/main.ts', WORKER];
+  // The sidecar's shape: the core imports the tracecontext library, which re-exports the convert
+  // command that cli.ts also loads with import(); the header bridge's worker imports the library.
   const app: Imports = {
-    'sidecar/main.ts': [['sidecar/cli.ts', 'dynamic-import']],
-    'sidecar/cli.ts': [['sidecar/receivers/otlp/factory.ts', 'import-statement']],
+    'sidecar/main.ts': [['sidecar/runtime/heap.ts', 'import-statement'], ['sidecar/cli.ts', 'dynamic-import']],
+    'sidecar/runtime/heap.ts': [],
+    'sidecar/cli.ts': [['sidecar/receivers/otlp/factory.ts', 'import-statement'], ['sidecar/tracecontext/index.ts', 'import-statement'], ['sidecar/tracecontext/convert-command.ts', 'dynamic-import']],
+    'sidecar/tracecontext/index.ts': [['sidecar/tracecontext/convert-command.ts', 'import-statement']],
+    'sidecar/tracecontext/convert-command.ts': [],
     'sidecar/receivers/otlp/factory.ts': [['sidecar/receivers/otlp/receiver.ts', 'dynamic-import']],
-    'sidecar/receivers/otlp/receiver.ts': [['sidecar/aws/sigv4.ts', 'dynamic-import']],
+    'sidecar/receivers/otlp/receiver.ts': [['sidecar/pdata/wire.ts', 'import-statement'], ['sidecar/aws/sigv4.ts', 'dynamic-import']],
+    'sidecar/pdata/wire.ts': [],
     'sidecar/aws/sigv4.ts': [],
-    'sidecar/extensions/header_bridge/worker.ts': [],
+    [WORKER]: [['sidecar/tracecontext/index.ts', 'import-statement']],
   };
+  const joined = (files: Imports) => [...joinedToCore(meta(files), entries)].map((p) => p.slice(ROOT.length)).sort();
 
-  it('joins every import() target loaded after the core, however deep, and not the core itself', () => {
-    assert.deepEqual([...loadedAfterCore(meta(app))].map((p) => p.slice(ROOT.length)).sort(), ['sidecar/aws/sigv4.ts', 'sidecar/receivers/otlp/receiver.ts']);
+  it('joins every import() target loaded after the core, however deep; not the core, nor a target the core imports statically anyway', () => {
+    assert.deepEqual(joined(app), ['sidecar/aws/sigv4.ts', 'sidecar/receivers/otlp/receiver.ts']);
   });
 
-  it('fails the build for a file loaded on demand that a file running without the core (the header bridge worker thread) imports, by import() or statically', () => {
-    for (const kind of ['dynamic-import', 'import-statement'] as const) {
-      const stray = { ...app, 'sidecar/extensions/header_bridge/worker.ts': [['sidecar/aws/sigv4.ts', kind]] } satisfies Imports;
-      assert.throws(() => loadedAfterCore(meta(stray)), /imported by code that runs before or without sidecar\/cli\.ts: sidecar\/extensions\/header_bridge\/worker\.ts -> sidecar\/aws\/sigv4\.ts/, kind);
-    }
+  it('fails the build for a target that code running without the core (the header bridge worker thread) reaches, through a shared file or by import()', () => {
+    const shared = { ...app, 'sidecar/tracecontext/index.ts': [['sidecar/tracecontext/convert-command.ts', 'import-statement'], ['sidecar/pdata/wire.ts', 'import-statement'], ['sidecar/aws/sigv4.ts', 'dynamic-import']] } satisfies Imports;
+    assert.throws(() => joined(shared), /but also reachable without it \(from sidecar\/main\.ts, sidecar\/extensions\/header_bridge\/worker\.ts\): sidecar\/aws\/sigv4\.ts$/);
+    const direct = { ...app, [WORKER]: [['sidecar/receivers/otlp/receiver.ts', 'dynamic-import']] } satisfies Imports;
+    assert.throws(() => joined(direct), /reachable without it .*: sidecar\/aws\/sigv4\.ts, sidecar\/receivers\/otlp\/receiver\.ts$/);
   });
 });
 
@@ -150,6 +159,23 @@ describe('the bundle (what the image runs)', function () {
       const at = text.search(/[\u0080-\uffff]/);
       assert.equal(at, -1, `${f}: non-ASCII ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}`);
     }
+  });
+
+  // The worker thread runs without the core: joining a file it loads to the core would load the
+  // whole sidecar (service, components registry, logger) into the thread.
+  it('the header bridge worker thread loads none of the core: no cli.ts, no service', () => {
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(join(ROOT, BUNDLE_DIR, file), 'utf8');
+      for (const m of text.matchAll(/^(?:import|export)\b[^;]*?from "(\.[^"]+)"|^import "(\.[^"]+)"/gm)) visit(join(dirname(file), m[1] ?? m[2]!));
+    };
+    visit('extensions/header_bridge/worker.js');
+    assert.ok(seen.size > 1, `the worker imports chunks: ${[...seen].join(' ')}`);
+    const sources = [...seen].flatMap((f) => [...readFileSync(join(ROOT, BUNDLE_DIR, f), 'utf8').matchAll(/^\/\/ (sidecar\/\S+\.ts)$/gm)].map((m) => m[1]!));
+    assert.ok(sources.includes('sidecar/extensions/header_bridge/worker.ts'), `the list is real: ${sources.join(' ')}`);
+    assert.deepEqual(sources.filter((f) => f === 'sidecar/cli.ts' || f.startsWith('sidecar/service/')), []);
   });
 
   it('started as the ENTRYPOINT starts it, the embedded default is healthy and delivers an SDK span over OTLP/HTTP, reporting the package version', async () => {
@@ -287,18 +313,19 @@ service:
     // Each file costs a start Node's ESM loader's resolve, stat, read, package scope and link; the
     // code every start loads (cli.ts and its imports) was spread over ~20 chunks by which
     // components share each piece.
-    it('the code every start loads is one file: main.js and one chunk, cli.js and one chunk, then the components', async () => {
+    it('the code every start loads is in a few files: main.js and at most one chunk, cli.js and at most three, then the components', async () => {
       const list = await loadedModules([], injectedSidecarEnv(ports, sink.url), ports.health);
       // The load hook records files in the order they load: cli.js's imports before anything it imports with import().
       const files = list.split('\n').filter((l) => l.includes(`/${BUNDLE_DIR}/`)).map((l) => l.slice(l.indexOf(`/${BUNDLE_DIR}/`) + BUNDLE_DIR.length + 2));
       const cli = files.indexOf('cli.js');
       const firstComponent = files.findIndex((f) => /^(receivers|processors|exporters|extensions)\//.test(f));
       assert.ok(cli > 0 && firstComponent > cli, `main.js, cli.js, then components: ${files.join(' ')}`);
-      const core = files.slice(cli + 1, firstComponent);
-      assert.equal(core.length, 1, `the chunks cli.js loads: ${core.join(' ')}`);
-      assert.ok(core[0]!.startsWith('chunks/'), core[0]);
+      assert.equal(files[0], 'main.js');
       // A `node:` built-in's shim shared by files of different chunks was a chunk of its own.
-      assert.deepEqual(files.slice(0, cli).map((f) => f.replace(/chunk-\w+/, 'chunk')), ['main.js', 'chunks/chunk.js'], 'what main.js loads');
+      assert.ok(cli <= 2, `what main.js loads: ${files.slice(0, cli).join(' ')}`);
+      // The core, and what the header bridge's worker thread shares with it (config schema, trace context).
+      const core = files.slice(cli + 1, firstComponent);
+      assert.ok(core.length <= 3 && core.every((f) => f.startsWith('chunks/')), `the chunks cli.js loads: ${core.join(' ')}`);
     });
 
     it('no file of the components it does not configure', async () => {

@@ -128,13 +128,14 @@ EXPOSE 4317/tcp 4318/tcp 9411/tcp 2000/udp 2000/tcp 13133/tcp 8888/tcp 8443/tcp
 # at 10k spans/s unchanged (~128 MiB) and idle RSS unchanged (80 MiB). 64 MiB cut GC further but
 # added ~19 MiB RSS under load; larger semi-spaces added RSS without a CPU gain beyond the noise.
 # --preserve-symlinks, --preserve-symlinks-main: Node's ES module loader otherwise calls realpath
-# on every file it loads, to resolve symlinks; nothing under /app is a symlink (npm ci and COPY
-# make none), so the answer is always the path itself.
+# on every file it loads, to resolve symlinks; nothing the sidecar loads is a symlink (npm ci makes
+# links only in node_modules/.bin), so the answer is always the path itself.
 # --no-regexp-tier-up: V8 first runs a regular expression in its interpreter and compiles it to
 # machine code on the second run. Every server.listen(port, host) tests the host against node's
-# IPv6 expression, whose interpreter form takes ~7 ms to build here and its machine code ~3 ms
-# more; compiled once to machine code it takes ~3 ms. Other expressions are small.
+# IPv6 expression, whose interpreter form takes ~7 ms to build here and its machine code ~2 ms
+# more on the second listen; compiled once to machine code it takes ~3 ms. Other expressions are
+# small.
 # Together with one chunk for the code every start loads (sidecar/runtime/bundle.ts), measured
 # interleaved, 25 starts each, spawn to health 200 on one core (2-core VM, 2026-12-04): median
-# 193 -> 164 ms; a bare Node HTTP server answering the same health check takes 112 ms.
+# 199 -> 174 ms; a bare Node HTTP server answering the same health check takes 116 ms.
 ENTRYPOINT ["node", "--max-semi-space-size=1", "--initial-old-space-size=32", "--preserve-symlinks", "--preserve-symlinks-main", "--no-regexp-tier-up", "/app/dist/sidecar-image/main.js"]

@@ -12,7 +12,8 @@
 // - Code splitting: every static `import('./x.ts')` stays a file of its own, loaded on demand, so
 //   components load only when configured, as in tsc's output. Those files are entry points named
 //   after their source (processors/filter/factory.js, ...), the shared code goes to chunks/, and
-//   the code every start loads (cli.ts and what it imports) is one chunk (joinCore() says how). The
+//   the code every start loads (cli.ts and what it imports) is one chunk, apart from what the
+//   header bridge's worker thread shares with it (joinCore() says how). The
 //   names matter at run time: the header bridge starts `new URL('./worker.js', import.meta.url)`
 //   next to extensions/header_bridge/extension.js, the warm-up starts `../main.js` from
 //   runtime/warm-compile-cache.js, and version.ts walks up from its chunk to package.json.

@@ -1,6 +1,7 @@
 // Listening and closing for every HTTP server of the project: receivers, extensions, the metrics
 // endpoint and the injector.
 import type { Server, ServerResponse } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import { parseHostPort } from '../config/schema.ts';
 
 /** Responses not yet finished, per server started by listen(): closeServer() ends their connections after them. */
@@ -17,13 +18,29 @@ export function listen(server: Server, endpoint: string): Promise<void> {
       res.once('close', () => responses.delete(res));
     });
   }
+  return bind(server, hp.port, hp.host);
+}
+
+/**
+ * Binds `server` (any net.Server: HTTP/1.1, HTTP/2, plain TCP) to host:port, resolving once it
+ * listens. Each attempt removes both of its listeners, whichever way it ends: the health check
+ * retries a taken port every second for as long as it stays taken, and a 'listening' callback left
+ * by each failed attempt had piled up (node's MaxListenersExceededWarning after ten, then one more
+ * a second).
+ */
+export function bind(server: NetServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(hp.port, hp.host, () => {
+    const onError = (err: Error) => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = () => {
       server.off('error', onError);
       resolve();
-    });
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
   });
 }
 

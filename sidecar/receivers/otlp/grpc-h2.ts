@@ -32,6 +32,7 @@ import { MetricsRegistry, type BoundCounter, type Labels } from '../../telemetry
 import { DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTION_IDLE_MS, DEFAULT_MAX_INFLIGHT_SIZE_MIB } from './config.ts';
 import { ACCEPT_ENCODING, decompressMessage, DecompressError, isSupportedEncoding } from './decompress.ts';
 import { GrpcCode, parseGrpcTimeout, percentEncodeGrpcMessage } from '../../net/grpc-protocol.ts';
+import { bind } from '../../net/listen.ts';
 import { encodeRpcStatus, retryInfoDetail } from '../../net/rpc-status.ts';
 import { IdleResetFilter } from './h2-frame-filter.ts';
 import { FirstBytesReader } from './first-bytes.ts';
@@ -358,13 +359,7 @@ export class GrpcH2Server {
   listen(endpoint: string): Promise<number> {
     const hp = parseHostPort(endpoint);
     if (hp === undefined) return Promise.reject(new Error(`invalid endpoint ${endpoint}`));
-    return new Promise((resolve, reject) => {
-      this.listener.once('error', reject);
-      this.listener.listen(hp.port, hp.host, () => {
-        this.listener.off('error', reject);
-        resolve((this.listener.address() as AddressInfo).port);
-      });
-    });
+    return bind(this.listener, hp.port, hp.host).then(() => (this.listener.address() as AddressInfo).port);
   }
 
   /**

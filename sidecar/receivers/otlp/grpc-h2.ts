@@ -82,6 +82,13 @@ export interface GrpcH2Options {
   maxMessageBytes: number;
   /** SETTINGS_MAX_CONCURRENT_STREAMS; more streams are refused by HTTP/2 itself (REFUSED_STREAM). */
   maxConcurrentStreams?: number;
+  /**
+   * HTTP/2 flow-control window offered to clients, per stream and per connection; node's 65,535
+   * bytes when absent. The receiver keeps node's (each window is memory a client may fill before
+   * the budget sees a call); the bench's sink stands in for a collector, whose grpc-go server
+   * grows its windows up to 16 MiB from the measured bandwidth-delay product.
+   */
+  flowControlWindowBytes?: number;
   /** Declared message bytes of calls in flight, across all connections (at least one largest message). */
   maxInflightBytes?: number;
   /** A connection without calls for this long gets GOAWAY; 0 = never. */
@@ -176,6 +183,7 @@ export class GrpcH2Server {
   /** The HTTP/2 server, made with the first HTTP/2 connection (see h2Server()). */
   private server: Http2Server | undefined;
   private readonly maxConcurrentStreams: number;
+  private readonly flowControlWindowBytes: number | undefined;
   private readonly listener: NetServer;
   private readonly handlers = new Map<string, UnaryHandler>();
   private readonly sessions = new Map<ServerHttp2Session, SessionState>();
@@ -208,6 +216,7 @@ export class GrpcH2Server {
     this.firstBytes = new FirstBytesReader(opts.firstBytesTimeoutMs);
 
     this.maxConcurrentStreams = opts.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS;
+    this.flowControlWindowBytes = opts.flowControlWindowBytes;
     // Connections on listen()'s own port: all taken for HTTP/2 (anything else fails as a session
     // error); the first bytes tell gRPC C-core clients apart.
     this.listener = createNetServer((socket) => this.firstBytes.read(socket, (kind, head) => this.acceptConnection(socket, head, kind === 'http2-grpc-core')));
@@ -223,7 +232,7 @@ export class GrpcH2Server {
     if (this.server !== undefined) return this.server;
     const { createServer } = process.getBuiltinModule('node:http2');
     const server = createServer({
-      settings: { maxConcurrentStreams: this.maxConcurrentStreams },
+      settings: { maxConcurrentStreams: this.maxConcurrentStreams, ...(this.flowControlWindowBytes !== undefined ? { initialWindowSize: this.flowControlWindowBytes } : {}) },
       // Request bodies are bounded by the in-flight budget; this bounds nghttp2's own buffers.
       maxSessionMemory: 64,
     });
@@ -292,6 +301,10 @@ export class GrpcH2Server {
     this.sessions.set(session, state);
     session.on('error', () => undefined);
     session.once('close', () => this.sessions.delete(session));
+    // The connection's own window (SETTINGS only sets the streams'): a WINDOW_UPDATE once the
+    // session is set up.
+    const window = this.flowControlWindowBytes;
+    if (window !== undefined) session.once('localSettings', () => session.setLocalWindowSize(window));
   }
 
   private onSessionError(err: Error): void {

@@ -69,29 +69,18 @@ export function readRpcStatus(body: Uint8Array): RpcStatus | undefined {
     while (r.pos < r.end) {
       const tag = r.tag();
       if (tag === TAG_RPC_STATUS_CODE) out.code = r.varint();
-      else if (tag === TAG_RPC_STATUS_MESSAGE) {
-        const e = r.lenEnd();
-        out.message = utf8.decode(body.subarray(r.pos, e));
-        r.pos = e;
-      } else if (tag === TAG_RPC_STATUS_DETAILS) {
-        const e = r.lenEnd();
-        const any = new WireReader(body, r.pos, e);
+      else if (tag === TAG_RPC_STATUS_MESSAGE) out.message = utf8.decode(r.lenBytes());
+      else if (tag === TAG_RPC_STATUS_DETAILS) {
+        const any = new WireReader(r.lenBytes());
         let typeUrl = '';
         let value: Uint8Array = new Uint8Array(0);
         while (any.pos < any.end) {
           const t = any.tag();
-          if (t === TAG_ANY_TYPE_URL) {
-            const te = any.lenEnd();
-            typeUrl = utf8.decode(body.subarray(any.pos, te));
-            any.pos = te;
-          } else if (t === TAG_ANY_VALUE) {
-            const ve = any.lenEnd();
-            value = body.subarray(any.pos, ve);
-            any.pos = ve;
-          } else any.skip(t & 7, t >>> 3);
+          if (t === TAG_ANY_TYPE_URL) typeUrl = utf8.decode(any.lenBytes());
+          else if (t === TAG_ANY_VALUE) value = any.lenBytes();
+          else any.skip(t & 7, t >>> 3);
         }
         out.details.push({ typeUrl, value });
-        r.pos = e;
       } else r.skip(tag & 7, tag >>> 3);
     }
     return out;
@@ -117,15 +106,13 @@ export function retryInfoDelayMs(status: RpcStatus): number | undefined {
         r.skip(t & 7, t >>> 3);
         continue;
       }
-      const e = r.lenEnd();
-      const d = new WireReader(detail.value, r.pos, e);
+      const d = new WireReader(r.lenBytes());
       while (d.pos < d.end) {
         const dt = d.tag();
         if (dt === TAG_DURATION_SECONDS) seconds = d.varint();
         else if (dt === TAG_DURATION_NANOS) nanos = d.varint();
         else d.skip(dt & 7, dt >>> 3);
       }
-      r.pos = e;
     }
   } catch {
     return 0;

@@ -104,6 +104,14 @@ export class WireReader {
     return e;
   }
 
+  /** Reads a LEN field's payload (a view of the buffer, not a copy) and moves past it. */
+  lenBytes(): Uint8Array {
+    const e = this.lenEnd();
+    const payload = this.buf.subarray(this.pos, e);
+    this.pos = e;
+    return payload;
+  }
+
   /**
    * Skips a field's payload according to its wire type. A group (unused by OTLP, legal as an
    * unknown field) is skipped to its end tag, which must carry `field` when given; nested groups

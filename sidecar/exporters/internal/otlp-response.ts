@@ -22,20 +22,15 @@ export function readPartialSuccess(body: Uint8Array): SendOutcome | undefined {
         r.skip(tag & 7, tag >>> 3);
         continue;
       }
-      const end = r.lenEnd();
       let rejected = 0;
       let message = '';
-      const inner = new WireReader(body, r.pos, end);
+      const inner = new WireReader(r.lenBytes());
       while (inner.pos < inner.end) {
         const t = inner.tag();
         if (t === TAG_PARTIAL_SUCCESS_REJECTED) rejected = inner.varint();
-        else if (t === TAG_PARTIAL_SUCCESS_ERROR_MESSAGE) {
-          const e = inner.lenEnd();
-          message = utf8.decode(body.subarray(inner.pos, e));
-          inner.pos = e;
-        } else inner.skip(t & 7, t >>> 3);
+        else if (t === TAG_PARTIAL_SUCCESS_ERROR_MESSAGE) message = utf8.decode(inner.lenBytes());
+        else inner.skip(t & 7, t >>> 3);
       }
-      r.pos = end;
       if (rejected > 0 || message !== '') return { rejected, message };
     }
   } catch {

@@ -593,6 +593,7 @@ async function main(): Promise<void> {
     ['tracebridge', 'grpc', 'testbed', 'tracecontext-rewrite'],
     ['tracebridge', 'http', 'testbed', 'batch'],
     ['tracebridge', 'http-gzip', 'testbed', 'batch'],
+    ['floor', 'grpc', 'realistic', '-'],
     ['relay', 'grpc', 'realistic', '-'],
     ['tracebridge', 'grpc', 'realistic', 'batch'],
     ['tracebridge', 'grpc', 'realistic', 'filter-healthchecks'],

@@ -166,6 +166,26 @@ describe('Dockerfile', () => {
     assert.deepEqual(links.map((d) => join(d.parentPath, d.name)), [], 'symlinks in node_modules other than .bin');
   });
 
+  // Node's binary carries a code cache for its own modules, and V8 accepts it only when the hash of
+  // its flags matches the build's. The heap size limits are left out of that hash; most other V8
+  // flags are not, and one of them is enough for node to compile every module it loads from source
+  // (~10 ms of each start here). The ENTRYPOINT pays that for the two flags it weighs (the
+  // Dockerfile gives the figures); a third would cost nothing more, and dropping one alone would
+  // gain nothing, which is why the check names exactly these two.
+  it('the entrypoint flags that cost node the code cache of its own modules are the two the Dockerfile weighs', () => {
+    const weighed = ['--initial-old-space-size=32', '--no-regexp-tier-up'];
+    const flags = entrypointFlags();
+    for (const f of weighed) assert.ok(flags.includes(f), `${f} in ${flags.join(' ')}`);
+    const rejected = (argv: string[]) => {
+      const res = spawnSync(process.execPath, [...argv, '-e', "process.getBuiltinModule('node:http')"], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG_NATIVE: 'CODE_CACHE' } });
+      assert.equal(res.status, 0, res.stderr);
+      assert.match(res.stderr, /is accepted|is rejected/, 'node reports its code cache');
+      return (res.stderr.match(/is rejected/g) ?? []).length;
+    };
+    assert.equal(rejected(flags.filter((f) => !weighed.includes(f))), 0, 'every other ENTRYPOINT flag keeps node\'s code cache');
+    for (const f of weighed) assert.ok(rejected([f]) > 0, `${f} alone makes node compile its modules from source`);
+  });
+
   it('fills the compile cache at build time as the runtime user, with the entrypoint flags, read-only to that user afterwards', () => {
     const env = keyword('ENV', finalStage).map(args).map((e) => /^NODE_COMPILE_CACHE=(\S+)$/.exec(e)?.[1]).find((d) => d !== undefined);
     assert.ok(env !== undefined, 'ENV NODE_COMPILE_CACHE=<dir> in the runtime stage (read at run time)');

@@ -46,3 +46,13 @@ export function entrypoint(dockerfileText: string): Entrypoint {
 export function entrypointNodeArgs(dockerfileText: string): string[] {
   return entrypoint(dockerfileText).nodeArgs;
 }
+
+/**
+ * The command of a bench baseline (bench/relay-process.ts: the raw relay, or with `-` for the sink
+ * port the ack-only floor), after `node`: the sidecar's node flags first, so the floor and the
+ * relay run with the V8 settings the sidecar runs with (a 1 MiB young generation costs CPU per
+ * span; a baseline without it would not be a floor for the sidecar).
+ */
+export function baselineArgs(nodeFlags: string[], relayScript: string, listenPort: number, sinkPort: number | '-'): string[] {
+  return [...nodeFlags, relayScript, String(listenPort), String(sinkPort)];
+}

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { components } from '../sidecar/service/components.ts';
 import { renderChart, type ChartSeries } from './chart.ts';
 import { parse as parseYaml } from 'yaml';
-import { entrypoint, type Entrypoint } from './entrypoint.ts';
+import { baselineArgs, entrypoint, type Entrypoint } from './entrypoint.ts';
 import { imageEnv } from './image-env.ts';
 import { freePorts } from './ports.ts';
 import { grpcSender, httpSender, runLoad, xrayUdpSender, zipkinSender, type LoadResult, type Sender, type Transport } from './load.ts';
@@ -327,7 +327,7 @@ async function startSidecar(sinkPort: number, processors: string): Promise<Targe
 async function startRelay(sinkPort: number, ackOnly = false): Promise<Target> {
   const [grpcPort] = (await freePorts(1)) as [number];
   const t0 = performance.now();
-  const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'bench/relay-process.ts'), String(grpcPort), ackOnly ? '-' : String(sinkPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn('taskset', ['-c', '0', process.execPath, ...baselineArgs(build.nodeFlags, join(ROOT, 'bench/relay-process.ts'), grpcPort, ackOnly ? '-' : sinkPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
   const coldStartMs = Math.round(performance.now() - t0);
   return { name: ackOnly ? 'ack-only floor' : 'raw relay', proc, grpcPort, httpPort: 0, zipkinPort: 0, xrayPort: 0, coldStartMs, stop: () => stopProc(proc) };

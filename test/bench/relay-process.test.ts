@@ -2,7 +2,9 @@
 // unread, to the sink; the ack-only floor answers OK and forwards nothing.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { baselineArgs, entrypointNodeArgs } from '../../bench/entrypoint.ts';
 import { countSpans } from '../../sidecar/pdata/wire.ts';
 import { GrpcH2Server } from '../../sidecar/receivers/otlp/grpc-h2.ts';
 import { TRACE_EXPORT } from '../../sidecar/receivers/otlp/grpc.ts';
@@ -11,9 +13,12 @@ import { freePort } from '../support/otlp-sinks.ts';
 import { ROOT } from '../support/process.ts';
 import { tinySpans } from '../support/spans.ts';
 
+// The node flags of the image's ENTRYPOINT: the bench runs its baselines with the sidecar's flags.
+const imageFlags = entrypointNodeArgs(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+
 async function startBaseline(sinkPort: string): Promise<{ proc: ChildProcess; port: number }> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [join(ROOT, 'bench/relay-process.ts'), String(port), sinkPort], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, baselineArgs(imageFlags, join(ROOT, 'bench/relay-process.ts'), port, sinkPort === '-' ? '-' : Number(sinkPort)), { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     proc.stdout.once('data', () => resolve());
     proc.once('exit', (code) => reject(new Error(`relay-process exited (${code})`)));
@@ -45,6 +50,9 @@ describe('bench baselines (bench/relay-process.ts)', () => {
         while (forwarded && spans < 15 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         await new Promise((r) => setTimeout(r, 100));
         assert.equal(spans, forwarded ? 15 : 0);
+        // Run as the sidecar runs: the image's node flags, so the floor pays the same V8 settings.
+        const argv = readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8').split('\0');
+        assert.ok(imageFlags.length > 0 && imageFlags.every((f) => argv.includes(f)), `${imageFlags.join(' ')} in ${argv.join(' ')}`);
       } finally {
         proc.kill('SIGTERM');
         await new Promise((r) => proc.once('exit', r));

@@ -135,14 +135,15 @@ EXPOSE 4317/tcp 4318/tcp 9411/tcp 2000/udp 2000/tcp 13133/tcp 8888/tcp 8443/tcp
 # IPv6 expression, whose interpreter form takes ~7 ms to build here and its machine code ~2 ms
 # more on the second listen; compiled once to machine code it takes ~3 ms. Other expressions are
 # small.
-# Each of the two flags above, like most V8 flags (the heap size limits are the exception), makes
-# node reject the code cache its binary carries for its own modules: V8 checks a hash of its flags.
-# Node then compiles every module it loads from source, ~10 ms of each start here
-# (NODE_DEBUG_NATIVE=CODE_CACHE prints "rejected"). Kept, measured on 2026-12-05: without
-# --initial-old-space-size, 28-29 mark-compacts instead of 11 in 15 s at 10k realistic spans/s
-# (~150 ms more GC), with or without a --max-old-space-size; a start with neither flag measured
-# 185 against 191 ms (median of 21 interleaved), within the noise, as dropping only one gains
-# nothing.
+# Each of the two flags above, like most V8 flags (on Node 24 memory-tuning flags such as the heap
+# size limits are the exception), makes node reject the code cache its binary carries for its own
+# built-in modules: V8 checks a hash of its flags (NODE_DEBUG_NATIVE=CODE_CACHE prints "rejected").
+# Node then compiles each built-in module it loads after start-up from source: in a start's CPU
+# profile, 24-27 ms of compiling against 10-12 ms without them. Kept, measured on 2026-12-05:
+# without --initial-old-space-size, 28-29 mark-compacts instead of 11 in 15 s at 10k realistic
+# spans/s (~150 ms more GC), with or without a --max-old-space-size. A start with neither flag
+# measured 185 against 191 ms (median of 21 interleaved), within the noise; dropping only one would
+# not bring the cache back.
 # Together with one chunk for the code every start loads (sidecar/runtime/bundle.ts), measured
 # interleaved, 25 starts each, spawn to health 200 on one core (2-core VM, 2026-12-04): median
 # 199 -> 174 ms; a bare Node HTTP server answering the same health check takes 116 ms.

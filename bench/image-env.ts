@@ -4,6 +4,7 @@
 // environment passes: a developer machine's NODE_EXTRA_CA_CERTS, for one, makes every Node process
 // parse the system CA bundle at start (~40 ms and some memory here), which no pod does.
 import { Env } from 'dockerfile-ast';
+import { heapCapNodeOptions } from '../injector/sidecar-container.ts';
 import { finalStage } from './entrypoint.ts';
 
 export function imageEnv(dockerfileText: string, host: NodeJS.ProcessEnv, extra: Record<string, string>): Record<string, string> {
@@ -18,4 +19,13 @@ export function imageEnv(dockerfileText: string, host: NodeJS.ProcessEnv, extra:
     }
   }
   return { ...env, ...extra };
+}
+
+/**
+ * What the injector adds to the sidecar's environment for the memory limit it injects: the V8 heap
+ * cap in NODE_OPTIONS, so an injected sidecar starts without re-executing itself to apply it. The
+ * bench, asked to run the sidecar under a memory limit, runs it as an injected pod does.
+ */
+export function injectedLimitEnv(limitMiB: number): Record<string, string> {
+  return { NODE_OPTIONS: heapCapNodeOptions(limitMiB * 1024 * 1024) };
 }

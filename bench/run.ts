@@ -20,7 +20,7 @@ import { components } from '../sidecar/service/components.ts';
 import { renderChart, type ChartSeries } from './chart.ts';
 import { parse as parseYaml } from 'yaml';
 import { baselineArgs, entrypoint, type Entrypoint } from './entrypoint.ts';
-import { imageEnv } from './image-env.ts';
+import { imageEnv, injectedLimitEnv } from './image-env.ts';
 import { freePorts } from './ports.ts';
 import { grpcSender, httpSender, runLoad, xrayUdpSender, zipkinSender, type LoadResult, type Sender, type Transport } from './load.ts';
 import { cpuTimes, pin, rssSplit, type RssSplit } from './proc.ts';
@@ -235,7 +235,10 @@ const warned = new Set<string>();
  */
 function sidecarEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const { NODE_COMPILE_CACHE: _imageCache, ...env } = imageEnv(readFileSync(build.dockerfile, 'utf8'), process.env, {});
-  return { ...env, ...extra };
+  // Under a memory limit, as an injected pod: the injector's heap cap in NODE_OPTIONS (a limit set
+  // any other way costs the sidecar a re-execution at start, ~60-80 ms, not measured here).
+  const limitMiB = Number(process.env.TB_BENCH_MEMORY_LIMIT_MIB ?? 0);
+  return { ...env, ...(limitMiB > 0 ? injectedLimitEnv(limitMiB) : {}), ...extra };
 }
 
 /**

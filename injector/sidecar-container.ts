@@ -50,6 +50,11 @@ export function quantityBytes(q: string | undefined): number | undefined {
   return Number.isFinite(bytes) && bytes > 0 ? Math.floor(bytes) : undefined;
 }
 
+/** NODE_OPTIONS that caps the sidecar's V8 heap for a memory limit of `limitBytes`, as the sidecar would cap it from its cgroup. */
+export function heapCapNodeOptions(limitBytes: number): string {
+  return `--max-old-space-size=${heapCapMiB(limitBytes)}`;
+}
+
 export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boolean; upstream?: readonly EnvVar[]; mode?: SidecarMode } = {}): EnvVar[] {
   const env: EnvVar[] = [
     fieldEnv('POD_NAME', 'metadata.name'),
@@ -82,7 +87,7 @@ export function sidecarEnv(settings: SidecarSettings, opts: { headerBridge?: boo
   // (~60-80 ms of every start). A limit set any other way (a LimitRange, an edit) still gets the
   // re-execution; an operator's own NODE_OPTIONS in sidecar.env replaces this one.
   const limit = quantityBytes(settings.resources.limits?.memory);
-  if (limit !== undefined) env.push({ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapCapMiB(limit)}` });
+  if (limit !== undefined) env.push({ name: 'NODE_OPTIONS', value: heapCapNodeOptions(limit) });
   if (settings.config_map !== undefined) env.push({ name: 'TRACEBRIDGE_CONFIG', value: CONFIG_PATH });
   // The embedded default then enables the header_bridge extension on 127.0.0.1:13128.
   if (opts.headerBridge === true) env.push({ name: 'TRACEBRIDGE_HEADER_BRIDGE', value: 'true' });

@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { imageEnv } from '../../bench/image-env.ts';
+import { imageEnv, injectedLimitEnv } from '../../bench/image-env.ts';
+import { sidecarSettings } from '../../injector/config.ts';
+import { sidecarEnv } from '../../injector/sidecar-container.ts';
+import { heapCapRelaunchArgs } from '../../sidecar/runtime/heap.ts';
+import { testConfig } from '../injector/support.ts';
 import { ROOT } from '../support/process.ts';
 
 const dockerfile = [
@@ -47,4 +51,16 @@ describe('bench: the environment a pod gives the sidecar (bench/image-env.ts)', 
     assert.equal(env.NODE_OPTIONS, undefined);
     assert.equal(env.NODE_EXTRA_CA_CERTS, undefined);
   });
+
+  // TB_BENCH_MEMORY_LIMIT_MIB runs the sidecar in a memory cgroup, as an injected pod: with the
+  // NODE_OPTIONS the injector sets for that limit, so it starts without re-executing itself.
+  for (const mib of [192, 320]) {
+    it(`under a ${mib} MiB limit, the NODE_OPTIONS the injector gives a sidecar limited to ${mib}Mi`, () => {
+      const injected = sidecarEnv(sidecarSettings(testConfig({ sidecar: { resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: `${mib}Mi` } } } })));
+      const nodeOptions = injected.find((e) => e.name === 'NODE_OPTIONS')?.value;
+      assert.ok(nodeOptions !== undefined, 'the injector sets NODE_OPTIONS for a limit');
+      assert.deepEqual(injectedLimitEnv(mib), { NODE_OPTIONS: nodeOptions });
+      assert.equal(heapCapRelaunchArgs(mib * 1024 * 1024, [], injectedLimitEnv(mib).NODE_OPTIONS, 4096 * 1024 * 1024), undefined, 'the sidecar then does not re-execute');
+    });
+  }
 });

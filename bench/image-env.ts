@@ -23,9 +23,29 @@ export function imageEnv(dockerfileText: string, host: NodeJS.ProcessEnv, extra:
 
 /**
  * What the injector adds to the sidecar's environment for the memory limit it injects: the V8 heap
- * cap in NODE_OPTIONS, so an injected sidecar starts without re-executing itself to apply it. The
- * bench, asked to run the sidecar under a memory limit, runs it as an injected pod does.
+ * cap in NODE_OPTIONS, so an injected sidecar starts without re-executing itself to apply it.
  */
-export function injectedLimitEnv(limitMiB: number): Record<string, string> {
+function injectedLimitEnv(limitMiB: number): Record<string, string> {
   return { NODE_OPTIONS: heapCapNodeOptions(limitMiB * 1024 * 1024) };
+}
+
+export interface BenchEnvOptions {
+  /** The memory limit the sidecar runs under (MiB), if any. */
+  limitMiB?: number;
+  /**
+   * Whether the injector's NODE_OPTIONS for that limit is given (an injected pod), or not (a limit
+   * set any other way: the sidecar re-executes itself at start to cap its heap). Default: given.
+   */
+  injected?: boolean;
+}
+
+/**
+ * The environment the bench starts the sidecar with: the image's (imageEnv), without the image's
+ * compile cache path (the bench makes its own), under a memory limit the injector's NODE_OPTIONS
+ * unless told otherwise, then `extra`.
+ */
+export function benchSidecarEnv(dockerfileText: string, host: NodeJS.ProcessEnv, extra: Record<string, string>, opts: BenchEnvOptions = {}): Record<string, string> {
+  const { NODE_COMPILE_CACHE: _imageCache, ...env } = imageEnv(dockerfileText, host, {});
+  const limited = opts.limitMiB !== undefined && opts.limitMiB > 0 && opts.injected !== false;
+  return { ...env, ...(limited ? injectedLimitEnv(opts.limitMiB!) : {}), ...extra };
 }

@@ -20,7 +20,7 @@ import { components } from '../sidecar/service/components.ts';
 import { renderChart, type ChartSeries } from './chart.ts';
 import { parse as parseYaml } from 'yaml';
 import { baselineArgs, entrypoint, type Entrypoint } from './entrypoint.ts';
-import { imageEnv, injectedLimitEnv } from './image-env.ts';
+import { benchSidecarEnv } from './image-env.ts';
 import { freePorts } from './ports.ts';
 import { grpcSender, httpSender, runLoad, xrayUdpSender, zipkinSender, type LoadResult, type Sender, type Transport } from './load.ts';
 import { cpuTimes, pin, rssSplit, type RssSplit } from './proc.ts';
@@ -35,6 +35,8 @@ const P99_BOUND_MS = 100;
 const COLD_STARTS = quick ? 5 : 9;
 const SETTLE_MS = quick ? 2000 : 10_000;
 const RATES = [100, 1000, 10_000];
+/** TB_BENCH_MEMORY_LIMIT_MIB: the memory cgroup limit the sidecar runs under (0: none). */
+const MEMORY_LIMIT_MIB = Number(process.env.TB_BENCH_MEMORY_LIMIT_MIB ?? 0);
 
 function argValue(name: string): string | undefined {
   return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -101,7 +103,7 @@ async function stopProc(proc: ChildProcess): Promise<void> {
 }
 
 function memoryCgroup(): string | undefined {
-  const mib = Number(process.env.TB_BENCH_MEMORY_LIMIT_MIB ?? 0);
+  const mib = MEMORY_LIMIT_MIB;
   if (!(mib > 0)) return undefined;
   const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
   const dir = join(v2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/memory', `tb-bench-${process.pid}-${Date.now()}`);
@@ -220,7 +222,7 @@ async function warmCompileCache(main: string, nodeFlags: string[]): Promise<stri
   const ports: string[] = [];
   const free = await freePorts(names.length);
   names.forEach((name, i) => ports.push(`${name}=${free[i]!}`));
-  execFileSync(process.execPath, [...nodeFlags, script], { env: sidecarEnv({ NODE_COMPILE_CACHE: dir, TRACEBRIDGE_PORTS: ports.join(',') }), stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [...nodeFlags, script], { env: sidecarEnv({ NODE_COMPILE_CACHE: dir, TRACEBRIDGE_PORTS: ports.join(',') }, false), stdio: ['ignore', 'ignore', 'inherit'] });
   return dir;
 }
 
@@ -230,15 +232,14 @@ const warned = new Set<string>();
 
 /**
  * The environment the sidecar starts with: a pod's (bench/image-env.ts: PATH, HOME, the image's ENV
- * lines) plus `extra`. The image's compile cache path is the bench's own temporary one, or none for
- * a build without the warm-up script.
+ * lines) plus `extra`, the bench's own compile cache path instead of the image's, and under
+ * TB_BENCH_MEMORY_LIMIT_MIB the NODE_OPTIONS the injector sets for that limit, as in an injected pod
+ * (TB_BENCH_INJECTED_NODE_OPTIONS=0 leaves it out: a limit set any other way, where the sidecar
+ * re-executes itself at start to cap its heap). `injected: false` for the compile-cache warm-up,
+ * which the image build runs without it.
  */
-function sidecarEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const { NODE_COMPILE_CACHE: _imageCache, ...env } = imageEnv(readFileSync(build.dockerfile, 'utf8'), process.env, {});
-  // Under a memory limit, as an injected pod: the injector's heap cap in NODE_OPTIONS (a limit set
-  // any other way costs the sidecar a re-execution at start, ~60-80 ms, not measured here).
-  const limitMiB = Number(process.env.TB_BENCH_MEMORY_LIMIT_MIB ?? 0);
-  return { ...env, ...(limitMiB > 0 ? injectedLimitEnv(limitMiB) : {}), ...extra };
+function sidecarEnv(extra: Record<string, string>, injected = process.env.TB_BENCH_INJECTED_NODE_OPTIONS !== '0'): NodeJS.ProcessEnv {
+  return benchSidecarEnv(readFileSync(build.dockerfile, 'utf8'), process.env, extra, { limitMiB: MEMORY_LIMIT_MIB, injected });
 }
 
 /**
@@ -247,8 +248,8 @@ function sidecarEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
  */
 async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: number): Promise<{ proc: ChildProcess; coldStartMs: number }> {
   // TB_BENCH_MEMORY_LIMIT_MIB=192 runs the sidecar in a memory cgroup of that limit, as the injector
-  // limits it (needs root and a writable cgroup v1 memory or v2 mount): its heap is then capped from
-  // the limit, as in a pod.
+  // limits it (needs root and a writable cgroup v1 memory or v2 mount): its heap is then capped for
+  // the limit, by the injector's NODE_OPTIONS (sidecarEnv) or by its own re-execution without it.
   const cgroupDir = memoryCgroup();
   const command = [process.execPath, ...build.nodeFlags, ...build.extraNodeArgs, build.main, ...args];
   if (build.compileCache !== undefined) env = { ...env, NODE_COMPILE_CACHE: build.compileCache };
@@ -291,7 +292,7 @@ function allReceiversConfig(p: { grpcPort: number; httpPort: number; zipkinPort:
   const cfg = join(dir, 'sidecar.yaml');
   const { grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort } = p;
   // In a memory cgroup, as in a pod: the embedded default's memory_limiter goes first.
-  const memoryLimited = Number(process.env.TB_BENCH_MEMORY_LIMIT_MIB ?? 0) > 0;
+  const memoryLimited = MEMORY_LIMIT_MIB > 0;
   writeFileSync(
     cfg,
     `receivers:

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { imageEnv, injectedLimitEnv } from '../../bench/image-env.ts';
+import { benchSidecarEnv, imageEnv } from '../../bench/image-env.ts';
 import { sidecarSettings } from '../../injector/config.ts';
 import { sidecarEnv } from '../../injector/sidecar-container.ts';
 import { heapCapRelaunchArgs } from '../../sidecar/runtime/heap.ts';
@@ -54,13 +54,26 @@ describe('bench: the environment a pod gives the sidecar (bench/image-env.ts)', 
 
   // TB_BENCH_MEMORY_LIMIT_MIB runs the sidecar in a memory cgroup, as an injected pod: with the
   // NODE_OPTIONS the injector sets for that limit, so it starts without re-executing itself.
+  const injectedNodeOptions = (mib: number) =>
+    sidecarEnv(sidecarSettings(testConfig({ sidecar: { resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: `${mib}Mi` } } } }))).find((e) => e.name === 'NODE_OPTIONS')?.value;
+
   for (const mib of [192, 320]) {
-    it(`under a ${mib} MiB limit, the NODE_OPTIONS the injector gives a sidecar limited to ${mib}Mi`, () => {
-      const injected = sidecarEnv(sidecarSettings(testConfig({ sidecar: { resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: `${mib}Mi` } } } })));
-      const nodeOptions = injected.find((e) => e.name === 'NODE_OPTIONS')?.value;
-      assert.ok(nodeOptions !== undefined, 'the injector sets NODE_OPTIONS for a limit');
-      assert.deepEqual(injectedLimitEnv(mib), { NODE_OPTIONS: nodeOptions });
-      assert.equal(heapCapRelaunchArgs(mib * 1024 * 1024, [], injectedLimitEnv(mib).NODE_OPTIONS, 4096 * 1024 * 1024), undefined, 'the sidecar then does not re-execute');
+    it(`under a ${mib} MiB limit, the sidecar gets the NODE_OPTIONS the injector gives a sidecar limited to ${mib}Mi`, () => {
+      const expected = injectedNodeOptions(mib);
+      assert.ok(expected !== undefined, 'the injector sets NODE_OPTIONS for a limit');
+      const env = benchSidecarEnv(dockerfile, host, { TRACEBRIDGE_PORTS: 'health=2' }, { limitMiB: mib });
+      assert.equal(env.NODE_OPTIONS, expected, 'not the host\'s --inspect either');
+      assert.equal(env.TRACEBRIDGE_PORTS, 'health=2');
+      assert.equal(env.NODE_ENV, 'production');
+      assert.equal(env.NODE_COMPILE_CACHE, undefined, 'the bench makes its own compile cache');
+      assert.deepEqual(heapCapRelaunchArgs(mib * 1024 * 1024, [], env.NODE_OPTIONS, 4096 * 1024 * 1024), undefined, 'the sidecar then does not re-execute');
+      assert.deepEqual(heapCapRelaunchArgs(mib * 1024 * 1024, [], undefined, 4096 * 1024 * 1024), [`--max-old-space-size=${mib / 2}`], 'without it, it would');
     });
   }
+
+  it('no NODE_OPTIONS without a limit, for a limit set other than by the injector, or for the compile-cache warm-up', () => {
+    assert.equal(benchSidecarEnv(dockerfile, host, {}).NODE_OPTIONS, undefined);
+    assert.equal(benchSidecarEnv(dockerfile, host, {}, { limitMiB: 0 }).NODE_OPTIONS, undefined);
+    assert.equal(benchSidecarEnv(dockerfile, host, {}, { limitMiB: 320, injected: false }).NODE_OPTIONS, undefined);
+  });
 });

@@ -9,7 +9,7 @@
 // limits nothing and counts as no limit.
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 export interface CgroupPaths {
   /** Where the cgroup filesystem is mounted. */
@@ -74,32 +74,4 @@ export function containerMemoryLimit(paths: CgroupPaths = DEFAULT_CGROUP_PATHS, 
     if (bytes !== undefined && (best === undefined || bytes < best.bytes)) best = { bytes, file };
   }
   return best;
-}
-
-const INACTIVE_FILE_V2 = /^inactive_file (\d+)$/m;
-const INACTIVE_FILE_V1 = /^total_inactive_file (\d+)$/m;
-
-/**
- * The working set of the cgroup whose limit file is `limitFile`: its usage less its inactive file
- * pages, what kubelet reports as the container's memory and what the OOM killer acts on once it
- * has reclaimed page cache. The process's RSS is not that: it counts the node binary's file pages,
- * shared by every pod of the image and charged to whichever cgroup read them first. v2:
- * memory.current less memory.stat's inactive_file; v1: memory.usage_in_bytes less
- * total_inactive_file (both hierarchical). Undefined when the files cannot be read or make no sense.
- */
-export function cgroupWorkingSet(limitFile: string): number | undefined {
-  const dir = dirname(limitFile);
-  const v2 = basename(limitFile) === 'memory.max';
-  let usageText: string;
-  let stat: string;
-  try {
-    usageText = readFileSync(join(dir, v2 ? 'memory.current' : 'memory.usage_in_bytes'), 'utf8').trim();
-    stat = readFileSync(join(dir, 'memory.stat'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  if (!/^\d+$/.test(usageText)) return undefined;
-  const usage = Number(usageText);
-  const inactive = Number((v2 ? INACTIVE_FILE_V2 : INACTIVE_FILE_V1).exec(stat)?.[1] ?? 0);
-  return usage > 0 ? Math.max(0, usage - inactive) : undefined;
 }

@@ -2,8 +2,7 @@
 // (the OOM killer enforces it), not the node's total: runtime/cgroup.ts reads it (cgroup v2
 // memory.max or v1 memory.limit_in_bytes, on the process's own cgroup and its ancestors).
 import { totalmem } from 'node:os';
-import { dirname } from 'node:path';
-import { cgroupWorkingSet, containerMemoryLimit, DEFAULT_CGROUP_PATHS, parseCgroupLimit, type CgroupPaths } from '../../runtime/cgroup.ts';
+import { containerMemoryLimit, DEFAULT_CGROUP_PATHS, parseCgroupLimit, type CgroupPaths } from '../../runtime/cgroup.ts';
 
 export { parseCgroupLimit };
 
@@ -19,24 +18,6 @@ export function availableMemory(paths: CgroupPaths = DEFAULT_CGROUP_PATHS): Avai
   const limit = containerMemoryLimit(paths);
   if (limit !== undefined) return { bytes: limit.bytes, source: 'cgroup', file: limit.file };
   return { bytes: totalmem(), source: 'total' };
-}
-
-/** How the limiter measures memory use: a reading, and what it reads (for the start-up log). */
-export interface UsageMeter {
-  read: () => number;
-  describe: string;
-}
-
-/**
- * In a memory cgroup, the working set of the cgroup whose limit applies (what the OOM killer acts
- * on; runtime/cgroup.ts), read at each check and falling back to the process's RSS for a check
- * whose files cannot be read; outside one, the process's RSS.
- */
-export function usageMeter(available: AvailableMemory): UsageMeter {
-  const rss = () => process.memoryUsage.rss();
-  const file = available.source === 'cgroup' ? available.file : undefined;
-  if (file === undefined) return { read: rss, describe: 'process RSS' };
-  return { read: () => cgroupWorkingSet(file) ?? rss(), describe: `cgroup working set (${dirname(file)})` };
 }
 
 export interface Limits {

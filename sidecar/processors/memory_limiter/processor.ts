@@ -1,10 +1,7 @@
-// Measures memory use every check_interval; while it is above the soft limit, consumeTraces
-// refuses with RetryableError, so receivers answer UNAVAILABLE / 503 with Retry-After and senders
-// keep the data. In a memory cgroup (a pod) it measures the cgroup's working set, what the OOM
-// killer acts on; outside one, the process's RSS (memory.ts usageMeter). The collector measures Go
-// heap; V8 heap alone would miss buffers, which hold our spans. The process's RSS in a pod would
-// count the node binary's file pages (~47 MiB, shared by every pod of the image), refusing data
-// far below the limit and for seconds after a burst had been delivered.
+// Measures the process's resident memory every check_interval; while it is above the soft limit,
+// consumeTraces refuses with RetryableError, so receivers answer UNAVAILABLE / 503 with
+// Retry-After and senders keep the data. RSS is what the cgroup's OOM killer counts (the
+// collector measures Go heap; V8 heap alone would miss buffers, which hold our spans).
 // Node cannot force a garbage collection without --expose-gc, so above the hard limit the
 // processor only refuses, as above the soft one; the refusal lets queues drain and memory fall.
 import { getHeapStatistics } from 'node:v8';
@@ -14,7 +11,7 @@ import type { TracesData } from '../../pdata/traces.ts';
 import { OnceWarning } from '../../telemetry/logger.ts';
 import type { BoundCounter } from '../../telemetry/metrics.ts';
 import type { MemoryLimiterConfig } from './config.ts';
-import type { Limits, UsageMeter } from './memory.ts';
+import type { Limits } from './memory.ts';
 
 export type ReadUsage = () => number;
 
@@ -24,8 +21,6 @@ export class MemoryLimiterProcessor implements Processor {
   private readonly cfg: MemoryLimiterConfig;
   private readonly limits: Limits;
   private readonly readUsage: ReadUsage;
-  /** What readUsage measures, for the start-up log. */
-  private readonly usageSource: string;
   private readonly accepted: BoundCounter;
   private readonly refused: BoundCounter;
   private readonly warning: OnceWarning;
@@ -34,19 +29,18 @@ export class MemoryLimiterProcessor implements Processor {
   private limited = false;
   private usage = 0;
 
-  constructor(settings: CreateSettings, cfg: MemoryLimiterConfig, next: TracesConsumer, limits: Limits, usage: UsageMeter | ReadUsage = () => process.memoryUsage.rss()) {
+  constructor(settings: CreateSettings, cfg: MemoryLimiterConfig, next: TracesConsumer, limits: Limits, readUsage: ReadUsage = () => process.memoryUsage.rss()) {
     this.settings = settings;
     this.cfg = cfg;
     this.next = next;
     this.limits = limits;
-    this.readUsage = typeof usage === 'function' ? usage : usage.read;
-    this.usageSource = typeof usage === 'function' ? 'process RSS' : usage.describe;
+    this.readUsage = readUsage;
     const labels = { processor: settings.id, pipeline: settings.pipeline ?? '' };
     this.accepted = settings.metrics.counter('otelcol_processor_accepted_spans_total', 'Number of spans passed to the next component.').bind(labels);
     this.refused = settings.metrics
       .counter('otelcol_processor_refused_spans_total', 'Number of spans refused (memory_limiter: memory above the soft limit).')
       .bind(labels);
-    settings.metrics.gauge('tracebridge_memory_limiter_usage_bytes', 'Memory in use at the last check: the memory cgroup\'s working set in a container, else the process\'s RSS.').collect(labels, () => this.usage);
+    settings.metrics.gauge('tracebridge_memory_limiter_usage_bytes', 'Resident memory at the last check.').collect(labels, () => this.usage);
     settings.metrics.gauge('tracebridge_memory_limiter_soft_limit_bytes', 'Memory above which data is refused.').collect(labels, () => this.limits.soft);
     this.warning = new OnceWarning(settings.logger, 'memory above the soft limit: refusing data with a retryable error');
   }
@@ -82,14 +76,7 @@ export class MemoryLimiterProcessor implements Processor {
     this.timer = setInterval(() => this.check(), this.cfg.check_interval);
     this.timer.unref();
     this.settings.logger.info(
-      {
-        soft_limit_mib: mib(this.limits.soft),
-        hard_limit_mib: mib(this.limits.hard),
-        usage: this.usageSource,
-        usage_mib: mib(this.usage),
-        heap_limit_mib: mib(getHeapStatistics().heap_size_limit),
-        check_interval_ms: this.cfg.check_interval,
-      },
+      { soft_limit_mib: mib(this.limits.soft), hard_limit_mib: mib(this.limits.hard), heap_limit_mib: mib(getHeapStatistics().heap_size_limit), check_interval_ms: this.cfg.check_interval },
       'memory limiter started',
     );
     return Promise.resolve();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cgroupWorkingSet, containerMemoryLimit } from '../../../sidecar/runtime/cgroup.ts';
+import { containerMemoryLimit } from '../../../sidecar/runtime/cgroup.ts';
 import { heapCapMiB, heapCapRelaunchArgs } from '../../../sidecar/runtime/heap.ts';
 import { createMemoryCgroup } from '../../support/cgroup.ts';
 
@@ -51,31 +51,6 @@ describe('container memory limit (cgroup)', function () {
     assert.equal(containerMemoryLimit({ root: '/nonexistent', procSelfCgroup: '/nonexistent' }, 16 * GIB), undefined);
   });
 
-  // What the OOM killer acts on, and kubelet reports as the container's memory, is the cgroup's
-  // usage less its inactive file pages (page cache it reclaims first), not the process's RSS: RSS
-  // counts the node binary's file pages, shared by every pod of the image and charged to whichever
-  // cgroup read them first.
-  it('working set: the usage of the limiting cgroup less its inactive file pages (v2 and v1)', () => {
-    const v2 = fakeCgroup(
-      { 'kubepods/pod1/c1/memory.max': '201326592\n', 'kubepods/pod1/c1/memory.current': `${90 * MIB}\n`, 'kubepods/pod1/c1/memory.stat': `anon ${50 * MIB}\nfile ${40 * MIB}\nactive_file ${10 * MIB}\ninactive_file ${30 * MIB}\n` },
-      '0::/kubepods/pod1/c1\n',
-    );
-    assert.equal(cgroupWorkingSet(containerMemoryLimit(v2, 16 * GIB)!.file), 60 * MIB);
-    const v1 = fakeCgroup(
-      {
-        'memory/kubepods/pod1/c1/memory.limit_in_bytes': '201326592\n',
-        'memory/kubepods/pod1/c1/memory.usage_in_bytes': `${90 * MIB}\n`,
-        'memory/kubepods/pod1/c1/memory.stat': `cache ${40 * MIB}\ninactive_file ${1 * MIB}\ntotal_cache ${40 * MIB}\ntotal_inactive_file ${30 * MIB}\n`,
-      },
-      '4:memory:/kubepods/pod1/c1\n',
-    );
-    assert.equal(cgroupWorkingSet(containerMemoryLimit(v1, 16 * GIB)!.file), 60 * MIB, 'v1: the hierarchical total_inactive_file, as usage_in_bytes is hierarchical');
-    // Unreadable or garbage: no figure (the caller falls back to RSS).
-    assert.equal(cgroupWorkingSet(join(v2.root, 'nowhere/memory.max')), undefined);
-    const bad = fakeCgroup({ 'memory.max': '201326592\n', 'memory.current': 'lots\n', 'memory.stat': '' }, '0::/\n');
-    assert.equal(cgroupWorkingSet(join(bad.root, 'memory.max')), undefined);
-  });
-
   it('heap cap: half the container limit, an explicit --max-old-space-size wins, no limit no cap', () => {
     assert.equal(heapCapMiB(192 * MIB), 96);
     assert.equal(heapCapMiB(40 * MIB), 32);
@@ -115,13 +90,10 @@ describe('container memory limit (cgroup)', function () {
         while (!/memory limiter started/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
         const line = /.*memory limiter started.*/.exec(err)?.[0];
         assert.ok(line, `no start line:\n${err}`);
-        const log = JSON.parse(line) as { hard_limit_mib: number; soft_limit_mib: number; heap_limit_mib: number; usage: string; usage_mib: number };
+        const log = JSON.parse(line) as { hard_limit_mib: number; soft_limit_mib: number; heap_limit_mib: number };
         // 80% and 60% of 192 MiB: the container limit, not the machine's memory.
         assert.equal(log.hard_limit_mib, 153.6);
         assert.equal(log.soft_limit_mib, 115.2);
-        // It compares the cgroup's working set with them, what the OOM killer acts on, and says so.
-        assert.equal(log.usage, `cgroup working set (${cg.dir})`);
-        assert.ok(log.usage_mib > 0 && log.usage_mib < 115.2, `usage ${log.usage_mib} MiB at start`);
         // V8's own default here is ~259 MiB, over the container limit.
         assert.ok(log.heap_limit_mib < 192 * 0.75, `heap limit ${log.heap_limit_mib} MiB`);
         const { readFileSync } = await import('node:fs');

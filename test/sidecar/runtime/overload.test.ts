@@ -136,22 +136,6 @@ service:
       assert.ok((statuses.get(503) ?? 0) + (statuses.get(429) ?? 0) > 0, 'some data was refused');
       assert.ok(acknowledged.size > 0, 'some data was acknowledged');
       assert.equal(missing(), 0, `acknowledged spans never delivered: ${missing()} of ${acknowledged.size}`);
-
-      // The burst over and its data delivered, the pod's spans flow again at once: the
-      // memory_limiter measures what the OOM killer acts on (the cgroup's working set), not the
-      // process's RSS, which stayed above the soft limit for ~14 s after the burst here (the node
-      // binary's file pages, and heap pages V8 returns late).
-      const recovered = Date.now() + 3_000;
-      let status = 0;
-      const rssAfter: number[] = [];
-      while (Date.now() < recovered) {
-        status = await post(agent, port, envoyRequest(SPANS_PER_REQUEST));
-        rssAfter.push(Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024));
-        if (status === 200) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      process.stdout.write(`      after the burst: ${rssAfter.length} tries, RSS MiB ${rssAfter.join(' ')}\n`);
-      assert.equal(status, 200, `still refusing 3 s after the burst was delivered (RSS MiB: ${rssAfter.join(' ')})`);
     } finally {
       agent.destroy();
       if (exit === undefined) child.kill('SIGTERM');

@@ -21,14 +21,6 @@ export function imageEnv(dockerfileText: string, host: NodeJS.ProcessEnv, extra:
   return { ...env, ...extra };
 }
 
-/**
- * What the injector adds to the sidecar's environment for the memory limit it injects: the V8 heap
- * cap in NODE_OPTIONS, so an injected sidecar starts without re-executing itself to apply it.
- */
-function injectedLimitEnv(limitMiB: number): Record<string, string> {
-  return { NODE_OPTIONS: heapCapNodeOptions(limitMiB * 1024 * 1024) };
-}
-
 export interface BenchEnvOptions {
   /** The memory limit the sidecar runs under (MiB), if any. */
   limitMiB?: number;
@@ -41,11 +33,12 @@ export interface BenchEnvOptions {
 
 /**
  * The environment the bench starts the sidecar with: the image's (imageEnv), without the image's
- * compile cache path (the bench makes its own), under a memory limit the injector's NODE_OPTIONS
- * unless told otherwise, then `extra`.
+ * compile cache path (the bench makes its own), under a memory limit what the injector adds for it
+ * unless told otherwise (the V8 heap cap in NODE_OPTIONS, so an injected sidecar starts without
+ * re-executing itself to apply it), then `extra`.
  */
 export function benchSidecarEnv(dockerfileText: string, host: NodeJS.ProcessEnv, extra: Record<string, string>, opts: BenchEnvOptions = {}): Record<string, string> {
   const { NODE_COMPILE_CACHE: _imageCache, ...env } = imageEnv(dockerfileText, host, {});
-  const limited = opts.limitMiB !== undefined && opts.limitMiB > 0 && opts.injected !== false;
-  return { ...env, ...(limited ? injectedLimitEnv(opts.limitMiB!) : {}), ...extra };
+  const limitMiB = opts.injected === false ? 0 : (opts.limitMiB ?? 0);
+  return { ...env, ...(limitMiB > 0 ? { NODE_OPTIONS: heapCapNodeOptions(limitMiB * 1024 * 1024) } : {}), ...extra };
 }

@@ -103,13 +103,12 @@ async function stopProc(proc: ChildProcess): Promise<void> {
 }
 
 function memoryCgroup(): string | undefined {
-  const mib = MEMORY_LIMIT_MIB;
-  if (!(mib > 0)) return undefined;
+  if (!(MEMORY_LIMIT_MIB > 0)) return undefined;
   const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
   const dir = join(v2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/memory', `tb-bench-${process.pid}-${Date.now()}`);
   mkdirSync(dir);
-  writeFileSync(join(dir, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(mib * 1024 * 1024));
-  log(`sidecar in memory cgroup ${dir} (${mib} MiB)`);
+  writeFileSync(join(dir, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(MEMORY_LIMIT_MIB * 1024 * 1024));
+  log(`sidecar in memory cgroup ${dir} (${MEMORY_LIMIT_MIB} MiB)`);
   return dir;
 }
 

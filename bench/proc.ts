@@ -2,6 +2,7 @@
 // file-backed and private pages.
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { residentMemory, type ResidentMemory } from '../sidecar/runtime/resident-memory.ts';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
@@ -18,36 +19,11 @@ export function cpuSeconds(pid: number): number {
   return t.user + t.system;
 }
 
-export function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-/**
- * Resident memory from /proc/PID/status, split by what backs it:
- * - file: RssFile, pages of mapped files (the node binary, shared libraries). They sit in the page
- *   cache once per node for every pod that runs the same image, so a second pod adds next to none;
- * - private: RssAnon + RssShmem, the process's own memory (V8 heap, code space, malloc, stacks,
- *   copied-on-write pages; shmem is anonymous shared memory, no other pod maps it). Every pod pays
- *   this in full: it is what one more pod costs on a node.
- * The split depends on this process alone. smaps_rollup's Private_/Shared_ counters depend instead
- * on which other processes map the same file at that instant (the bench's own node would make the
- * sidecar's binary pages "shared"), which makes them noisy.
- */
-export interface RssSplit {
-  total: number;
-  file: number;
-  private: number;
-}
-
-export function rssSplit(pid: number): RssSplit {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kB = (field: string) => {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-    return m ? Number(m[1]) * 1024 : 0;
-  };
-  return { total: kB('VmRSS'), file: kB('RssFile'), private: kB('RssAnon') + kB('RssShmem') };
+/** Resident memory of a process, split into file-backed and private pages as sidecar/runtime/resident-memory.ts says. */
+export function rssSplit(pid: number): ResidentMemory {
+  const split = residentMemory(pid);
+  if (split === undefined) throw new Error(`no resident memory figures for process ${pid}: it has exited, or /proc/${pid}/status lacks RssAnon/RssFile`);
+  return split;
 }
 
 /** Pins every thread of a process to one CPU (threads created later inherit it). */

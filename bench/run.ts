@@ -23,7 +23,8 @@ import { baselineArgs, entrypoint, type Entrypoint } from './entrypoint.ts';
 import { benchSidecarEnv } from './image-env.ts';
 import { freePorts } from './ports.ts';
 import { grpcSender, httpSender, runLoad, xrayUdpSender, zipkinSender, type LoadResult, type Sender, type Transport } from './load.ts';
-import { cpuTimes, pin, rssSplit, type RssSplit } from './proc.ts';
+import { cpuTimes, pin, rssSplit } from './proc.ts';
+import type { ResidentMemory } from '../sidecar/runtime/resident-memory.ts';
 import { makeShape, makeXRayShape, makeZipkinShape, type Shape, type ShapeName } from './shapes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -371,7 +372,7 @@ interface IdleResult {
 }
 
 const MiB = (b: number) => Number((b / 1024 / 1024).toFixed(1));
-const splitMiB = (r: RssSplit): RssMiB => ({ total: MiB(r.total), file: MiB(r.file), private: MiB(r.private) });
+const splitMiB = (r: ResidentMemory): RssMiB => ({ total: MiB(r.total), file: MiB(r.file), private: MiB(r.private) });
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);

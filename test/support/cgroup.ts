@@ -2,16 +2,18 @@
 // or v1 (memory.limit_in_bytes), whichever is mounted and writable (root). The child is started
 // through sh, which joins the cgroup before exec'ing node, so the process is limited from its
 // first instruction.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './process.ts';
 
 export interface MemoryCgroup {
   version: 1 | 2;
   dir: string;
-  /** Starts `node args...` inside the cgroup. */
-  spawnNode(args: string[], env?: Record<string, string | undefined>): ChildProcess;
+  /** Starts `node args...` inside the cgroup; `node` is this process's node unless given. */
+  spawnNode(args: string[], env?: Record<string, string | undefined>, node?: string): ChildProcess;
+  /** Current usage, bytes (v1 memory.usage_in_bytes; v2 memory.current): what the limit is enforced on. */
+  usage(): number;
   /** OOM kills in the cgroup so far. */
   oomKills(): number;
   /** Times the limit was hit (v1 memory.failcnt; v2 memory.events "max"). */
@@ -56,13 +58,14 @@ export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgro
   return {
     version: v2 ? 2 : 1,
     dir,
-    spawnNode(args, env = {}) {
-      return spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, process.execPath, ...args], {
+    spawnNode(args, env = {}, node = process.execPath) {
+      return spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, node, ...args], {
         cwd: ROOT,
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     },
+    usage: () => Number(read(v2 ? 'memory.current' : 'memory.usage_in_bytes')),
     oomKills: () => (v2 ? field(read('memory.events'), 'oom_kill') : field(read('memory.oom_control'), 'oom_kill')),
     limitHits: () => (v2 ? field(read('memory.events'), 'max') : Number(read('memory.failcnt'))),
     peak() {
@@ -84,4 +87,18 @@ export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgro
       }
     },
   };
+}
+
+/**
+ * A copy of this process's node binary whose pages are in no page cache, so that the first process
+ * to run it is charged for them: as the first pod of an image on a node is, whose container's
+ * cgroup then holds the binary's pages beside the process's own memory.
+ */
+export function uncachedNodeCopy(dir: string): string {
+  const copy = join(dir, 'node');
+  copyFileSync(process.execPath, copy);
+  chmodSync(copy, 0o755);
+  // GNU dd: with count=0 and iflag=nocache, drops the file's cached pages (coreutils manual).
+  execFileSync('dd', [`if=${copy}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
+  return copy;
 }

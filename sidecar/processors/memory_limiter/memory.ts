@@ -3,6 +3,7 @@
 // memory.max or v1 memory.limit_in_bytes, on the process's own cgroup and its ancestors).
 import { totalmem } from 'node:os';
 import { containerMemoryLimit, DEFAULT_CGROUP_PATHS, parseCgroupLimit, type CgroupPaths } from '../../runtime/cgroup.ts';
+import { residentMemory, type ResidentMemory } from '../../runtime/resident-memory.ts';
 
 export { parseCgroupLimit };
 
@@ -37,4 +38,24 @@ export function computeLimits(cfg: { limit_mib: number; spike_limit_mib: number;
   const hard = (available * cfg.limit_percentage) / 100;
   const spike = cfg.spike_limit_percentage > 0 ? (available * cfg.spike_limit_percentage) / 100 : hard / 5;
   return { hard, soft: hard - spike };
+}
+
+/** What the limiter compares with its limits, and its name for the start log. */
+export interface MemoryMeasure {
+  name: 'private' | 'rss';
+  read(): number;
+}
+
+/**
+ * The process's private resident memory (RssAnon + RssShmem): what the sidecar itself holds and
+ * only it can free. Its RSS would also count the node binary's file-backed pages (~50 MiB), which
+ * every pod of the image on a node shares and the kernel reclaims before it OOM-kills: compared
+ * with RSS, a 192 MiB container's 115 MiB soft limit refused data while the sidecar held ~65 MiB.
+ * Nor is the cgroup's own usage measured: the limiting cgroup may be the pod's, or a container's
+ * shared with the app, and the app's memory would then make the sidecar refuse for good.
+ * Where /proc/self/status has no such split (not Linux, kernel before 4.5), RSS.
+ */
+export function privateMemoryMeasure(read: () => ResidentMemory | undefined = () => residentMemory('self')): MemoryMeasure {
+  if (read() === undefined) return { name: 'rss', read: () => process.memoryUsage.rss() };
+  return { name: 'private', read: () => read()?.private ?? process.memoryUsage.rss() };
 }

@@ -1,7 +1,7 @@
-// Measures the process's resident memory every check_interval; while it is above the soft limit,
-// consumeTraces refuses with RetryableError, so receivers answer UNAVAILABLE / 503 with
-// Retry-After and senders keep the data. RSS is what the cgroup's OOM killer counts (the
-// collector measures Go heap; V8 heap alone would miss buffers, which hold our spans).
+// Measures the process's memory every check_interval (its private resident memory: see
+// privateMemoryMeasure); while it is above the soft limit, consumeTraces refuses with
+// RetryableError, so receivers answer UNAVAILABLE / 503 with Retry-After and senders keep the data.
+// The collector measures its Go heap; the V8 heap alone would miss the ArrayBuffers that hold spans.
 // Node cannot force a garbage collection without --expose-gc, so above the hard limit the
 // processor only refuses, as above the soft one; the refusal lets queues drain and memory fall.
 import { getHeapStatistics } from 'node:v8';
@@ -11,16 +11,14 @@ import type { TracesData } from '../../pdata/traces.ts';
 import { OnceWarning } from '../../telemetry/logger.ts';
 import type { BoundCounter } from '../../telemetry/metrics.ts';
 import type { MemoryLimiterConfig } from './config.ts';
-import type { Limits } from './memory.ts';
-
-export type ReadUsage = () => number;
+import type { Limits, MemoryMeasure } from './memory.ts';
 
 export class MemoryLimiterProcessor implements Processor {
   readonly mutatesData = false;
   private readonly next: TracesConsumer;
   private readonly cfg: MemoryLimiterConfig;
   private readonly limits: Limits;
-  private readonly readUsage: ReadUsage;
+  private readonly measure: MemoryMeasure;
   private readonly accepted: BoundCounter;
   private readonly refused: BoundCounter;
   private readonly warning: OnceWarning;
@@ -28,19 +26,26 @@ export class MemoryLimiterProcessor implements Processor {
   private timer: NodeJS.Timeout | undefined;
   private limited = false;
   private usage = 0;
+  /** Bytes passed on since the last check, and the amount that triggers a check at once. */
+  private acceptedBytes = 0;
+  private readonly checkEveryBytes: number;
 
-  constructor(settings: CreateSettings, cfg: MemoryLimiterConfig, next: TracesConsumer, limits: Limits, readUsage: ReadUsage = () => process.memoryUsage.rss()) {
+  constructor(settings: CreateSettings, cfg: MemoryLimiterConfig, next: TracesConsumer, limits: Limits, measure: MemoryMeasure) {
     this.settings = settings;
     this.cfg = cfg;
     this.next = next;
     this.limits = limits;
-    this.readUsage = readUsage;
+    this.measure = measure;
+    // A quarter of the spike allowance, so that a burst faster than check_interval expects is
+    // measured well before it has used the allowance (each accepted byte is held at least twice
+    // for a while: the received request, and the batch or queue copy).
+    this.checkEveryBytes = Math.max(1024 * 1024, (limits.hard - limits.soft) / 4);
     const labels = { processor: settings.id, pipeline: settings.pipeline ?? '' };
     this.accepted = settings.metrics.counter('otelcol_processor_accepted_spans_total', 'Number of spans passed to the next component.').bind(labels);
     this.refused = settings.metrics
       .counter('otelcol_processor_refused_spans_total', 'Number of spans refused (memory_limiter: memory above the soft limit).')
       .bind(labels);
-    settings.metrics.gauge('tracebridge_memory_limiter_usage_bytes', 'Resident memory at the last check.').collect(labels, () => this.usage);
+    settings.metrics.gauge('tracebridge_memory_limiter_usage_bytes', 'Memory measured at the last check: private resident memory (RssAnon + RssShmem), or RSS where the kernel does not split it.').collect(labels, () => this.usage);
     settings.metrics.gauge('tracebridge_memory_limiter_soft_limit_bytes', 'Memory above which data is refused.').collect(labels, () => this.limits.soft);
     this.warning = new OnceWarning(settings.logger, 'memory above the soft limit: refusing data with a retryable error');
   }
@@ -51,11 +56,12 @@ export class MemoryLimiterProcessor implements Processor {
 
   /** Measures once and updates the state. */
   check(): void {
-    this.usage = this.readUsage();
+    this.acceptedBytes = 0;
+    this.usage = this.measure.read();
     const wasLimited = this.limited;
     this.limited = this.usage >= this.limits.soft;
     if (this.limited) {
-      this.warning.warn({ usage_mib: mib(this.usage), soft_limit_mib: mib(this.limits.soft), hard_limit_mib: mib(this.limits.hard) });
+      this.warning.warn({ measures: this.measure.name, usage_mib: mib(this.usage), rss_mib: mib(process.memoryUsage.rss()), soft_limit_mib: mib(this.limits.soft), hard_limit_mib: mib(this.limits.hard) });
     } else if (wasLimited) {
       this.warning.reset();
       this.settings.logger.info({ usage_mib: mib(this.usage), soft_limit_mib: mib(this.limits.soft) }, 'memory below the soft limit again: accepting data');
@@ -63,6 +69,7 @@ export class MemoryLimiterProcessor implements Processor {
   }
 
   consumeTraces(data: TracesData): Promise<void> {
+    if (!this.limited && (this.acceptedBytes += data.byteLength) >= this.checkEveryBytes) this.check();
     if (this.limited) {
       this.refused.add(data.spanCount);
       return Promise.reject(new RetryableError('data refused due to high memory usage', { retryAfterMs: Math.max(1000, this.cfg.check_interval) }));
@@ -76,7 +83,14 @@ export class MemoryLimiterProcessor implements Processor {
     this.timer = setInterval(() => this.check(), this.cfg.check_interval);
     this.timer.unref();
     this.settings.logger.info(
-      { soft_limit_mib: mib(this.limits.soft), hard_limit_mib: mib(this.limits.hard), heap_limit_mib: mib(getHeapStatistics().heap_size_limit), check_interval_ms: this.cfg.check_interval },
+      {
+        measures: this.measure.name,
+        usage_mib: mib(this.usage),
+        soft_limit_mib: mib(this.limits.soft),
+        hard_limit_mib: mib(this.limits.hard),
+        heap_limit_mib: mib(getHeapStatistics().heap_size_limit),
+        check_interval_ms: this.cfg.check_interval,
+      },
       'memory limiter started',
     );
     return Promise.resolve();

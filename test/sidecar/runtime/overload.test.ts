@@ -1,16 +1,21 @@
 // The injected sidecar in a memory cgroup of its injected limit (192 MiB), overloaded ten times its
 // rated 10k spans/s with ~1 KB spans while its backend is slow: it is never OOM-killed, it refuses
-// with retryable codes, and every span it acknowledged reaches the backend once it recovers.
+// with retryable codes, and every span it acknowledged reaches the backend once it recovers. Once
+// with the default sending queue, which refuses first; once with a queue the operator made large,
+// so that memory_limiter is what stops intake, in a cgroup that is also charged for the node
+// binary's pages (the first pod of the image on a node).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeTraceRequest } from '../../../sidecar/pdata/otlp-schema.ts';
-import { createMemoryCgroup } from '../../support/cgroup.ts';
+import { createMemoryCgroup, uncachedNodeCopy } from '../../support/cgroup.ts';
+import { metricValue } from '../../support/delivery.ts';
 import { freePort, HttpSink } from '../../support/otlp-sinks.ts';
 import { ROOT } from '../../support/process.ts';
+import { residentMemory } from '../../../sidecar/runtime/resident-memory.ts';
 import { envoyRequest } from '../../support/spans.ts';
 
 const MIB = 1024 * 1024;
@@ -36,27 +41,56 @@ function post(agent: Agent, port: number, body: Buffer): Promise<number> {
   });
 }
 
-describe('memory: the sidecar in a 192 MiB cgroup under 10x overload with a slow backend', function () {
-  this.timeout(120_000);
+function get(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve(text));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
 
-  it('is never OOM-killed, refuses with 503, and delivers every span it acknowledged once the backend recovers', async function () {
-    const cg = createMemoryCgroup('tb-overload', 192 * MIB);
-    if (typeof cg === 'string') {
-      process.stdout.write(`      skipped: ${cg}\n`);
-      this.skip();
-      return;
-    }
-    // The image runs the compiled sidecar (TypeScript stripping alone costs ~30 MiB).
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-    const sink = await new HttpSink().start();
-    // Slow: every export answered after 3 s.
-    sink.fallback = { kind: 'ok', delayMs: 3000 };
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'tb-overload-'));
-    const cfg = join(dir, 'c.yaml');
-    writeFileSync(
-      cfg,
-      `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:${port} } } } }
+interface Overload {
+  /** The sending queue's block of the otlphttp exporter. */
+  sendingQueue: string;
+  /** Runs the sidecar on a copy of node whose pages the cgroup is charged for. */
+  uncachedNode: boolean;
+}
+
+interface Outcome {
+  exit: number | string | null | undefined;
+  log: string;
+  oomKills: number;
+  offeredRate: number;
+  acknowledged: number;
+  missing: number;
+  statuses: Map<number, number>;
+  /** The sidecar's private memory and the cgroup's usage at idle, before the overload. */
+  idle: { private: number; cgroup: number };
+  peakPrivate: number;
+  metrics: string;
+  /** After the backend recovered and the queue drained: the answer to one more request. */
+  afterwards: number;
+}
+
+async function overload(name: string, opts: Overload): Promise<Outcome | string> {
+  const cg = createMemoryCgroup(name, 192 * MIB);
+  if (typeof cg === 'string') return cg;
+  // The image runs the compiled sidecar (TypeScript stripping alone costs ~30 MiB).
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  const dir = mkdtempSync(join(tmpdir(), 'tb-overload-'));
+  const node = opts.uncachedNode ? uncachedNodeCopy(dir) : undefined;
+  const sink = await new HttpSink().start();
+  // Slow: every export answered after 3 s.
+  sink.fallback = { kind: 'ok', delayMs: 3000 };
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const cfg = join(dir, 'c.yaml');
+  writeFileSync(
+    cfg,
+    `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:${port} } } } }
 processors:
   memory_limiter: { check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 20 }
   batch: { send_batch_size: 1024, send_batch_max_size: 1024 }
@@ -64,84 +98,137 @@ exporters:
   otlphttp:
     endpoint: ${sink.url}
     timeout: 30s
-    sending_queue: { num_consumers: 4 }
+    sending_queue: ${opts.sendingQueue}
     retry_on_failure: { initial_interval: 500ms, max_interval: 2s }
 service:
   pipelines: { traces: { receivers: [otlp], processors: [memory_limiter, batch], exporters: [otlphttp] } }
-  telemetry: { metrics: { level: none } }
+  telemetry: { metrics: { address: 127.0.0.1:${metricsPort} } }
 `,
-    );
-    const child = cg.spawnNode(['dist/sidecar/main.js', '--config', cfg]);
-    let log = '';
-    child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-    child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
-    let exit: number | string | null | undefined;
-    const exited = new Promise<void>((r) => child.once('exit', (code, signal) => ((exit = code ?? signal), r())));
-    const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-    try {
-      const deadline = Date.now() + 15_000;
-      while (!/tracebridge sidecar running/.test(log) && Date.now() < deadline && exit === undefined) await new Promise((r) => setTimeout(r, 50));
-      assert.match(log, /tracebridge sidecar running/);
+  );
+  const child = cg.spawnNode(['dist/sidecar/main.js', '--config', cfg], {}, node);
+  let log = '';
+  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
+  let exit: number | string | null | undefined;
+  const exited = new Promise<void>((r) => child.once('exit', (code, signal) => ((exit = code ?? signal), r())));
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!/tracebridge sidecar running/.test(log) && Date.now() < deadline && exit === undefined) await new Promise((r) => setTimeout(r, 50));
+    assert.match(log, /tracebridge sidecar running/);
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = { private: residentMemory(child.pid!)?.private ?? 0, cgroup: cg.usage() };
 
-      const acknowledged = new Set<string>();
-      const statuses = new Map<number, number>();
-      let offered = 0;
-      let peakRss = 0;
-      const rssTimer = setInterval(() => {
-        try {
-          const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
-          peakRss = Math.max(peakRss, kb * 1024);
-        } catch {
-          // exited
-        }
-      }, 200);
-      const stopAt = Date.now() + OVERLOAD_MS;
-      await Promise.all(
-        Array.from({ length: CLIENTS }, async () => {
-          let body = envoyRequest(SPANS_PER_REQUEST);
-          while (Date.now() < stopAt && exit === undefined) {
-            const status = await post(agent, port, body);
-            offered += SPANS_PER_REQUEST;
-            statuses.set(status, (statuses.get(status) ?? 0) + 1);
-            if (status === 200) {
-              for (const id of spanIds(body)) acknowledged.add(id);
-              body = envoyRequest(SPANS_PER_REQUEST);
-            } else if (status === 503 || status === 429) {
-              // Refused retryably: a real exporter would back off; this one comes back at once.
-            } else {
-              assert.fail(`unexpected answer ${status}`);
-            }
+    const acknowledged = new Set<string>();
+    const statuses = new Map<number, number>();
+    let offered = 0;
+    let peakRss = 0;
+    let peakPrivate = 0;
+    const rssTimer = setInterval(() => {
+      const m = residentMemory(child.pid!);
+      peakRss = Math.max(peakRss, m?.total ?? 0);
+      peakPrivate = Math.max(peakPrivate, m?.private ?? 0);
+    }, 200);
+    const stopAt = Date.now() + OVERLOAD_MS;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        let body = envoyRequest(SPANS_PER_REQUEST);
+        while (Date.now() < stopAt && exit === undefined) {
+          const status = await post(agent, port, body);
+          offered += SPANS_PER_REQUEST;
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (status === 200) {
+            for (const id of spanIds(body)) acknowledged.add(id);
+            body = envoyRequest(SPANS_PER_REQUEST);
+          } else if (status === 503 || status === 429) {
+            // Refused retryably: a real exporter would back off; this one comes back at once.
+          } else if (exit === undefined) {
+            assert.fail(`unexpected answer ${status}`);
           }
-        }),
-      );
-      const offeredRate = Math.round(offered / (OVERLOAD_MS / 1000));
-      // The backend recovers.
-      sink.fallback = { kind: 'ok' };
-      const delivered = new Set<string>();
-      let seen = 0;
-      const missing = () => {
-        for (; seen < sink.received.length; seen++) for (const id of spanIds(sink.received[seen]!.bytes)) delivered.add(id);
-        let n = 0;
-        for (const id of acknowledged) if (!delivered.has(id)) n++;
-        return n;
-      };
-      await sink.waitUntil(() => missing() === 0 || exit !== undefined, 40_000, 'every acknowledged span delivered').catch(() => undefined);
-      clearInterval(rssTimer);
-      const summary = { offered_spans_per_s: offeredRate, acknowledged: acknowledged.size, delivered: delivered.size, statuses: Object.fromEntries(statuses), peak_rss_mib: Math.round(peakRss / MIB), cgroup_peak_mib: Math.round((cg.peak() ?? 0) / MIB), limit_hits: cg.limitHits(), oom_kills: cg.oomKills() };
-      process.stdout.write(`      ${JSON.stringify(summary)}\n`);
+        }
+      }),
+    );
+    const offeredRate = Math.round(offered / (OVERLOAD_MS / 1000));
+    // The backend recovers.
+    sink.fallback = { kind: 'ok' };
+    const delivered = new Set<string>();
+    let seen = 0;
+    const missing = () => {
+      for (; seen < sink.received.length; seen++) for (const id of spanIds(sink.received[seen]!.bytes)) delivered.add(id);
+      let n = 0;
+      for (const id of acknowledged) if (!delivered.has(id)) n++;
+      return n;
+    };
+    await sink.waitUntil(() => missing() === 0 || exit !== undefined, 40_000, 'every acknowledged span delivered').catch(() => undefined);
+    clearInterval(rssTimer);
+    // Data is taken again once the queue has drained and memory has fallen (a check or two later).
+    let afterwards = 0;
+    const retryUntil = Date.now() + 15_000;
+    while (exit === undefined && Date.now() < retryUntil && (afterwards = await post(agent, port, envoyRequest(1))) !== 200) await new Promise((r) => setTimeout(r, 500));
+    const metrics = exit === undefined ? await get(metricsPort, '/metrics') : '';
+    const summary = {
+      offered_spans_per_s: offeredRate,
+      acknowledged: acknowledged.size,
+      delivered: delivered.size,
+      statuses: Object.fromEntries(statuses),
+      idle_private_mib: Math.round(idle.private / MIB),
+      idle_cgroup_mib: Math.round(idle.cgroup / MIB),
+      peak_rss_mib: Math.round(peakRss / MIB),
+      peak_private_mib: Math.round(peakPrivate / MIB),
+      cgroup_peak_mib: Math.round((cg.peak() ?? 0) / MIB),
+      refused_by_memory_limiter: metricValue(metrics, 'otelcol_processor_refused_spans_total', { pipeline: 'traces', processor: 'memory_limiter' }),
+      limit_hits: cg.limitHits(),
+      oom_kills: cg.oomKills(),
+      afterwards,
+    };
+    process.stdout.write(`      ${JSON.stringify(summary)}\n`);
+    return { exit, log, oomKills: summary.oom_kills, offeredRate, acknowledged: acknowledged.size, missing: missing(), statuses, idle, peakPrivate, metrics, afterwards };
+  } finally {
+    agent.destroy();
+    if (exit === undefined) child.kill('SIGTERM');
+    await exited;
+    await sink.stop();
+    cg.remove();
+  }
+}
 
-      assert.equal(exit, undefined, `the sidecar exited (${String(exit)}):\n${log.slice(-3000)}`);
-      assert.equal(cg.oomKills(), 0, 'OOM kills in the cgroup');
-      assert.ok(offeredRate >= 2 * 10_000, `overload offered only ${offeredRate} spans/s`);
-      assert.ok((statuses.get(503) ?? 0) + (statuses.get(429) ?? 0) > 0, 'some data was refused');
-      assert.ok(acknowledged.size > 0, 'some data was acknowledged');
-      assert.equal(missing(), 0, `acknowledged spans never delivered: ${missing()} of ${acknowledged.size}`);
-    } finally {
-      agent.destroy();
-      if (exit === undefined) child.kill('SIGTERM');
-      await exited;
-      await sink.stop();
-      cg.remove();
+function assertNothingLost(o: Outcome): void {
+  assert.equal(o.exit, undefined, `the sidecar exited (${String(o.exit)}):\n${o.log.slice(-3000)}`);
+  assert.equal(o.oomKills, 0, 'OOM kills in the cgroup');
+  assert.ok(o.offeredRate >= 2 * 10_000, `overload offered only ${o.offeredRate} spans/s`);
+  assert.ok((o.statuses.get(503) ?? 0) + (o.statuses.get(429) ?? 0) > 0, 'some data was refused');
+  assert.ok(o.acknowledged > 0, 'some data was acknowledged');
+  assert.equal(o.missing, 0, `acknowledged spans never delivered: ${o.missing} of ${o.acknowledged}`);
+  assert.equal(o.afterwards, 200, 'data is accepted again once the backend has recovered');
+}
+
+describe('memory: the sidecar in a 192 MiB cgroup under 10x overload with a slow backend', function () {
+  this.timeout(120_000);
+
+  it('is never OOM-killed, refuses with 503, and delivers every span it acknowledged once the backend recovers', async function () {
+    const o = await overload('tb-overload', { sendingQueue: '{ num_consumers: 4 }', uncachedNode: false });
+    if (typeof o === 'string') {
+      process.stdout.write(`      skipped: ${o}\n`);
+      this.skip();
+      return;
     }
+    assertNothingLost(o);
+  });
+
+  it('with a sending queue larger than the container, memory_limiter stops intake at its soft limit of private memory: no OOM kill while the cgroup also holds the node binary, nothing acknowledged is lost, data is taken again after', async function () {
+    const o = await overload('tb-overload-limiter', { sendingQueue: '{ num_consumers: 4, queue_size: 100000, max_bytes: 268435456 }', uncachedNode: true });
+    if (typeof o === 'string') {
+      process.stdout.write(`      skipped: ${o}\n`);
+      this.skip();
+      return;
+    }
+    // The premise: the cgroup is charged for the binary's pages, beyond the process's own memory.
+    assert.ok(o.idle.cgroup >= o.idle.private + 30 * MIB, `premise: the cgroup holds ${Math.round(o.idle.cgroup / MIB)} MiB, the sidecar's private memory ${Math.round(o.idle.private / MIB)} MiB`);
+    assertNothingLost(o);
+    // The limiter, not the queue, refused; it tripped near its soft limit (115 MiB of 192).
+    assert.ok(metricValue(o.metrics, 'otelcol_processor_refused_spans_total', { pipeline: 'traces', processor: 'memory_limiter' }) > 0, 'memory_limiter refused data');
+    assert.match(o.log, /memory above the soft limit/);
+    assert.match(o.log, /memory below the soft limit again/);
+    assert.ok(o.peakPrivate >= 100 * MIB, `private memory peaked at ${Math.round(o.peakPrivate / MIB)} MiB: the limiter tripped before memory neared its soft limit`);
   });
 });

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { memoryLimiterConfig } from '../../../../sidecar/processors/memory_limiter/config.ts';
-import { availableMemory, computeLimits, parseCgroupLimit } from '../../../../sidecar/processors/memory_limiter/memory.ts';
+import { availableMemory, computeLimits, parseCgroupLimit, privateMemoryMeasure } from '../../../../sidecar/processors/memory_limiter/memory.ts';
+import { parseResidentMemory } from '../../../../sidecar/runtime/resident-memory.ts';
 import { MemoryLimiterProcessor } from '../../../../sidecar/processors/memory_limiter/processor.ts';
 import { RetryableError } from '../../../../sidecar/component/errors.ts';
 import { ConfigErrors } from '../../../../sidecar/config/schema.ts';
@@ -10,6 +14,8 @@ import type { OtlpReceiver } from '../../../../sidecar/receivers/otlp/receiver.t
 import type { Service } from '../../../../sidecar/service/service.ts';
 import { MetricsRegistry } from '../../../../sidecar/telemetry/metrics.ts';
 import { deliveryRegistry, EXPORT_PATH, grpcExport, metricValue, post, traceRequest, withRealNetwork } from '../../../support/delivery.ts';
+import { freePort, HttpSink } from '../../../support/otlp-sinks.ts';
+import { startProcess } from '../../../support/process.ts';
 import { SinkExporter, silentLogger, sinks, startService } from '../../../support/sink.ts';
 
 const MIB = 1024 * 1024;
@@ -61,11 +67,54 @@ describe('memory_limiter processor', () => {
     assert.equal(sinks.get('sink')!.spanCount(), 3);
   });
 
+  it("measures the sidecar's own memory, not the node binary's pages mapped into it: a sidecar whose RSS is above the soft limit but whose private memory is far below it accepts and delivers", async function () {
+    // In a pod, RSS counts ~50 MiB of file-backed pages (the node binary, shared by every pod of the
+    // image on a node, and reclaimable before the OOM killer acts). Compared with RSS, a 192 MiB
+    // container's 115 MiB soft limit refused data while the sidecar held ~65 MiB of its own.
+    this.timeout(30_000);
+    const sink = await new HttpSink().start();
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'tb-limiter-'));
+    const cfg = join(dir, 'c.yaml');
+    const softMiB = 70;
+    writeFileSync(
+      cfg,
+      `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:${port} } } } }
+processors:
+  memory_limiter: { check_interval: 100ms, limit_mib: ${softMiB + 10}, spike_limit_mib: 10 }
+exporters:
+  otlphttp: { endpoint: ${sink.url} }
+service:
+  pipelines: { traces: { receivers: [otlp], processors: [memory_limiter], exporters: [otlphttp] } }
+  telemetry: { metrics: { level: none } }
+`,
+    );
+    const p = startProcess('sidecar/main.ts', ['--config', cfg]);
+    try {
+      await p.waitFor(/tracebridge sidecar running/, 20_000);
+      await new Promise((r) => setTimeout(r, 300));
+      // The premise, checked so that this test cannot pass vacuously: RSS is above the soft limit,
+      // the process's anonymous pages are well below it.
+      const status = readFileSync(`/proc/${p.child.pid}/status`, 'utf8');
+      const kib = (f: string) => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+      assert.ok(kib('VmRSS') / 1024 >= softMiB + 5, `premise: RSS ${kib('VmRSS')} kB is above the soft limit`);
+      assert.ok((kib('RssAnon') + kib('RssShmem')) / 1024 <= softMiB - 10, `premise: private memory ${kib('RssAnon')} kB is below the soft limit`);
+      const res = await post(port, '/v1/traces', traceRequest(3));
+      assert.equal(res.status, 200, `answered ${res.status}: ${res.body.toString()}\n${p.stdout()}`);
+      await sink.waitUntil(() => sink.spansReceived() === 3, 10_000, 'the 3 spans delivered');
+      assert.doesNotMatch(p.stdout() + p.stderr(), /memory above the soft limit/);
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+      await sink.stop();
+    }
+  });
+
   it('accepts again once memory falls below the soft limit', async () => {
     let usage = 900 * MIB;
     const sink = new SinkExporter();
     const cfg = { ...memoryLimiterConfig.defaultValue, check_interval: 1000, limit_mib: 1000 };
-    const p = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger: silentLogger, metrics: new MetricsRegistry() }, cfg, sink, computeLimits(cfg, 0), () => usage);
+    const p = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger: silentLogger, metrics: new MetricsRegistry() }, cfg, sink, computeLimits(cfg, 0), { name: 'private', read: () => usage });
     await p.start();
     await p.shutdown();
     await assert.rejects(p.consumeTraces(TracesData.fromProto(traceRequest(1))), RetryableError, 'soft limit is 800 MiB');
@@ -73,6 +122,51 @@ describe('memory_limiter processor', () => {
     p.check();
     await p.consumeTraces(TracesData.fromProto(traceRequest(1)));
     assert.equal(sink.spanCount(), 1);
+  });
+
+  it('measures at once, between checks, when a quarter of the spike allowance has been passed on since the last measure', async () => {
+    let reads = 0;
+    const sink = new SinkExporter();
+    // Hard 100 MiB, soft 80: a check after every 5 MiB passed on; the timer's interval is an hour.
+    const cfg = { ...memoryLimiterConfig.defaultValue, check_interval: 3_600_000, limit_mib: 100 };
+    const p = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger: silentLogger, metrics: new MetricsRegistry() }, cfg, sink, computeLimits(cfg, 0), {
+      name: 'private',
+      read: () => (++reads === 1 ? 10 * MIB : 90 * MIB),
+    });
+    await p.start();
+    try {
+      const data = TracesData.fromProto(traceRequest(20));
+      let passed = 0;
+      // Passed on until the measure after 5 MiB finds 90 MiB: that request is the first refused.
+      await assert.rejects(async () => {
+        while (passed < 6 * MIB) {
+          await p.consumeTraces(data);
+          passed += data.byteLength;
+        }
+      }, RetryableError);
+      assert.equal(reads, 2, 'measured once more');
+      assert.ok(passed < 5 * MIB && passed + data.byteLength >= 5 * MIB, `measured after ${passed} bytes passed on`);
+      assert.equal(sink.spanCount(), (passed / data.byteLength) * 20);
+    } finally {
+      await p.shutdown();
+    }
+  });
+
+  it('reads private resident memory from /proc/self/status, and falls back to RSS where the kernel does not split it', () => {
+    const status = 'Name:\tnode\nVmRSS:\t  102624 kB\nRssAnon:\t   47352 kB\nRssFile:\t   55016 kB\nRssShmem:\t     256 kB\nVmData:\t  300000 kB\n';
+    assert.deepEqual(parseResidentMemory(status), { total: 102624 * 1024, file: 55016 * 1024, private: (47352 + 256) * 1024 });
+    // Linux before 4.5: VmRSS only.
+    assert.equal(parseResidentMemory('Name:\tnode\nVmRSS:\t  102624 kB\n'), undefined);
+    const measured = privateMemoryMeasure(() => parseResidentMemory(status));
+    assert.equal(measured.name, 'private');
+    assert.equal(measured.read(), (47352 + 256) * 1024);
+    const fallback = privateMemoryMeasure(() => undefined);
+    assert.equal(fallback.name, 'rss');
+    assert.ok(Math.abs(fallback.read() - process.memoryUsage.rss()) < 64 * MIB);
+    // This machine's kernel gives the split, and private memory is a part of RSS.
+    const own = privateMemoryMeasure();
+    assert.equal(own.name, 'private');
+    assert.ok(own.read() > 0 && own.read() < process.memoryUsage.rss());
   });
 
   it('computes limits as the collector does (spike defaults to 20% of the limit)', () => {

@@ -67,7 +67,8 @@ export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgro
     },
     usage: () => Number(read(v2 ? 'memory.current' : 'memory.usage_in_bytes')),
     oomKills: () => (v2 ? field(read('memory.events'), 'oom_kill') : field(read('memory.oom_control'), 'oom_kill')),
-    limitHits: () => (v2 ? field(read('memory.events'), 'max') : Number(read('memory.failcnt'))),
+    // v1: with memsw.limit_in_bytes set, hits are counted in memsw.failcnt and failcnt stays 0.
+    limitHits: () => (v2 ? field(read('memory.events'), 'max') : Math.max(Number(read('memory.failcnt')), existsSync(join(dir, 'memory.memsw.failcnt')) ? Number(read('memory.memsw.failcnt')) : 0)),
     peak() {
       try {
         return Number(read(v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'));

@@ -1,7 +1,7 @@
 // Config of the `memory_limiter` processor, with the collector's memorylimiterprocessor fields.
 // The hard limit is limit_mib, or limit_percentage of the memory available to the container
-// (cgroup memory.max, else the machine's total). Above the soft limit (hard minus spike) new data
-// is refused with a retryable error.
+// (cgroup memory.max, else the machine's total) less the file-backed pages the measure reserves
+// (memory.ts). Above the soft limit (hard minus spike) new data is refused with a retryable error.
 import { duration, int, object, withDefault } from '../../config/schema.ts';
 
 export const memoryLimiterConfig = object(
@@ -15,6 +15,10 @@ export const memoryLimiterConfig = object(
     /** Hard limit as a percentage of the container's memory limit (cgroup) or total memory. */
     limit_percentage: withDefault(int({ min: 0, max: 100 }), 0),
     spike_limit_percentage: withDefault(int({ min: 0, max: 100 }), 0),
+    /** Least time between forced garbage collections while above the soft limit (the collector's default). */
+    min_gc_interval_when_soft_limited: withDefault(duration({ min: 0 }), 10_000),
+    /** Least time between forced garbage collections while above the hard limit; 0: at every check. */
+    min_gc_interval_when_hard_limited: withDefault(duration({ min: 0 }), 0),
   },
   {
     check(cfg, path, errors) {

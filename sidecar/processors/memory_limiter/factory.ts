@@ -6,10 +6,10 @@ export const memoryLimiterFactory: ProcessorFactory<MemoryLimiterConfig> = {
   config: memoryLimiterConfig,
   signals: ['traces'],
   async create(settings, config, next) {
-    const [{ MemoryLimiterProcessor }, { availableMemory, computeLimits, privateMemoryMeasure }] = await Promise.all([import('./processor.ts'), import('./memory.ts')]);
+    const [{ MemoryLimiterProcessor }, { availableMemory, collectGarbage, computeLimits, privateMemoryMeasure }] = await Promise.all([import('./processor.ts'), import('./memory.ts')]);
+    const measure = privateMemoryMeasure();
     const available = availableMemory();
-    const limits = computeLimits(config, available.bytes);
-    settings.logger.debug({ available_bytes: available.bytes, source: available.source, file: available.file }, 'memory available to the sidecar');
-    return new MemoryLimiterProcessor(settings, config, next, limits, privateMemoryMeasure());
+    const limits = computeLimits(config, Math.max(0, available.bytes - measure.reserved));
+    return new MemoryLimiterProcessor(settings, config, next, limits, measure, collectGarbage, available);
   },
 };

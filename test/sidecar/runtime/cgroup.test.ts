@@ -90,10 +90,16 @@ describe('container memory limit (cgroup)', function () {
         while (!/memory limiter started/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
         const line = /.*memory limiter started.*/.exec(err)?.[0];
         assert.ok(line, `no start line:\n${err}`);
-        const log = JSON.parse(line) as { hard_limit_mib: number; soft_limit_mib: number; heap_limit_mib: number };
-        // 80% and 60% of 192 MiB: the container limit, not the machine's memory.
-        assert.equal(log.hard_limit_mib, 153.6);
-        assert.equal(log.soft_limit_mib, 115.2);
+        const log = JSON.parse(line) as { hard_limit_mib: number; soft_limit_mib: number; heap_limit_mib: number; container_limit_mib: number; container_limit_from: string; reserved_file_backed_mib: number; measures: string };
+        // The container limit, not the machine's memory, less the file-backed pages the measure
+        // (private memory) leaves out: 80% and 60% of what remains.
+        assert.equal(log.container_limit_mib, 192);
+        assert.equal(log.container_limit_from, join(cg.dir, cg.version === 2 ? 'memory.max' : 'memory.limit_in_bytes'));
+        assert.equal(log.measures, 'private');
+        assert.ok(log.reserved_file_backed_mib > 30 && log.reserved_file_backed_mib < 90, `reserved ${log.reserved_file_backed_mib} MiB`);
+        const rest = 192 - log.reserved_file_backed_mib;
+        assert.ok(Math.abs(log.hard_limit_mib - 0.8 * rest) <= 0.2, `hard ${log.hard_limit_mib} MiB of ${rest}`);
+        assert.ok(Math.abs(log.soft_limit_mib - 0.6 * rest) <= 0.2, `soft ${log.soft_limit_mib} MiB of ${rest}`);
         // V8's own default here is ~259 MiB, over the container limit.
         assert.ok(log.heap_limit_mib < 192 * 0.75, `heap limit ${log.heap_limit_mib} MiB`);
         const { readFileSync } = await import('node:fs');

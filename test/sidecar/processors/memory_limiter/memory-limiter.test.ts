@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { memoryLimiterConfig } from '../../../../sidecar/processors/memory_limiter/config.ts';
-import { availableMemory, computeLimits, parseCgroupLimit, privateMemoryMeasure } from '../../../../sidecar/processors/memory_limiter/memory.ts';
+import { availableMemory, collectGarbage, computeLimits, parseCgroupLimit, privateMemoryMeasure } from '../../../../sidecar/processors/memory_limiter/memory.ts';
 import { parseResidentMemory } from '../../../../sidecar/runtime/resident-memory.ts';
 import { MemoryLimiterProcessor } from '../../../../sidecar/processors/memory_limiter/processor.ts';
 import { RetryableError } from '../../../../sidecar/component/errors.ts';
@@ -114,7 +114,7 @@ service:
     let usage = 900 * MIB;
     const sink = new SinkExporter();
     const cfg = { ...memoryLimiterConfig.defaultValue, check_interval: 1000, limit_mib: 1000 };
-    const p = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger: silentLogger, metrics: new MetricsRegistry() }, cfg, sink, computeLimits(cfg, 0), { name: 'private', read: () => usage });
+    const p = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger: silentLogger, metrics: new MetricsRegistry() }, cfg, sink, computeLimits(cfg, 0), { name: 'private', reserved: 0, read: () => usage }, () => undefined);
     await p.start();
     await p.shutdown();
     await assert.rejects(p.consumeTraces(TracesData.fromProto(traceRequest(1))), RetryableError, 'soft limit is 800 MiB');
@@ -124,6 +124,63 @@ service:
     assert.equal(sink.spanCount(), 1);
   });
 
+  it('forces a garbage collection above the soft limit, at most every min_gc_interval_when_soft_limited, and at every check above the hard limit, then measures again', async () => {
+    let usage = 50 * MIB;
+    let gcs = 0;
+    // What a collection frees: the dead part of what is measured.
+    let garbage = 0;
+    const sink = new SinkExporter();
+    // Hard 100 MiB, soft 80; the timer's interval is an hour, checks are made here.
+    const cfg = { ...memoryLimiterConfig.defaultValue, check_interval: 3_600_000, limit_mib: 100, min_gc_interval_when_soft_limited: 200 };
+    const p = new MemoryLimiterProcessor(
+      { id: 'memory_limiter', kind: 'processor', logger: silentLogger, metrics: new MetricsRegistry() },
+      cfg,
+      sink,
+      computeLimits(cfg, 0),
+      { name: 'private', reserved: 0, read: () => usage + garbage },
+      () => {
+        gcs++;
+        garbage = 0;
+      },
+    );
+    await p.start();
+    try {
+      assert.equal(gcs, 0, 'none below the soft limit');
+      // 70 MiB live and 20 dead: the collection brings it under the soft limit, data flows on.
+      usage = 70 * MIB;
+      garbage = 20 * MIB;
+      p.check();
+      assert.equal(gcs, 1);
+      assert.equal(p.isLimited, false);
+      // 85 MiB live: refused; a second collection only after the interval.
+      usage = 85 * MIB;
+      p.check();
+      assert.equal(gcs, 1, 'not again within min_gc_interval_when_soft_limited');
+      assert.equal(p.isLimited, true);
+      await new Promise((r) => setTimeout(r, 250));
+      p.check();
+      assert.equal(gcs, 2);
+      // Above the hard limit: at every check (min_gc_interval_when_hard_limited: 0).
+      usage = 110 * MIB;
+      p.check();
+      p.check();
+      assert.equal(gcs, 4);
+      await assert.rejects(p.consumeTraces(TracesData.fromProto(traceRequest(1))), RetryableError);
+    } finally {
+      await p.shutdown();
+    }
+  });
+
+  it('collectGarbage frees the memory of buffers nothing references any more, which V8 may otherwise keep for minutes after a burst', () => {
+    // Buffers of 100 KB, as request bodies are, referenced by nothing once this returns.
+    const allocated = Array.from({ length: 200 }, () => Buffer.alloc(100 * 1024, 1)).reduce((n, b) => n + b.length, 0);
+    const before = process.memoryUsage().arrayBuffers;
+    assert.ok(allocated === 200 * 100 * 1024 && before >= 20 * MIB, `premise: ${before} bytes of ArrayBuffers not yet collected`);
+    collectGarbage();
+    const after = process.memoryUsage().arrayBuffers;
+    assert.ok(before - after >= 18 * MIB, `freed ${before - after} bytes`);
+  });
+
   it('measures at once, between checks, when a quarter of the spike allowance has been passed on since the last measure', async () => {
     let reads = 0;
     const sink = new SinkExporter();
@@ -131,8 +188,9 @@ service:
     const cfg = { ...memoryLimiterConfig.defaultValue, check_interval: 3_600_000, limit_mib: 100 };
     const p = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger: silentLogger, metrics: new MetricsRegistry() }, cfg, sink, computeLimits(cfg, 0), {
       name: 'private',
+      reserved: 0,
       read: () => (++reads === 1 ? 10 * MIB : 90 * MIB),
-    });
+    }, () => undefined);
     await p.start();
     try {
       const data = TracesData.fromProto(traceRequest(20));
@@ -144,7 +202,7 @@ service:
           passed += data.byteLength;
         }
       }, RetryableError);
-      assert.equal(reads, 2, 'measured once more');
+      assert.equal(reads, 3, 'measured once more, and again after the garbage collection that forced');
       assert.ok(passed < 5 * MIB && passed + data.byteLength >= 5 * MIB, `measured after ${passed} bytes passed on`);
       assert.equal(sink.spanCount(), (passed / data.byteLength) * 20);
     } finally {
@@ -157,12 +215,19 @@ service:
     assert.deepEqual(parseResidentMemory(status), { total: 102624 * 1024, file: 55016 * 1024, private: (47352 + 256) * 1024 });
     // Linux before 4.5: VmRSS only.
     assert.equal(parseResidentMemory('Name:\tnode\nVmRSS:\t  102624 kB\n'), undefined);
-    const measured = privateMemoryMeasure(() => parseResidentMemory(status));
+    let readable = true;
+    const measured = privateMemoryMeasure(() => (readable ? parseResidentMemory(status) : undefined));
     assert.equal(measured.name, 'private');
+    assert.equal(measured.read(), (47352 + 256) * 1024);
+    // What the container's limit counts and the measure leaves out is reserved from the limit.
+    assert.equal(measured.reserved, 55016 * 1024);
+    // A read that fails later keeps the last figure, not RSS (~50 MiB more: refusals for nothing).
+    readable = false;
     assert.equal(measured.read(), (47352 + 256) * 1024);
     const fallback = privateMemoryMeasure(() => undefined);
     assert.equal(fallback.name, 'rss');
-    assert.ok(Math.abs(fallback.read() - process.memoryUsage.rss()) < 64 * MIB);
+    assert.equal(fallback.reserved, 0);
+    assert.ok(fallback.read() > privateMemoryMeasure().read(), 'RSS, which counts file-backed pages too');
     // This machine's kernel gives the split, and private memory is a part of RSS.
     const own = privateMemoryMeasure();
     assert.equal(own.name, 'private');
@@ -174,6 +239,8 @@ service:
     assert.deepEqual(computeLimits({ ...base, limit_mib: 100 }, 0), { hard: 100 * MIB, soft: 80 * MIB });
     assert.deepEqual(computeLimits({ ...base, limit_mib: 100, spike_limit_mib: 10 }, 0), { hard: 100 * MIB, soft: 90 * MIB });
     assert.deepEqual(computeLimits({ ...base, limit_percentage: 80, spike_limit_percentage: 20 }, 1000 * MIB), { hard: 800 * MIB, soft: 600 * MIB });
+    // limit_mib is compared with the measure as given, whatever the container holds.
+    assert.deepEqual(computeLimits({ ...base, limit_mib: 100 }, 10 * MIB), { hard: 100 * MIB, soft: 80 * MIB });
   });
 
   it('reads the container limit from cgroup files, ignoring "max" and v1 "unlimited"', () => {
@@ -191,6 +258,15 @@ service:
       'processors.memory_limiter.check_interval: required: a duration > 0, e.g. 1s',
       'processors.memory_limiter.spike_limit_mib: must be less than limit_mib',
     ]);
+    const gcIntervals = new ConfigErrors();
+    const decoded = memoryLimiterConfig.decode({ check_interval: '1s', limit_mib: 100, min_gc_interval_when_soft_limited: '30s', min_gc_interval_when_hard_limited: 'often' }, 'processors.memory_limiter', gcIntervals);
+    assert.equal(gcIntervals.list().length, 1);
+    assert.match(gcIntervals.list()[0]!, /^processors\.memory_limiter\.min_gc_interval_when_hard_limited: /);
+    assert.equal(decoded.min_gc_interval_when_soft_limited, 30_000);
+    // The collector's defaults.
+    const defaults = memoryLimiterConfig.decode({ check_interval: '1s', limit_mib: 100 }, 'processors.memory_limiter', new ConfigErrors());
+    assert.equal(defaults.min_gc_interval_when_soft_limited, 10_000);
+    assert.equal(defaults.min_gc_interval_when_hard_limited, 0);
     const none = new ConfigErrors();
     memoryLimiterConfig.decode({ check_interval: '1s' }, 'processors.memory_limiter', none);
     assert.deepEqual(none.list(), ['processors.memory_limiter: set limit_mib or limit_percentage']);

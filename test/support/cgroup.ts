@@ -16,8 +16,6 @@ export interface MemoryCgroup {
   usage(): number;
   /** OOM kills in the cgroup so far. */
   oomKills(): number;
-  /** Times the limit was hit (v1 memory.failcnt; v2 memory.events "max"). */
-  limitHits(): number;
   /** Peak memory usage, bytes (v1 max_usage_in_bytes; v2 memory.peak when the kernel has it). */
   peak(): number | undefined;
   remove(): void;
@@ -67,8 +65,6 @@ export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgro
     },
     usage: () => Number(read(v2 ? 'memory.current' : 'memory.usage_in_bytes')),
     oomKills: () => (v2 ? field(read('memory.events'), 'oom_kill') : field(read('memory.oom_control'), 'oom_kill')),
-    // v1: with memsw.limit_in_bytes set, hits are counted in memsw.failcnt and failcnt stays 0.
-    limitHits: () => (v2 ? field(read('memory.events'), 'max') : Math.max(Number(read('memory.failcnt')), existsSync(join(dir, 'memory.memsw.failcnt')) ? Number(read('memory.memsw.failcnt')) : 0)),
     peak() {
       try {
         return Number(read(v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'));

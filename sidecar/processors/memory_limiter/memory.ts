@@ -80,17 +80,29 @@ export function privateMemoryMeasure(read: () => ResidentMemory | undefined = ()
 let gc: (() => void) | undefined;
 
 /**
- * A full, synchronous garbage collection (~10 ms for this sidecar's heap), as the collector's
+ * A full, synchronous garbage collection (6-13 ms for this sidecar's heap), as the collector's
  * memory_limiter forces one. Under load V8 collects often; after a burst it may not collect for
  * minutes, and until it does, the ArrayBuffers of requests already delivered hold their memory.
  * Node gives no way to force one without --expose-gc, a flag that would cost every start the
  * code cache of node's own modules; it is turned on here when first needed (V8 reads it when a
- * context is made), by which time the sidecar has loaded what it runs.
+ * context is made), by which time the sidecar has loaded what it runs. Check forcedGcUnavailable
+ * first: with frozen flags, setting one aborts the process.
  */
 export function collectGarbage(): void {
   if (gc === undefined) {
-    setFlagsFromString('--expose-gc');
-    gc = runInNewContext('gc') as () => void;
+    const exposed = (globalThis as { gc?: unknown }).gc;
+    if (typeof exposed === 'function') {
+      gc = exposed as () => void;
+    } else {
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc') as () => void;
+    }
   }
   gc();
+}
+
+/** Why collectGarbage cannot run in this process, or undefined when it can. */
+export function forcedGcUnavailable(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string | undefined {
+  if (/--freeze[-_]flags[-_]after[-_]init\b/.test([...execArgv, nodeOptions].join(' '))) return 'V8 flags are frozen (--freeze-flags-after-init), so --expose-gc cannot be turned on';
+  return undefined;
 }

@@ -10,12 +10,23 @@ import { getHeapStatistics } from 'node:v8';
 import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
 import { RetryableError } from '../../component/errors.ts';
 import type { TracesData } from '../../pdata/traces.ts';
-import { OnceWarning } from '../../telemetry/logger.ts';
 import type { BoundCounter } from '../../telemetry/metrics.ts';
 import type { MemoryLimiterConfig } from './config.ts';
 import type { AvailableMemory, Limits, MemoryMeasure } from './memory.ts';
 
 export type CollectGarbage = () => void;
+
+/**
+ * V8 frees the memory of collected ArrayBuffers on a background thread after gc() returns (under
+ * load, not yet in ~40% of tries at once; always 20 ms later): the measure after a forced
+ * collection waits this long.
+ */
+const GC_SETTLE_MS = 50;
+
+const MIB = 1024 * 1024;
+
+/** Memory for data above the idle sidecar's: 10k realistic spans/s holds ~30 MiB more than idle. */
+const WORKING_ROOM = 32 * MIB;
 
 export class MemoryLimiterProcessor implements Processor {
   readonly mutatesData = false;
@@ -26,16 +37,19 @@ export class MemoryLimiterProcessor implements Processor {
   private readonly available: AvailableMemory | undefined;
   private readonly collectGarbage: CollectGarbage;
   private lastGc = 0;
+  private afterGc: NodeJS.Timeout | undefined;
   private readonly accepted: BoundCounter;
   private readonly refused: BoundCounter;
-  private readonly warning: OnceWarning;
   private readonly settings: CreateSettings;
   private timer: NodeJS.Timeout | undefined;
   private limited = false;
   private usage = 0;
-  /** When data was first refused, and spans refused since: for the log line when it is taken again. */
-  private limitedSince = 0;
-  private refusedSince = 0;
+  /**
+   * A refusal episode: from the first refusal until memory has stayed below the soft limit for a
+   * check interval. Memory hovering at the limit under sustained overload goes above and below it
+   * from one check to the next; one episode logs one warning and one line when it ends.
+   */
+  private episode: { since: number; refusedSpans: number; belowSince: number | undefined; freedByGc: number } | undefined;
   /** Bytes passed on since the last check, and the amount that triggers a check at once. */
   private acceptedBytes = 0;
   private readonly checkEveryBytes: number;
@@ -61,68 +75,84 @@ export class MemoryLimiterProcessor implements Processor {
       .gauge('tracebridge_memory_limiter_usage_bytes', 'Memory measured at the last check: measure="private" is RssAnon + RssShmem, measure="rss" is RSS (where the kernel does not split it).')
       .collect({ ...labels, measure: measure.name }, () => this.usage);
     settings.metrics.gauge('tracebridge_memory_limiter_soft_limit_bytes', 'Memory above which data is refused.').collect(labels, () => this.limits.soft);
-    this.warning = new OnceWarning(settings.logger, 'memory above the soft limit: refusing data with a retryable error');
+    settings.metrics.gauge('tracebridge_memory_limiter_refusing', '1 while data is refused (memory above the soft limit at the last measure), else 0.').collect(labels, () => (this.limited ? 1 : 0));
   }
 
   get isLimited(): boolean {
     return this.limited;
   }
 
-  /** Measures once and updates the state. */
+  /**
+   * Measures and updates the state. Above the soft limit, forces a garbage collection when one is
+   * due (min_gc_interval_when_soft_limited / _hard_limited) and measures again once the memory it
+   * freed has been returned.
+   */
   check(): void {
     this.acceptedBytes = 0;
-    this.usage = this.measure.read();
-    let freedByGc: number | undefined;
-    if (this.usage >= this.limits.soft) {
-      const minGap = this.usage >= this.limits.hard ? this.cfg.min_gc_interval_when_hard_limited : this.cfg.min_gc_interval_when_soft_limited;
-      const now = Date.now();
-      if (now - this.lastGc >= minGap) {
-        const before = this.usage;
-        this.collectGarbage();
-        this.lastGc = now;
-        this.usage = this.measure.read();
-        freedByGc = before - this.usage;
-        this.settings.logger.debug({ before_mib: mib(before), after_mib: mib(this.usage) }, 'memory above the soft limit: forced a garbage collection');
-      }
-    }
-    const wasLimited = this.limited;
-    this.limited = this.usage >= this.limits.soft;
+    this.update(this.measure.read());
+    if (!this.limited || this.afterGc !== undefined) return;
+    const minGap = this.usage >= this.limits.hard ? this.cfg.min_gc_interval_when_hard_limited : this.cfg.min_gc_interval_when_soft_limited;
+    if (Date.now() - this.lastGc < minGap) return;
+    const before = this.usage;
+    const started = performance.now();
+    this.collectGarbage();
+    this.lastGc = Date.now();
+    this.settings.logger.debug({ usage_mib: mib(before), took_ms: Math.round((performance.now() - started) * 10) / 10 }, 'memory above the soft limit: forced a garbage collection');
+    this.afterGc = setTimeout(() => {
+      this.afterGc = undefined;
+      this.update(this.measure.read());
+      if (this.episode !== undefined) this.episode.freedByGc += Math.max(0, before - this.usage);
+    }, GC_SETTLE_MS);
+    this.afterGc.unref();
+  }
+
+  private update(usage: number): void {
+    this.usage = usage;
+    this.limited = usage >= this.limits.soft;
+    const now = Date.now();
     if (this.limited) {
-      if (!wasLimited) {
-        this.limitedSince = Date.now();
-        this.refusedSince = 0;
+      if (this.episode === undefined) {
+        this.episode = { since: now, refusedSpans: 0, belowSince: undefined, freedByGc: 0 };
+        const rss = process.memoryUsage.rss();
+        this.settings.logger.warn(
+          {
+            measures: this.measure.name,
+            usage_mib: mib(usage),
+            soft_limit_mib: mib(this.limits.soft),
+            hard_limit_mib: mib(this.limits.hard),
+            rss_mib: mib(rss),
+            file_backed_mib: this.measure.name === 'private' ? mib(rss - usage) : undefined,
+            heap_used_mib: mib(getHeapStatistics().used_heap_size),
+          },
+          'memory above the soft limit: refusing data with a retryable error',
+        );
       }
-      const rss = process.memoryUsage.rss();
-      this.warning.warn({
-        measures: this.measure.name,
-        usage_mib: mib(this.usage),
-        soft_limit_mib: mib(this.limits.soft),
-        hard_limit_mib: mib(this.limits.hard),
-        rss_mib: mib(rss),
-        file_backed_mib: this.measure.name === 'private' ? mib(rss - this.usage) : undefined,
-        heap_used_mib: mib(getHeapStatistics().used_heap_size),
-      });
-    } else if (wasLimited) {
-      this.warning.reset();
-      this.settings.logger.info(
-        {
-          measures: this.measure.name,
-          usage_mib: mib(this.usage),
-          soft_limit_mib: mib(this.limits.soft),
-          refused_for_s: Math.round((Date.now() - this.limitedSince) / 100) / 10,
-          refused_spans: this.refusedSince,
-          freed_by_forced_gc_mib: freedByGc === undefined ? undefined : mib(freedByGc),
-        },
-        'memory below the soft limit again: accepting data',
-      );
+      this.episode.belowSince = undefined;
+      return;
     }
+    if (this.episode === undefined) return;
+    this.episode.belowSince ??= now;
+    // Timers fire late, never early; 0.9 of the interval is one timer check after the first measure below.
+    if (now - this.episode.belowSince < this.cfg.check_interval * 0.9) return;
+    this.settings.logger.info(
+      {
+        measures: this.measure.name,
+        usage_mib: mib(usage),
+        soft_limit_mib: mib(this.limits.soft),
+        refused_for_s: Math.round((this.episode.belowSince - this.episode.since) / 100) / 10,
+        refused_spans: this.episode.refusedSpans,
+        freed_by_forced_gc_mib: this.episode.freedByGc > 0 ? mib(this.episode.freedByGc) : undefined,
+      },
+      'memory below the soft limit again: accepting data',
+    );
+    this.episode = undefined;
   }
 
   consumeTraces(data: TracesData): Promise<void> {
     if (!this.limited && (this.acceptedBytes += data.byteLength) >= this.checkEveryBytes) this.check();
     if (this.limited) {
       this.refused.add(data.spanCount);
-      this.refusedSince += data.spanCount;
+      if (this.episode !== undefined) this.episode.refusedSpans += data.spanCount;
       return Promise.reject(new RetryableError('data refused due to high memory usage', { retryAfterMs: Math.max(1000, this.cfg.check_interval) }));
     }
     this.accepted.add(data.spanCount);
@@ -147,11 +177,35 @@ export class MemoryLimiterProcessor implements Processor {
       },
       'memory limiter started',
     );
+    this.adviseOnSmallLimits();
     return Promise.resolve();
+  }
+
+  /**
+   * Says so at start when the soft limit leaves less than WORKING_ROOM above what the sidecar holds
+   * idle, with the smallest limit that would: a limit that small refuses most data, or all of it.
+   */
+  private adviseOnSmallLimits(): void {
+    const needed = this.usage + WORKING_ROOM;
+    if (this.limits.soft >= needed) return;
+    const fields: Record<string, unknown> = { usage_mib: mib(this.usage), soft_limit_mib: mib(this.limits.soft), working_room_mib: mib(WORKING_ROOM) };
+    const share = this.available === undefined ? 0 : this.available.bytes - this.measure.reserved;
+    if (this.cfg.limit_mib === 0 && share > 0) {
+      // soft = (container limit - reserved) * (limit - spike) percentage, solved for the container limit.
+      fields.smallest_container_limit_mib = Math.ceil((needed / (this.limits.soft / share) + this.measure.reserved) / MIB);
+    } else {
+      fields.smallest_limit_mib = Math.ceil((needed + this.limits.hard - this.limits.soft) / MIB);
+    }
+    const refusingAll = this.limits.soft <= this.usage;
+    const message = refusingAll ? 'memory limit below what the sidecar holds idle: all data will be refused; raise it' : 'memory limit leaves little room for data above what the sidecar holds idle: most data will be refused under load; raise it';
+    if (refusingAll) this.settings.logger.error(fields, message);
+    else this.settings.logger.warn(fields, message);
   }
 
   shutdown(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.afterGc !== undefined) clearTimeout(this.afterGc);
+    this.afterGc = undefined;
     this.timer = undefined;
     return Promise.resolve();
   }

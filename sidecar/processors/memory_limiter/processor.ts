@@ -100,8 +100,9 @@ export class MemoryLimiterProcessor implements Processor {
     this.settings.logger.debug({ usage_mib: mib(before), took_ms: Math.round((performance.now() - started) * 10) / 10 }, 'memory above the soft limit: forced a garbage collection');
     this.afterGc = setTimeout(() => {
       this.afterGc = undefined;
-      this.update(this.measure.read());
-      if (this.episode !== undefined) this.episode.freedByGc += Math.max(0, before - this.usage);
+      const after = this.measure.read();
+      if (this.episode !== undefined) this.episode.freedByGc += Math.max(0, before - after);
+      this.update(after);
     }, GC_SETTLE_MS);
     this.afterGc.unref();
   }

@@ -88,8 +88,8 @@ export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgro
 
 /**
  * A copy of this process's node binary whose pages are in no page cache, so that the first process
- * to run it is charged for them: as the first pod of an image on a node is, whose container's
- * cgroup then holds the binary's pages beside the process's own memory.
+ * to run it is charged for them: as a pod is when its node had evicted the image's binary from the
+ * page cache, whose container's cgroup then holds the binary's pages beside the process's memory.
  */
 export function uncachedNodeCopy(dir: string): string {
   const copy = join(dir, 'node');

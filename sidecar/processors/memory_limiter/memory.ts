@@ -101,8 +101,16 @@ export function collectGarbage(): void {
   gc();
 }
 
-/** Why collectGarbage cannot run in this process, or undefined when it can. */
-export function forcedGcUnavailable(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string | undefined {
-  if (/--freeze[-_]flags[-_]after[-_]init\b/.test([...execArgv, nodeOptions].join(' '))) return 'V8 flags are frozen (--freeze-flags-after-init), so --expose-gc cannot be turned on';
-  return undefined;
+/**
+ * Why collectGarbage cannot run in this process, or undefined when it can: with V8's flags frozen
+ * (--freeze-flags-after-init on the command line, the last of it and its --no- form winning;
+ * node refuses it in NODE_OPTIONS), setting one aborts the process.
+ */
+export function forcedGcUnavailable(execArgv: readonly string[] = process.execArgv): string | undefined {
+  let frozen = false;
+  for (const arg of execArgv) {
+    const m = /^--(no-)?freeze[-_]flags[-_]after[-_]init$/.exec(arg);
+    if (m) frozen = m[1] === undefined;
+  }
+  return frozen ? 'V8 flags are frozen (--freeze-flags-after-init), so --expose-gc cannot be turned on' : undefined;
 }

@@ -42,6 +42,7 @@ export class MemoryLimiterProcessor implements Processor {
   private readonly refused: BoundCounter;
   private readonly settings: CreateSettings;
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private limited = false;
   private usage = 0;
   /**
@@ -88,23 +89,41 @@ export class MemoryLimiterProcessor implements Processor {
    * freed has been returned.
    */
   check(): void {
+    if (this.stopped) return;
     this.acceptedBytes = 0;
-    this.update(this.measure.read());
-    if (!this.limited || this.afterGc !== undefined) return;
-    const minGap = this.usage >= this.limits.hard ? this.cfg.min_gc_interval_when_hard_limited : this.cfg.min_gc_interval_when_soft_limited;
-    if (Date.now() - this.lastGc < minGap) return;
-    const before = this.usage;
+    const usage = this.measure.read();
+    if (usage < this.limits.soft || this.afterGc !== undefined || !this.gcDue(usage)) {
+      this.update(usage);
+      return;
+    }
     const started = performance.now();
     this.collectGarbage();
     this.lastGc = Date.now();
-    this.settings.logger.debug({ usage_mib: mib(before), took_ms: Math.round((performance.now() - started) * 10) / 10 }, 'memory above the soft limit: forced a garbage collection');
+    const after = this.measure.read();
+    this.settings.logger.debug({ before_mib: mib(usage), after_mib: mib(after), took_ms: Math.round((performance.now() - started) * 10) / 10 }, 'memory above the soft limit: forced a garbage collection');
+    if (this.episode !== undefined) this.episode.freedByGc += Math.max(0, usage - after);
+    if (after < this.limits.soft) {
+      // Garbage, collected: nothing refused, nothing to report.
+      this.update(after);
+      return;
+    }
+    // V8 returns the memory of collected ArrayBuffers on a background thread after gc() returns:
+    // refuse meanwhile, and only a measure once it has (GC_SETTLE_MS later) opens an episode.
+    this.usage = after;
+    this.limited = true;
     this.afterGc = setTimeout(() => {
       this.afterGc = undefined;
-      const after = this.measure.read();
-      if (this.episode !== undefined) this.episode.freedByGc += Math.max(0, before - after);
-      this.update(after);
+      if (this.stopped) return;
+      const settled = this.measure.read();
+      if (this.episode !== undefined) this.episode.freedByGc += Math.max(0, after - settled);
+      this.update(settled);
     }, GC_SETTLE_MS);
     this.afterGc.unref();
+  }
+
+  private gcDue(usage: number): boolean {
+    const minGap = usage >= this.limits.hard ? this.cfg.min_gc_interval_when_hard_limited : this.cfg.min_gc_interval_when_soft_limited;
+    return Date.now() - this.lastGc >= minGap;
   }
 
   private update(usage: number): void {
@@ -133,7 +152,9 @@ export class MemoryLimiterProcessor implements Processor {
     }
     if (this.episode === undefined) return;
     this.episode.belowSince ??= now;
-    // Timers fire late, never early; 0.9 of the interval is one timer check after the first measure below.
+    // Data is taken again from the first measure below; the episode's line waits until a later
+    // measure, at least 0.9 of a check interval on (timers fire late, never early), still finds it
+    // below: one or two timer checks.
     if (now - this.episode.belowSince < this.cfg.check_interval * 0.9) return;
     this.settings.logger.info(
       {
@@ -190,12 +211,13 @@ export class MemoryLimiterProcessor implements Processor {
     const needed = this.usage + WORKING_ROOM;
     if (this.limits.soft >= needed) return;
     const fields: Record<string, unknown> = { usage_mib: mib(this.usage), soft_limit_mib: mib(this.limits.soft), working_room_mib: mib(WORKING_ROOM) };
-    const share = this.available === undefined ? 0 : this.available.bytes - this.measure.reserved;
-    if (this.cfg.limit_mib === 0 && share > 0) {
+    if (this.cfg.limit_mib === 0) {
       // soft = (container limit - reserved) * (limit - spike) percentage, solved for the container limit.
-      fields.smallest_container_limit_mib = Math.ceil((needed / (this.limits.soft / share) + this.measure.reserved) / MIB);
+      const spike = this.cfg.spike_limit_percentage > 0 ? this.cfg.spike_limit_percentage : this.cfg.limit_percentage / 5;
+      fields.smallest_container_limit_mib = Math.ceil((needed / ((this.cfg.limit_percentage - spike) / 100) + this.measure.reserved) / MIB);
     } else {
-      fields.smallest_limit_mib = Math.ceil((needed + this.limits.hard - this.limits.soft) / MIB);
+      // soft = limit_mib - spike, where the spike is 20% of limit_mib unless spike_limit_mib is set.
+      fields.smallest_limit_mib = Math.ceil((this.cfg.spike_limit_mib > 0 ? needed + this.cfg.spike_limit_mib * MIB : needed / 0.8) / MIB);
     }
     const refusingAll = this.limits.soft <= this.usage;
     const message = refusingAll ? 'memory limit below what the sidecar holds idle: all data will be refused; raise it' : 'memory limit leaves little room for data above what the sidecar holds idle: most data will be refused under load; raise it';
@@ -204,6 +226,7 @@ export class MemoryLimiterProcessor implements Processor {
   }
 
   shutdown(): Promise<void> {
+    this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     if (this.afterGc !== undefined) clearTimeout(this.afterGc);
     this.afterGc = undefined;

@@ -115,6 +115,39 @@ service:
     }
   });
 
+  it('with V8 flags frozen (--freeze-flags-after-init), where turning --expose-gc on would abort the process, the sidecar says it cannot force collections and keeps refusing and answering', async function () {
+    this.timeout(30_000);
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'tb-limiter-'));
+    const cfg = join(dir, 'c.yaml');
+    // A soft limit far below what the sidecar holds idle: above it from the first check, when a
+    // collection is due at once.
+    writeFileSync(
+      cfg,
+      `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:${port} } } } }
+processors:
+  memory_limiter: { check_interval: 100ms, limit_mib: 10, spike_limit_mib: 2 }
+exporters:
+  debug: {}
+service:
+  pipelines: { traces: { receivers: [otlp], processors: [memory_limiter], exporters: [debug] } }
+  telemetry: { metrics: { level: none } }
+`,
+    );
+    const p = startProcess('sidecar/main.ts', ['--config', cfg], {}, ['--freeze-flags-after-init']);
+    try {
+      await p.waitFor(/tracebridge sidecar running/, 20_000);
+      assert.match(p.stdout() + p.stderr(), /memory_limiter cannot force garbage collections/);
+      await new Promise((r) => setTimeout(r, 300));
+      const res = await post(port, '/v1/traces', traceRequest(3));
+      assert.equal(res.status, 503);
+      assert.equal(p.child.exitCode, null, `the sidecar exited:\n${p.stderr()}`);
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+  });
+
   it('accepts again once memory falls below the soft limit', async () => {
     let usage = 900 * MIB;
     const sink = new SinkExporter();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { memoryLimiterConfig } from '../../../../sidecar/processors/memory_limiter/config.ts';
 import { availableMemory, collectGarbage, computeLimits, forcedGcUnavailable, parseCgroupLimit, privateMemoryMeasure, type AvailableMemory, type Limits } from '../../../../sidecar/processors/memory_limiter/memory.ts';
 import { createLogger } from '../../../../sidecar/telemetry/logger.ts';
-import { parseResidentMemory } from '../../../../sidecar/runtime/resident-memory.ts';
+import { parseResidentMemory, residentMemory } from '../../../../sidecar/runtime/resident-memory.ts';
 import { MemoryLimiterProcessor } from '../../../../sidecar/processors/memory_limiter/processor.ts';
 import { RetryableError } from '../../../../sidecar/component/errors.ts';
 import { ConfigErrors } from '../../../../sidecar/config/schema.ts';
@@ -17,7 +17,7 @@ import type { Service } from '../../../../sidecar/service/service.ts';
 import { MetricsRegistry } from '../../../../sidecar/telemetry/metrics.ts';
 import { deliveryRegistry, EXPORT_PATH, grpcExport, metricValue, post, traceRequest, withRealNetwork } from '../../../support/delivery.ts';
 import { freePort, HttpSink } from '../../../support/otlp-sinks.ts';
-import { startProcess } from '../../../support/process.ts';
+import { startProcess, type Running } from '../../../support/process.ts';
 import { SinkExporter, silentLogger, sinks, startService } from '../../../support/sink.ts';
 
 const MIB = 1024 * 1024;
@@ -38,6 +38,25 @@ service:
     traces: { receivers: [otlp], processors: [memory_limiter], exporters: [sink] }
   telemetry: { metrics: { level: none } }
 `;
+}
+
+/** Starts the sidecar as `npm start` runs it: an OTLP/HTTP receiver, this memory_limiter, one exporter. */
+async function startSidecar(limiter: string, exporter: string, exporterConfig: string, nodeArgs: string[] = []): Promise<{ p: Running; port: number }> {
+  const port = await freePort();
+  const cfg = join(mkdtempSync(join(tmpdir(), 'tb-limiter-')), 'c.yaml');
+  writeFileSync(
+    cfg,
+    `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:${port} } } } }
+processors:
+  memory_limiter: ${limiter}
+exporters:
+  ${exporter}: ${exporterConfig}
+service:
+  pipelines: { traces: { receivers: [otlp], processors: [memory_limiter], exporters: [${exporter}] } }
+  telemetry: { metrics: { level: none } }
+`,
+  );
+  return { p: startProcess('sidecar/main.ts', ['--config', cfg], {}, nodeArgs), port };
 }
 
 /** Lets a forced collection's measure (GC_SETTLE_MS later) run. */
@@ -78,32 +97,16 @@ describe('memory_limiter processor', () => {
     // container's 115 MiB soft limit refused data while the sidecar held ~65 MiB of its own.
     this.timeout(30_000);
     const sink = await new HttpSink().start();
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'tb-limiter-'));
-    const cfg = join(dir, 'c.yaml');
     const softMiB = 70;
-    writeFileSync(
-      cfg,
-      `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:${port} } } } }
-processors:
-  memory_limiter: { check_interval: 100ms, limit_mib: ${softMiB + 10}, spike_limit_mib: 10 }
-exporters:
-  otlphttp: { endpoint: ${sink.url} }
-service:
-  pipelines: { traces: { receivers: [otlp], processors: [memory_limiter], exporters: [otlphttp] } }
-  telemetry: { metrics: { level: none } }
-`,
-    );
-    const p = startProcess('sidecar/main.ts', ['--config', cfg]);
+    const { p, port } = await startSidecar(`{ check_interval: 100ms, limit_mib: ${softMiB + 10}, spike_limit_mib: 10 }`, 'otlphttp', `{ endpoint: ${sink.url} }`);
     try {
       await p.waitFor(/tracebridge sidecar running/, 20_000);
       await new Promise((r) => setTimeout(r, 300));
       // The premise, checked so that this test cannot pass vacuously: RSS is above the soft limit,
       // the process's anonymous pages are well below it.
-      const status = readFileSync(`/proc/${p.child.pid}/status`, 'utf8');
-      const kib = (f: string) => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-      assert.ok(kib('VmRSS') / 1024 >= softMiB + 5, `premise: RSS ${kib('VmRSS')} kB is above the soft limit`);
-      assert.ok((kib('RssAnon') + kib('RssShmem')) / 1024 <= softMiB - 10, `premise: private memory ${kib('RssAnon')} kB is below the soft limit`);
+      const resident = residentMemory(p.child.pid!)!;
+      assert.ok(resident.total >= (softMiB + 5) * MIB, `premise: RSS ${resident.total} bytes is above the soft limit`);
+      assert.ok(resident.private <= (softMiB - 10) * MIB, `premise: private memory ${resident.private} bytes is below the soft limit`);
       const res = await post(port, '/v1/traces', traceRequest(3));
       assert.equal(res.status, 200, `answered ${res.status}: ${res.body.toString()}\n${p.stdout()}`);
       await sink.waitUntil(() => sink.spansReceived() === 3, 10_000, 'the 3 spans delivered');
@@ -117,24 +120,9 @@ service:
 
   it('with V8 flags frozen (--freeze-flags-after-init), where turning --expose-gc on would abort the process, the sidecar says it cannot force collections and keeps refusing and answering', async function () {
     this.timeout(30_000);
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'tb-limiter-'));
-    const cfg = join(dir, 'c.yaml');
     // A soft limit far below what the sidecar holds idle: above it from the first check, when a
     // collection is due at once.
-    writeFileSync(
-      cfg,
-      `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:${port} } } } }
-processors:
-  memory_limiter: { check_interval: 100ms, limit_mib: 10, spike_limit_mib: 2 }
-exporters:
-  debug: {}
-service:
-  pipelines: { traces: { receivers: [otlp], processors: [memory_limiter], exporters: [debug] } }
-  telemetry: { metrics: { level: none } }
-`,
-    );
-    const p = startProcess('sidecar/main.ts', ['--config', cfg], {}, ['--freeze-flags-after-init']);
+    const { p, port } = await startSidecar('{ check_interval: 100ms, limit_mib: 10, spike_limit_mib: 2 }', 'debug', '{}', ['--freeze-flags-after-init']);
     try {
       await p.waitFor(/tracebridge sidecar running/, 20_000);
       assert.match(p.stdout() + p.stderr(), /memory_limiter cannot force garbage collections/);

@@ -6,12 +6,21 @@ import { residentMemory, type ResidentMemory } from '../sidecar/runtime/resident
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
+/** Field `n` (numbered from 1, as proc(5) does) of /proc/PID/stat. */
+function statField(pid: number, n: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces and parentheses: fields after it start at 3 (state).
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3]);
+}
+
 /** User and system CPU seconds of a process (proc(5): utime is field 14, stime 15). */
 export function cpuTimes(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields after the command name start at field 3 (state).
-  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
+  return { user: statField(pid, 14) / CLK_TCK, system: statField(pid, 15) / CLK_TCK };
+}
+
+/** Major page faults of a process so far (proc(5): majflt, field 12): pages read back from disk, which a process short of memory does by the thousand. */
+export function majorFaults(pid: number): number {
+  return statField(pid, 12);
 }
 
 export function cpuSeconds(pid: number): number {

@@ -27,7 +27,7 @@ export interface Limits {
   soft: number;
 }
 
-const MIB = 1024 * 1024;
+export const MIB = 1024 * 1024;
 
 /**
  * Hard and soft limits in bytes from the config, as the collector computes them: limit_mib as

@@ -12,7 +12,7 @@ import { RetryableError } from '../../component/errors.ts';
 import type { TracesData } from '../../pdata/traces.ts';
 import type { BoundCounter } from '../../telemetry/metrics.ts';
 import type { MemoryLimiterConfig } from './config.ts';
-import type { AvailableMemory, Limits, MemoryMeasure } from './memory.ts';
+import { MIB, type AvailableMemory, type Limits, type MemoryMeasure } from './memory.ts';
 
 export type CollectGarbage = () => void;
 
@@ -23,7 +23,6 @@ export type CollectGarbage = () => void;
  */
 const GC_SETTLE_MS = 50;
 
-const MIB = 1024 * 1024;
 
 /** Memory for data above the idle sidecar's: 10k realistic spans/s holds ~30 MiB more than idle. */
 const WORKING_ROOM = 32 * MIB;

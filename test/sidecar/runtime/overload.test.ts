@@ -6,7 +6,7 @@
 // binary's pages (as a pod is when its node had evicted the image's binary from the page cache).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { metricValue } from '../../support/delivery.ts';
 import { freePort, HttpSink } from '../../support/otlp-sinks.ts';
 import { ROOT } from '../../support/process.ts';
 import { residentMemory } from '../../../sidecar/runtime/resident-memory.ts';
+import { majorFaults } from '../../../bench/proc.ts';
 import { envoyRequest } from '../../support/spans.ts';
 
 const MIB = 1024 * 1024;
@@ -39,12 +40,6 @@ function post(agent: Agent, port: number, body: Buffer): Promise<number> {
     req.setTimeout(20_000, () => req.destroy());
     req.end(body);
   });
-}
-
-/** Major page faults of a process so far (proc(5) stat field 12): pages read back from disk, which a process thrashing for memory does by the thousand. */
-function majorFaults(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[9]);
 }
 
 function get(port: number, path: string): Promise<string> {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { memoryLimiterConfig } from '../../../../sidecar/processors/memory_limiter/config.ts';
+import { memoryLimiterConfig, type MemoryLimiterConfig } from '../../../../sidecar/processors/memory_limiter/config.ts';
+import type { TracesConsumer } from '../../../../sidecar/component/component.ts';
 import { availableMemory, collectGarbage, computeLimits, forcedGcUnavailable, parseCgroupLimit, privateMemoryMeasure, type AvailableMemory, type Limits } from '../../../../sidecar/processors/memory_limiter/memory.ts';
 import { createLogger } from '../../../../sidecar/telemetry/logger.ts';
 import { parseResidentMemory, residentMemory } from '../../../../sidecar/runtime/resident-memory.ts';
@@ -18,7 +19,7 @@ import { MetricsRegistry } from '../../../../sidecar/telemetry/metrics.ts';
 import { deliveryRegistry, EXPORT_PATH, grpcExport, metricValue, post, traceRequest, withRealNetwork } from '../../../support/delivery.ts';
 import { freePort, HttpSink } from '../../../support/otlp-sinks.ts';
 import { startProcess, type Running } from '../../../support/process.ts';
-import { SinkExporter, silentLogger, sinks, startService } from '../../../support/sink.ts';
+import { SinkExporter, sinks, startService } from '../../../support/sink.ts';
 
 const MIB = 1024 * 1024;
 
@@ -57,6 +58,20 @@ service:
 `,
   );
   return { p: startProcess('sidecar/main.ts', ['--config', cfg], {}, nodeArgs), port };
+}
+
+/** A memory_limiter on a measure the test controls (private memory, nothing reserved unless said); its log lines are kept. */
+function limiter(
+  cfg: MemoryLimiterConfig,
+  read: () => number,
+  opts: { next?: TracesConsumer; collectGarbage?: () => void; limits?: Limits; reserved?: number; available?: AvailableMemory; metrics?: MetricsRegistry } = {},
+): { p: MemoryLimiterProcessor; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) }));
+  const settings = { id: 'memory_limiter', kind: 'processor' as const, logger, metrics: opts.metrics ?? new MetricsRegistry() };
+  const measure = { name: 'private' as const, reserved: opts.reserved ?? 0, read };
+  const p = new MemoryLimiterProcessor(settings, cfg, opts.next ?? new SinkExporter(), opts.limits ?? computeLimits(cfg, 0), measure, opts.collectGarbage ?? (() => undefined), opts.available);
+  return { p, lines };
 }
 
 /** Lets a forced collection's measure (GC_SETTLE_MS later) run. */
@@ -140,7 +155,7 @@ describe('memory_limiter processor', () => {
     let usage = 900 * MIB;
     const sink = new SinkExporter();
     const cfg = { ...memoryLimiterConfig.defaultValue, check_interval: 1000, limit_mib: 1000 };
-    const p = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger: silentLogger, metrics: new MetricsRegistry() }, cfg, sink, computeLimits(cfg, 0), { name: 'private', reserved: 0, read: () => usage }, () => undefined);
+    const { p } = limiter(cfg, () => usage, { next: sink });
     await p.start();
     try {
       await assert.rejects(p.consumeTraces(TracesData.fromProto(traceRequest(1))), RetryableError, 'soft limit is 800 MiB');
@@ -160,15 +175,16 @@ describe('memory_limiter processor', () => {
     // (V8 returns ArrayBuffer memory on a background thread).
     let garbage = 0;
     let freeAfterMs = 0;
-    const warnings: string[] = [];
-    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => (warnings.push(...[JSON.parse(chunk.toString()) as { level: string; msg: string }].filter((l) => l.level === 'warn').map((l) => l.msg)), done()) }));
     // Hard 100 MiB, soft 80; the timer's interval is an hour, checks are made here.
     const cfg = { ...memoryLimiterConfig.defaultValue, check_interval: 3_600_000, limit_mib: 100, min_gc_interval_when_soft_limited: 2000 };
-    const p = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger, metrics: new MetricsRegistry() }, cfg, new SinkExporter(), computeLimits(cfg, 0), { name: 'private', reserved: 0, read: () => usage + garbage }, () => {
-      gcs++;
-      if (freeAfterMs === 0) garbage = 0;
-      else setTimeout(() => (garbage = 0), freeAfterMs);
+    const { p, lines } = limiter(cfg, () => usage + garbage, {
+      collectGarbage: () => {
+        gcs++;
+        if (freeAfterMs === 0) garbage = 0;
+        else setTimeout(() => (garbage = 0), freeAfterMs);
+      },
     });
+    const warnings = () => lines.filter((l) => l.level === 'warn').map((l) => l.msg);
     await p.start();
     try {
       assert.equal(gcs, 0, 'none below the soft limit');
@@ -187,13 +203,13 @@ describe('memory_limiter processor', () => {
       assert.equal(p.isLimited, true, 'refused until the freed memory has been returned');
       await settle();
       assert.equal(p.isLimited, false);
-      assert.deepEqual(warnings, [], 'garbage is no refusal episode');
+      assert.deepEqual(warnings(), [], 'garbage is no refusal episode');
       // 85 MiB live: no collection within min_gc_interval_when_soft_limited of the last; refused and reported.
       usage = 85 * MIB;
       p.check();
       assert.equal(gcs, 2, 'not again within min_gc_interval_when_soft_limited');
       assert.equal(p.isLimited, true);
-      assert.equal(warnings.length, 1);
+      assert.equal(warnings().length, 1);
       await new Promise((r) => setTimeout(r, 2100));
       p.check();
       await settle();
@@ -209,7 +225,7 @@ describe('memory_limiter processor', () => {
       p.check();
       assert.equal(gcs, 5);
       await assert.rejects(p.consumeTraces(TracesData.fromProto(traceRequest(1))), RetryableError);
-      assert.equal(warnings.length, 1, 'one episode');
+      assert.equal(warnings().length, 1, 'one episode');
     } finally {
       await p.shutdown();
     }
@@ -237,12 +253,10 @@ describe('memory_limiter processor', () => {
   });
 
   it('logs one warning and one line when data is taken again per refusal episode, however often memory crosses the soft limit within a check interval, and says at start when the limit is too small', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) }));
     let usage = 40 * MIB;
     const metrics = new MetricsRegistry();
     const cfg = { ...memoryLimiterConfig.defaultValue, check_interval: 100, limit_mib: 100 };
-    const p = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger, metrics }, cfg, new SinkExporter(), computeLimits(cfg, 0), { name: 'private', reserved: 0, read: () => usage }, () => undefined);
+    const { p, lines } = limiter(cfg, () => usage, { metrics });
     const refusing = () => metricValue(metrics.render(), 'tracebridge_memory_limiter_refusing', { pipeline: '', processor: 'memory_limiter' });
     await p.start();
     try {
@@ -278,10 +292,8 @@ describe('memory_limiter processor', () => {
 
     // A container too small: the advice names the smallest limit that leaves 32 MiB for data.
     const advice = async (limits: Limits, idle: number, available?: AvailableMemory, reserved = 0, limitMiB = 0) => {
-      const seen: Record<string, unknown>[] = [];
-      const log = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => (seen.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) }));
       const c = { ...memoryLimiterConfig.defaultValue, check_interval: 3_600_000, limit_mib: limitMiB, limit_percentage: limitMiB === 0 ? 80 : 0, spike_limit_percentage: limitMiB === 0 ? 20 : 0 };
-      const q = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger: log, metrics: new MetricsRegistry() }, c, new SinkExporter(), limits, { name: 'private', reserved, read: () => idle }, () => undefined, available);
+      const { p: q, lines: seen } = limiter(c, () => idle, { limits, reserved, available });
       await q.start();
       await q.shutdown();
       return seen.find((l) => typeof l.msg === 'string' && l.msg.startsWith('memory limit ') && l.msg !== 'memory limiter started');
@@ -312,11 +324,7 @@ describe('memory_limiter processor', () => {
     const sink = new SinkExporter();
     // Hard 100 MiB, soft 80: a check after every 5 MiB passed on; the timer's interval is an hour.
     const cfg = { ...memoryLimiterConfig.defaultValue, check_interval: 3_600_000, limit_mib: 100 };
-    const p = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger: silentLogger, metrics: new MetricsRegistry() }, cfg, sink, computeLimits(cfg, 0), {
-      name: 'private',
-      reserved: 0,
-      read: () => (++reads === 1 ? 10 * MIB : 90 * MIB),
-    }, () => undefined);
+    const { p } = limiter(cfg, () => (++reads === 1 ? 10 * MIB : 90 * MIB), { next: sink });
     await p.start();
     try {
       const data = TracesData.fromProto(traceRequest(20));

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { sidecarSettings, type InjectorConfig } from './config.ts';
+import { configWarnings, sidecarSettings, type InjectorConfig } from './config.ts';
 import { ConfigSourceError, loadInjectorConfigFile, shippedConfig, type LoadedConfig } from './config-source.ts';
 import { decisionPolicy } from './decision.ts';
 import { createLogger } from './logger.ts';
@@ -59,13 +59,20 @@ function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(args: s
   }
 }
 
-/** Loads --config, or exits 1 listing every error (a ConfigError's message lists them with their paths). */
-function loadConfig(file: string, requireTls: boolean): LoadedConfig {
+/**
+ * Loads --config, or exits 1 listing every error (a ConfigError's message lists them with their
+ * paths). The offline commands print the config's warnings on stderr; the webhook logs them
+ * (startInjector).
+ */
+function loadConfig(file: string, requireTls: boolean, printWarnings = true): LoadedConfig {
+  let loaded: LoadedConfig;
   try {
-    return loadInjectorConfigFile(file, { requireTls });
+    loaded = loadInjectorConfigFile(file, { requireTls });
   } catch (err) {
     fail(`${err instanceof ConfigSourceError ? err.source : file}: ${(err as Error).message}`);
   }
+  if (printWarnings) for (const w of configWarnings(loaded.config)) process.stderr.write(`${loaded.source}: warning: ${w}\n`);
+  return loaded;
 }
 
 function runInject(args: string[]): void {
@@ -170,7 +177,7 @@ function runValidate(args: string[]): void {
 async function runWebhook(args: string[]): Promise<void> {
   const values = parseCommand(args, { config: { type: 'string' } });
   if (values.config === undefined) usageError('the webhook needs --config FILE');
-  const { config: cfg } = loadConfig(values.config, true);
+  const { config: cfg } = loadConfig(values.config, true, false);
   const logger = createLogger(cfg.logs.level);
   logger.info({ version: INJECTOR_VERSION }, 'tracebridge-injector starting');
   let running;

@@ -2,7 +2,7 @@
 // version source, key pair, admission handler and HTTPS server. main.ts handles argv and
 // signals; tests start this in-process (with nock standing in for the API server).
 import { AdmissionHandler } from './admission.ts';
-import type { InjectorConfig } from './config.ts';
+import { configWarnings, type InjectorConfig } from './config.ts';
 import { KubeClient, resolveApiServer } from './kube-client.ts';
 import { KubeVersionSource } from './kube-version.ts';
 import { meshWiringStep } from './mesh-wiring.ts';
@@ -29,6 +29,7 @@ export async function startInjector(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<RunningInjector> {
   const metrics = new InjectorMetrics();
+  for (const w of configWarnings(cfg)) logger.warn(w);
   if (cfg.tls.cert_file === undefined || cfg.tls.key_file === undefined) throw new Error('tls.cert_file and tls.key_file are required');
   const tlsFiles: KeyPairFiles = { certFile: cfg.tls.cert_file, keyFile: cfg.tls.key_file, minVersion: cfg.tls.min_version };
   // Before anything listens: a missing or mismatched key pair is a start-up error.

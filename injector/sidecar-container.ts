@@ -5,6 +5,7 @@ import type { SidecarSettings } from './config.ts';
 import type { SidecarMode } from './mode.ts';
 import type { Container, ContainerPort, EnvVar, NamespaceInfo, Volume } from './pod.ts';
 import type { SidecarPort } from './sidecar-ports.ts';
+import { quantityBytes } from './quantity.ts';
 
 export const CONFIG_DIR = '/etc/tracebridge';
 export const CONFIG_PATH = `${CONFIG_DIR}/config.yaml`;
@@ -38,16 +39,6 @@ export function sidecarIds(settings: SidecarSettings, ns: NamespaceInfo | undefi
   const groupSetting = settings.run_as_group ?? settings.run_as_user;
   const group = groupSetting === 'auto' ? (platformAssigns ? undefined : DEFAULT_UID) : groupSetting;
   return { ...(user !== undefined ? { runAsUser: user } : {}), ...(group !== undefined ? { runAsGroup: group } : {}) };
-}
-
-const QUANTITY_SUFFIX: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3 };
-
-/** Bytes of a Kubernetes memory quantity (`320Mi`, `1G`, `1e9`); undefined when unset or unreadable. */
-export function quantityBytes(q: string | undefined): number | undefined {
-  const m = /^\+?(\d+(?:\.\d*)?|\.\d+)(?:([KMGTPE]i|[kMGTPEm])|[eE]([+-]?\d+))?$/.exec(q?.trim() ?? '');
-  if (m === null) return undefined;
-  const bytes = Number(m[1]) * (m[3] !== undefined ? 10 ** Number(m[3]) : QUANTITY_SUFFIX[m[2] ?? '']!);
-  return Number.isFinite(bytes) && bytes > 0 ? Math.floor(bytes) : undefined;
 }
 
 /** NODE_OPTIONS that caps the sidecar's V8 heap for a memory limit of `limitBytes`, as the sidecar would cap it from its cgroup. */

@@ -129,6 +129,23 @@ describe('tracebridge-injector command line', () => {
       assert.equal(r.stdout, '');
     });
 
+    it('refuses sidecar resources Kubernetes would refuse in every pod, and warns about a memory limit too small for the sidecar', () => {
+      const over = file('over.yaml', 'sidecar:\n  image: x\n  resources: { requests: { memory: 256Mi }, limits: { memory: 192Mi } }\n');
+      const refused = run(['inject', '--config', over, '-f', file('d.yaml', DEPLOYMENT)]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /sidecar\.resources\.requests\.memory: 256Mi is above sidecar\.resources\.limits\.memory \(192Mi\)/);
+      assert.equal(refused.stdout, '');
+      const small = file('small.yaml', 'tls: { cert_file: /tls/tls.crt, key_file: /tls/tls.key }\nsidecar:\n  image: x\n  resources: { limits: { memory: 96Mi } }\n');
+      const v = run(['validate', '--config', small]);
+      assert.equal(v.code, 0, v.stderr);
+      assert.match(v.stdout, /small\.yaml: valid/);
+      assert.match(v.stderr, /warning: sidecar\.resources\.limits\.memory: 96Mi is below 128Mi/);
+      const i = run(['inject', '--config', small, '-f', file('ns.yaml', `${NAMESPACE}---\n${DEPLOYMENT}`)]);
+      assert.equal(i.code, 0, i.stderr);
+      assert.match(i.stderr, /warning: sidecar\.resources\.limits\.memory: 96Mi is below 128Mi/);
+      assert.ok(objects(i.stdout).some((o) => o.kind === 'Deployment' && sidecarOf(o.spec.template) !== undefined), 'still injected');
+    });
+
     it('says what is wrong with a ConfigMap without config.yaml, and with another kind of manifest', () => {
       const cm = file('other-cm.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings }\ndata: { injector.yaml: "x: 1" }\n');
       const r = run(['inject', '--config', cm, '-f', file('d.yaml', DEPLOYMENT)]);

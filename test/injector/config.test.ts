@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../sidecar/config/schema.ts';
-import { decodeInjectorConfig, loadInjectorConfig } from '../../injector/config.ts';
+import { configWarnings, decodeInjectorConfig, loadInjectorConfig } from '../../injector/config.ts';
 
 function errorsOf(fn: () => unknown): readonly string[] {
   try {
@@ -82,6 +82,34 @@ describe('injector config', () => {
       'tls.key_file: required',
     ];
     for (const w of want) assert.ok(errors.some((e) => e.startsWith(w)), `missing "${w}" in:\n${errors.join('\n')}`);
+  });
+
+  it('refuses sidecar resources whose request is above the limit, which Kubernetes would refuse in every injected pod', () => {
+    const decode = (resources: unknown) => decodeInjectorConfig({ sidecar: { image: 'i', resources } }, { requireTls: false });
+    const errors = errorsOf(() => decode({ requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '0.25', memory: '192Mi' } }));
+    assert.ok(
+      errors.some((e) => e.startsWith('sidecar.resources.requests.memory: 256Mi is above sidecar.resources.limits.memory (192Mi)')),
+      errors.join('\n'),
+    );
+    assert.ok(errors.some((e) => e.startsWith('sidecar.resources.requests.cpu: 500m is above sidecar.resources.limits.cpu (0.25)')), errors.join('\n'));
+    // Equal, in other units, or one side alone: Kubernetes takes these.
+    assert.doesNotThrow(() => decode({ requests: { cpu: '250m', memory: '0.25Gi' }, limits: { cpu: '0.25', memory: '256Mi' } }));
+    assert.doesNotThrow(() => decode({ requests: { memory: '1Gi' } }));
+    assert.doesNotThrow(() => decode({ limits: { memory: '96Mi' } }));
+    assert.doesNotThrow(() => decode({ requests: { memory: '128M' }, limits: { memory: '128Mi' } }));
+    const negative = errorsOf(() => decode({ limits: { memory: '-1Gi' } }));
+    assert.ok(negative.some((e) => e.startsWith('sidecar.resources.limits.memory:')), negative.join('\n'));
+  });
+
+  it('warns when the sidecar memory limit leaves its memory_limiter no room for data', () => {
+    const warnings = (resources: unknown) => configWarnings(decodeInjectorConfig({ sidecar: { image: 'i', resources } }, { requireTls: false }));
+    const small = warnings({ limits: { memory: '96Mi' } });
+    assert.equal(small.length, 1, small.join('\n'));
+    assert.match(small[0]!, /^sidecar\.resources\.limits\.memory: 96Mi is below 128Mi/);
+    assert.match(small[0]!, /memory_limiter/);
+    assert.deepEqual(warnings({ limits: { memory: '128Mi' } }), []);
+    assert.deepEqual(warnings({ requests: { memory: '64Mi' } }), [], 'no limit: the sidecar has the node to itself');
+    assert.deepEqual(configWarnings(decodeInjectorConfig({ sidecar: { image: 'i' } }, { requireTls: false })), [], 'the default 320Mi');
   });
 
   it('needs no key pair for the offline command', () => {

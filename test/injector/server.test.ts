@@ -95,7 +95,8 @@ describe('injector webhook over HTTPS (real TLS client, nock for the API server)
         endpoint: '127.0.0.1:0',
         tls: { cert_file: live.certFile, key_file: live.keyFile, reload_interval: '50ms' },
         max_request_body: 65536,
-        sidecar: { native: 'auto' },
+        // A memory limit below what the sidecar needs: warned about at start-up, still injected.
+        sidecar: { native: 'auto', resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '96Mi' } } },
         kubernetes: { api_server: API, token_file: join(dir, 'token'), ca_file: first.certFile, timeout: '500ms', retry_after_failure: '0s', namespace_cache_ttl: '0s', namespace_cache_max_stale: '0s' },
       }),
       { requireTls: true },
@@ -154,6 +155,18 @@ describe('injector webhook over HTTPS (real TLS client, nock for the API server)
     const warn = log.lines().find((l) => l.configuration === '0-istio-early')!;
     assert.equal(warn.level, 'warn');
     assert.match(String(warn.msg), /sorts before 0-tracebridge-injector/);
+  });
+
+  it('warned at start-up that the sidecar memory limit leaves the sidecar no room for data, and injects it all the same', async () => {
+    const warn = log.lines().find((l) => String(l.msg).startsWith('sidecar.resources.limits.memory:'));
+    assert.ok(warn, log.lines().map((l) => l.msg).join('\n'));
+    assert.equal(warn.level, 'warn');
+    assert.match(String(warn.msg), /96Mi is below 128Mi/);
+    nock(API).get('/api/v1/namespaces/shop').reply(200, { metadata: { name: 'shop', labels: {} } });
+    const res = await mutate(podFixtures[0]!.pod as Pod);
+    const body = JSON.parse(res.body) as { response: { allowed: boolean; patch: string } };
+    assert.equal(body.response.allowed, true);
+    assert.match(Buffer.from(body.response.patch, 'base64').toString(), /"memory":"96Mi"/);
   });
 
   it('dry-run requests are answered like any other', async () => {

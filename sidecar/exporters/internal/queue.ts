@@ -4,7 +4,9 @@
 // The byte bound covers what the queue holds and what its consumers took and still hold (sending,
 // or waiting to retry while the backend refuses): a consumer calls done(r) when it lets go of r.
 // Otherwise every retrying consumer would hold a request outside the bound, and the exporter's
-// memory would grow by num_consumers requests beyond max_bytes.
+// memory would grow by num_consumers requests beyond max_bytes. done(r) also counts r's bytes as
+// let go of (runtime/released-memory.ts), for memory_limiter to know when a collection is worth it.
+import { noteReleased } from '../../runtime/released-memory.ts';
 
 export interface Sized {
   readonly bytes: number;
@@ -87,6 +89,7 @@ export class BoundedQueue<R extends Sized> {
   /** A consumer is done with a request it took (sent, or given up): its bytes leave the bound. */
   done(r: R): void {
     this.inFlightBytes -= r.bytes;
+    noteReleased(r.bytes);
   }
 
   /** No more offers; idle consumers are released, busy ones drain what is left. */

@@ -5,13 +5,17 @@
 // Above the soft limit it forces a garbage collection (at most every
 // min_gc_interval_when_soft_limited; above the hard limit, min_gc_interval_when_hard_limited) and
 // measures again, as the collector does: what stays above the limit is live data, and the
-// refusal lets queues drain and memory fall.
+// refusal lets queues drain and memory fall. Unlike Go's, V8's collector does not run while the
+// process is quiet, so the memory of batches delivered after a burst would wait for the next
+// interval (up to 10 s of refusals): a collection is also due as soon as sending queues have let
+// go of a quarter of the spike allowance since the last one (runtime/released-memory.ts).
 import { getHeapStatistics } from 'node:v8';
 import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
 import { RetryableError } from '../../component/errors.ts';
 import type { TracesData } from '../../pdata/traces.ts';
 import type { BoundCounter } from '../../telemetry/metrics.ts';
 import type { MemoryLimiterConfig } from './config.ts';
+import { releasedBytes } from '../../runtime/released-memory.ts';
 import { MIB, type AvailableMemory, type Limits, type MemoryMeasure } from './memory.ts';
 
 export type CollectGarbage = () => void;
@@ -36,6 +40,8 @@ export class MemoryLimiterProcessor implements Processor {
   private readonly available: AvailableMemory | undefined;
   private readonly collectGarbage: CollectGarbage;
   private lastGc = 0;
+  /** releasedBytes() at the last forced collection. */
+  private releasedAtGc = releasedBytes();
   private afterGc: NodeJS.Timeout | undefined;
   private readonly accepted: BoundCounter;
   private readonly refused: BoundCounter;
@@ -95,11 +101,16 @@ export class MemoryLimiterProcessor implements Processor {
       this.update(usage);
       return;
     }
+    const released = releasedBytes() - this.releasedAtGc;
     const started = performance.now();
     this.collectGarbage();
     this.lastGc = Date.now();
+    this.releasedAtGc += released;
     const after = this.measure.read();
-    this.settings.logger.debug({ before_mib: mib(usage), after_mib: mib(after), took_ms: Math.round((performance.now() - started) * 10) / 10 }, 'memory above the soft limit: forced a garbage collection');
+    this.settings.logger.debug(
+      { before_mib: mib(usage), after_mib: mib(after), took_ms: Math.round((performance.now() - started) * 10) / 10, released_since_last_mib: mib(released) },
+      'memory above the soft limit: forced a garbage collection',
+    );
     if (this.episode !== undefined) this.episode.freedByGc += Math.max(0, usage - after);
     if (after < this.limits.soft) {
       // Garbage, collected: nothing refused, nothing to report.
@@ -122,7 +133,7 @@ export class MemoryLimiterProcessor implements Processor {
 
   private gcDue(usage: number): boolean {
     const minGap = usage >= this.limits.hard ? this.cfg.min_gc_interval_when_hard_limited : this.cfg.min_gc_interval_when_soft_limited;
-    return Date.now() - this.lastGc >= minGap;
+    return Date.now() - this.lastGc >= minGap || releasedBytes() - this.releasedAtGc >= this.checkEveryBytes;
   }
 
   private update(usage: number): void {

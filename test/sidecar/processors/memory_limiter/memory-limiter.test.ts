@@ -13,6 +13,7 @@ import { MemoryLimiterProcessor } from '../../../../sidecar/processors/memory_li
 import { RetryableError } from '../../../../sidecar/component/errors.ts';
 import { ConfigErrors } from '../../../../sidecar/config/schema.ts';
 import { TracesData } from '../../../../sidecar/pdata/traces.ts';
+import { BoundedQueue } from '../../../../sidecar/exporters/internal/queue.ts';
 import type { OtlpReceiver } from '../../../../sidecar/receivers/otlp/receiver.ts';
 import type { Service } from '../../../../sidecar/service/service.ts';
 import { MetricsRegistry } from '../../../../sidecar/telemetry/metrics.ts';
@@ -232,6 +233,47 @@ describe('memory_limiter processor', () => {
     // After shutdown nothing is measured or collected.
     p.check();
     assert.equal(gcs, 5);
+  });
+
+  it('forces a collection sooner than min_gc_interval_when_soft_limited once sending queues have let go of a quarter of the spike allowance since the last: what they delivered returns only with a full collection', async () => {
+    let usage = 85 * MIB;
+    let gcs = 0;
+    // Soft 80 MiB, hard 100: a quarter of the spike allowance is 5 MiB. No collection by the interval within this test.
+    const cfg = { ...memoryLimiterConfig.defaultValue, check_interval: 3_600_000, limit_mib: 100, min_gc_interval_when_soft_limited: 3_600_000 };
+    const { p } = limiter(cfg, () => usage, { collectGarbage: () => gcs++ });
+    // An exporter's sending queue: requests taken by a consumer and done with (delivered or given up).
+    const queue = new BoundedQueue<{ bytes: number }>(100, 1 << 30);
+    const deliver = (bytes: number) => {
+      assert.equal(queue.offer({ bytes }), true);
+      queue.done(queue.poll()!);
+    };
+    await p.start();
+    try {
+      await settle();
+      assert.equal(gcs, 1, 'the first check above the soft limit collects');
+      assert.equal(p.isLimited, true);
+      p.check();
+      await settle();
+      assert.equal(gcs, 1, 'nothing let go of: not again within the interval');
+      deliver(3 * MIB);
+      p.check();
+      await settle();
+      assert.equal(gcs, 1, '3 MiB let go of: less than a quarter of the spike allowance');
+      deliver(2 * MIB);
+      p.check();
+      assert.equal(gcs, 2, '5 MiB let go of since the last collection');
+      // What was delivered was garbage: once the collection's memory is returned, data is taken again.
+      usage = 60 * MIB;
+      await settle();
+      assert.equal(p.isLimited, false);
+      usage = 85 * MIB;
+      p.check();
+      await settle();
+      assert.equal(gcs, 2, 'counted from the last collection, not from start');
+      assert.equal(p.isLimited, true);
+    } finally {
+      await p.shutdown();
+    }
   });
 
   it('collectGarbage frees the memory of buffers nothing references any more, which V8 may otherwise keep for minutes after a burst', () => {

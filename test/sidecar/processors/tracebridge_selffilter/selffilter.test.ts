@@ -7,6 +7,7 @@ import type { OtlpReceiver } from '../../../../sidecar/receivers/otlp/receiver.t
 import type { Service } from '../../../../sidecar/service/service.ts';
 import { deliveryRegistry, metricValue, post, withRealNetwork } from '../../../support/delivery.ts';
 import { sinks, startService } from '../../../support/sink.ts';
+import { prefilterNeedle } from '../../../../sidecar/processors/tracebridge_selffilter/processor.ts';
 import { readFileSync } from 'node:fs';
 import type { ZipkinReceiver } from '../../../../sidecar/receivers/zipkin/receiver.ts';
 
@@ -138,6 +139,19 @@ service:
   it('can be placed, tuned or turned off by listing it', async () => {
     const off = await send(CONFIG('tracebridge_selffilter', 'processors:\n  tracebridge_selffilter: { enabled: false }'));
     assert.equal(off.length, 6);
+  });
+
+  it('looks first for the 6 bytes of the prefix that start at its rarest letter, and passes a batch that holds those bytes but not the prefix', async () => {
+    assert.equal(prefilterNeedle(Buffer.from('tracebridge/')).toString(), 'bridge');
+    assert.equal(prefilterNeedle(Buffer.from('Mozilla/')).toString(), 'zilla/');
+    assert.equal(prefilterNeedle(Buffer.from('curl/')).toString(), 'curl/');
+    svc = await startService(CONFIG('batch', 'processors:\n  batch: {}'), {}, deliveryRegistry);
+    const port = (svc.receivers.get('otlp') as OtlpReceiver).http!.port;
+    const cambridge = span('GET /campus', 2, tags({ 'user_agent.original': 'cambridge-bridge/2.0', 'server.address': 'tracebridge.example' }));
+    const bytes = Buffer.from(encodeTraceRequest({ resourceSpans: [{ resource: { attributes: tags({ 'service.name': 'campus' }) }, scopeSpans: [{ spans: [cambridge] }] }] }));
+    assert.equal((await post(port, '/v1/traces', bytes)).status, 200);
+    await svc.shutdown();
+    assert.deepEqual(sinks.get('sink')!.spans().map((s) => s.span.name), ['GET /campus']);
   });
 
   it('matches only the configured attributes and prefix', async () => {

@@ -22,7 +22,7 @@ import {
   type Schema,
 } from '../sidecar/public.ts';
 import { isRecord } from './pod.ts';
-import { QUANTITY, quantityValue } from './quantity.ts';
+import { compareQuantities, QUANTITY } from './quantity.ts';
 
 export type NativeSetting = 'auto' | 'true' | 'false';
 
@@ -65,10 +65,11 @@ const resourceList = () => object({ cpu: quantity(), memory: quantity(), 'epheme
 /**
  * The smallest sidecar memory limit that leaves its memory_limiter (the embedded default's:
  * soft limit 60% of the limit less the node binary's ~48 MiB of file-backed pages) 32 MiB above
- * the ~18 MiB of private memory the sidecar holds idle; below it, most data is refused under load.
- * The sidecar logs the same advice at start, computed from what it measures.
+ * the ~18 MiB of private memory the sidecar holds idle: (18 + 32) / 0.6 + 48 ≈ 131 MiB, with a
+ * little margin. Below it, most data is refused under load. The sidecar logs the same advice at
+ * start, computed from what it measures (smallest_container_limit_mib).
  */
-export const SMALLEST_SIDECAR_MEMORY_LIMIT = '128Mi';
+export const SMALLEST_SIDECAR_MEMORY_LIMIT = '136Mi';
 
 // An env var name as Kubernetes accepts it (C identifier rules are the portable subset).
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -174,11 +175,11 @@ const sidecar = object(
         if (!ENV_NAME.test(name)) errors.add(join(join(path, 'env'), name), 'not a valid environment variable name');
       }
       // The API server refuses a container whose request is above its limit: every injected pod
-      // would be refused with it.
+      // would be refused with it. (A namespace's LimitRange default limit, applied after this
+      // webhook, is not known here.)
       for (const name of RESOURCE_NAMES) {
         const [request, limit] = [s.resources.requests?.[name], s.resources.limits?.[name]];
-        const [r, l] = [quantityValue(request), quantityValue(limit)];
-        if (r === undefined || l === undefined || r <= l) continue;
+        if (!((compareQuantities(request, limit) ?? 0) > 0)) continue;
         const resources = join(path, 'resources');
         errors.add(
           join(join(resources, 'requests'), name),
@@ -301,8 +302,7 @@ export function loadInjectorConfig(file: string, opts: { requireTls: boolean }, 
 export function configWarnings(cfg: InjectorConfig): string[] {
   const warnings: string[] = [];
   const limit = cfg.sidecar.resources.limits?.memory;
-  const bytes = quantityValue(limit);
-  if (limit !== undefined && bytes !== undefined && bytes < quantityValue(SMALLEST_SIDECAR_MEMORY_LIMIT)!) {
+  if ((compareQuantities(limit, SMALLEST_SIDECAR_MEMORY_LIMIT) ?? 0) < 0) {
     warnings.push(
       `sidecar.resources.limits.memory: ${limit} is below ${SMALLEST_SIDECAR_MEMORY_LIMIT}, the smallest limit with which the sidecar's memory_limiter leaves room for data above what the sidecar holds idle: under load it would refuse most data (the apps' SDKs retry, then drop it)`,
     );

@@ -139,10 +139,10 @@ describe('tracebridge-injector command line', () => {
       const v = run(['validate', '--config', small]);
       assert.equal(v.code, 0, v.stderr);
       assert.match(v.stdout, /small\.yaml: valid/);
-      assert.match(v.stderr, /warning: sidecar\.resources\.limits\.memory: 96Mi is below 128Mi/);
+      assert.match(v.stderr, /warning: sidecar\.resources\.limits\.memory: 96Mi is below 136Mi/);
       const i = run(['inject', '--config', small, '-f', file('ns.yaml', `${NAMESPACE}---\n${DEPLOYMENT}`)]);
       assert.equal(i.code, 0, i.stderr);
-      assert.match(i.stderr, /warning: sidecar\.resources\.limits\.memory: 96Mi is below 128Mi/);
+      assert.match(i.stderr, /warning: sidecar\.resources\.limits\.memory: 96Mi is below 136Mi/);
       assert.ok(objects(i.stdout).some((o) => o.kind === 'Deployment' && sidecarOf(o.spec.template) !== undefined), 'still injected');
     });
 

@@ -97,6 +97,11 @@ describe('injector config', () => {
     assert.doesNotThrow(() => decode({ requests: { memory: '1Gi' } }));
     assert.doesNotThrow(() => decode({ limits: { memory: '96Mi' } }));
     assert.doesNotThrow(() => decode({ requests: { memory: '128M' }, limits: { memory: '128Mi' } }));
+    // Equal in other units, which doubles do not always find equal (0.268 × 1e9 ≠ 268 × 1e6).
+    assert.doesNotThrow(() => decode({ requests: { memory: '0.268G', cpu: '0.0001' }, limits: { memory: '268M', cpu: '100u' } }));
+    assert.doesNotThrow(() => decode({ requests: { memory: '1E3' }, limits: { memory: '1k' } }));
+    assert.doesNotThrow(() => decode({ requests: { memory: '1E' }, limits: { memory: '1000P' } }), '1E is exa, not an exponent');
+    assert.ok(errorsOf(() => decode({ requests: { memory: '1.0000000001E' }, limits: { memory: '1000P' } }))[0]!.startsWith('sidecar.resources.requests.memory:'));
     const negative = errorsOf(() => decode({ limits: { memory: '-1Gi' } }));
     assert.ok(negative.some((e) => e.startsWith('sidecar.resources.limits.memory:')), negative.join('\n'));
   });
@@ -105,10 +110,11 @@ describe('injector config', () => {
     const warnings = (resources: unknown) => configWarnings(decodeInjectorConfig({ sidecar: { image: 'i', resources } }, { requireTls: false }));
     const small = warnings({ limits: { memory: '96Mi' } });
     assert.equal(small.length, 1, small.join('\n'));
-    assert.match(small[0]!, /^sidecar\.resources\.limits\.memory: 96Mi is below 128Mi/);
+    assert.match(small[0]!, /^sidecar\.resources\.limits\.memory: 96Mi is below 136Mi/);
     assert.match(small[0]!, /memory_limiter/);
-    assert.deepEqual(warnings({ limits: { memory: '128Mi' } }), []);
-    assert.deepEqual(warnings({ requests: { memory: '64Mi' } }), [], 'no limit: the sidecar has the node to itself');
+    assert.equal(warnings({ limits: { memory: '128Mi' } }).length, 1, "below what the sidecar's own start-up check asks for (~131 MiB)");
+    assert.deepEqual(warnings({ limits: { memory: '136Mi' } }), []);
+    assert.deepEqual(warnings({ requests: { memory: '64Mi' } }), [], 'no limit in the config (a LimitRange may still set one, which is not known here)');
     assert.deepEqual(configWarnings(decodeInjectorConfig({ sidecar: { image: 'i' } }, { requireTls: false })), [], 'the default 320Mi');
   });
 

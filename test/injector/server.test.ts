@@ -161,7 +161,7 @@ describe('injector webhook over HTTPS (real TLS client, nock for the API server)
     const warn = log.lines().find((l) => String(l.msg).startsWith('sidecar.resources.limits.memory:'));
     assert.ok(warn, log.lines().map((l) => l.msg).join('\n'));
     assert.equal(warn.level, 'warn');
-    assert.match(String(warn.msg), /96Mi is below 128Mi/);
+    assert.match(String(warn.msg), /96Mi is below 136Mi/);
     nock(API).get('/api/v1/namespaces/shop').reply(200, { metadata: { name: 'shop', labels: {} } });
     const res = await mutate(podFixtures[0]!.pod as Pod);
     const body = JSON.parse(res.body) as { response: { allowed: boolean; patch: string } };

@@ -10,7 +10,7 @@ import { testConfig } from './support.ts';
 
 const MIB = 1024 * 1024;
 const envOf = (overrides: Record<string, unknown>) => new Map(sidecarEnv(sidecarSettings(testConfig(overrides))).map((e) => [e.name, e.value]));
-const withLimit = (memory: string | undefined) => ({ sidecar: { resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: memory === undefined ? {} : { memory } } } });
+const withLimit = (memory: string | undefined) => ({ sidecar: { resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: memory === undefined ? {} : { memory } } } });
 
 describe('injector: the sidecar heap cap in NODE_OPTIONS', () => {
   it('the shipped default limit (320Mi) gives --max-old-space-size=160, and the sidecar then does not re-execute', () => {

@@ -4,9 +4,9 @@
 // The byte bound covers what the queue holds and what its consumers took and still hold (sending,
 // or waiting to retry while the backend refuses): a consumer calls done(r) when it lets go of r.
 // Otherwise every retrying consumer would hold a request outside the bound, and the exporter's
-// memory would grow by num_consumers requests beyond max_bytes. done(r) also counts r's bytes as
-// let go of (runtime/released-memory.ts), for memory_limiter to know when a collection is worth it.
-import { noteReleased } from '../../runtime/released-memory.ts';
+// memory would grow by num_consumers requests beyond max_bytes. Offers and done(r) are also counted
+// process-wide (runtime/released-memory.ts), for memory_limiter to know when a collection is worth it.
+import { noteHeld, noteReleased } from '../../runtime/released-memory.ts';
 
 export interface Sized {
   readonly bytes: number;
@@ -52,12 +52,14 @@ export class BoundedQueue<R extends Sized> {
     if (waiter !== undefined) {
       // A consumer is idle: hand over directly; the queue stays empty.
       this.inFlightBytes += r.bytes;
+      noteHeld(r.bytes);
       waiter(r);
       return true;
     }
     if (this.size >= this.capacity) return false;
     this.items.push(r);
     this.heldBytes += r.bytes;
+    noteHeld(r.bytes);
     return true;
   }
 

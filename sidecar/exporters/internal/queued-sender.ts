@@ -12,6 +12,7 @@ import type { Logger } from '../../telemetry/logger.ts';
 import { OnceWarning } from '../../telemetry/logger.ts';
 import type { QueuedExporterConfig } from './config.ts';
 import { exporterObs, registerQueueGauges, type ExporterObs } from './obs.ts';
+import { noteHeld, noteReleased } from '../../runtime/released-memory.ts';
 import { BoundedQueue, consumeEach } from './queue.ts';
 import { RequestTooLarge, type ExportRequest, type ExportSender, type RequestLimits, type SendOutcome } from './request.ts';
 import { Backoff, retryDelay, RetryRemainder, sleep } from './retry.ts';
@@ -79,6 +80,7 @@ export class QueuedSender<R extends ExportRequest> {
   async enqueue(req: R): Promise<void> {
     if (!this.cfg.sending_queue.enabled) {
       if (this.stopping !== undefined) throw new RetryableError('exporter is shutting down');
+      noteHeld(req.bytes);
       const sending = this.deliver(req);
       this.inline.add(sending);
       try {
@@ -86,6 +88,7 @@ export class QueuedSender<R extends ExportRequest> {
         if (err !== undefined) throw err;
       } finally {
         this.inline.delete(sending);
+        noteReleased(req.bytes);
       }
       return;
     }

@@ -5,6 +5,7 @@
 // back to the queue when the wait is over, so one backend that is down (still listed by the
 // resolver) cannot stall delivery to the others; and since every attempt routes on the ring of
 // that moment, the remainder goes to the trace's current owner.
+import { noteHeld, noteReleased } from '../../runtime/released-memory.ts';
 
 export interface Sized {
   readonly bytes: number;
@@ -47,6 +48,7 @@ export class RoutingQueue<R extends Sized> {
     if (this.heldBytes > 0 && this.heldBytes + r.bytes > this.capacityBytes) return false;
     this.held++;
     this.heldBytes += r.bytes;
+    noteHeld(r.bytes);
     this.push(r);
     return true;
   }
@@ -62,6 +64,8 @@ export class RoutingQueue<R extends Sized> {
   /** `next` (what is left of a batch taken) waits `ms` and is queued again; it stays in the bounds meanwhile. */
   retryLater(taken: R, next: R, ms: number): void {
     this.heldBytes += next.bytes - taken.bytes;
+    if (next.bytes < taken.bytes) noteReleased(taken.bytes - next.bytes);
+    else noteHeld(next.bytes - taken.bytes);
     const timer = setTimeout(() => {
       this.parked.delete(timer);
       this.push(next);
@@ -74,6 +78,7 @@ export class RoutingQueue<R extends Sized> {
   done(r: R): void {
     this.held--;
     this.heldBytes -= r.bytes;
+    noteReleased(r.bytes);
     if (this.closed && this.held === 0) this.releaseWaiters();
   }
 

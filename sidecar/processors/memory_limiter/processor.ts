@@ -7,15 +7,17 @@
 // measures again, as the collector does: what stays above the limit is live data, and the
 // refusal lets queues drain and memory fall. Unlike Go's, V8's collector does not run while the
 // process is quiet, so the memory of batches delivered after a burst would wait for the next
-// interval (up to 10 s of refusals): a collection is also due as soon as sending queues have let
-// go of a quarter of the spike allowance since the last one (runtime/released-memory.ts).
+// interval (up to 10 s of refusals): a collection is also due once sending queues have let go of
+// a quarter of the spike allowance since the last full collection (V8's own or forced), or of
+// anything at all and hold nothing more (runtime/released-memory.ts). Under load V8's own full
+// collections come every second or so and reset that count, so this adds none there.
 import { getHeapStatistics } from 'node:v8';
 import type { CreateSettings, Processor, TracesConsumer } from '../../component/component.ts';
 import { RetryableError } from '../../component/errors.ts';
 import type { TracesData } from '../../pdata/traces.ts';
 import type { BoundCounter } from '../../telemetry/metrics.ts';
 import type { MemoryLimiterConfig } from './config.ts';
-import { releasedBytes } from '../../runtime/released-memory.ts';
+import type { ReleasedMemory } from '../../runtime/released-memory.ts';
 import { MIB, type AvailableMemory, type Limits, type MemoryMeasure } from './memory.ts';
 
 export type CollectGarbage = () => void;
@@ -40,8 +42,7 @@ export class MemoryLimiterProcessor implements Processor {
   private readonly available: AvailableMemory | undefined;
   private readonly collectGarbage: CollectGarbage;
   private lastGc = 0;
-  /** releasedBytes() at the last forced collection. */
-  private releasedAtGc = releasedBytes();
+  private readonly released: ReleasedMemory;
   private afterGc: NodeJS.Timeout | undefined;
   private readonly accepted: BoundCounter;
   private readonly refused: BoundCounter;
@@ -60,7 +61,17 @@ export class MemoryLimiterProcessor implements Processor {
   private acceptedBytes = 0;
   private readonly checkEveryBytes: number;
 
-  constructor(settings: CreateSettings, cfg: MemoryLimiterConfig, next: TracesConsumer, limits: Limits, measure: MemoryMeasure, collectGarbage: CollectGarbage, available?: AvailableMemory) {
+  constructor(
+    settings: CreateSettings,
+    cfg: MemoryLimiterConfig,
+    next: TracesConsumer,
+    limits: Limits,
+    measure: MemoryMeasure,
+    collectGarbage: CollectGarbage,
+    released: ReleasedMemory,
+    available?: AvailableMemory,
+  ) {
+    this.released = released;
     this.settings = settings;
     this.cfg = cfg;
     this.next = next;
@@ -101,14 +112,14 @@ export class MemoryLimiterProcessor implements Processor {
       this.update(usage);
       return;
     }
-    const released = releasedBytes() - this.releasedAtGc;
+    const released = this.released.sinceCollection();
     const started = performance.now();
     this.collectGarbage();
     this.lastGc = Date.now();
-    this.releasedAtGc += released;
+    this.released.collected();
     const after = this.measure.read();
     this.settings.logger.debug(
-      { before_mib: mib(usage), after_mib: mib(after), took_ms: Math.round((performance.now() - started) * 10) / 10, released_since_last_mib: mib(released) },
+      { before_mib: mib(usage), after_mib: mib(after), took_ms: Math.round((performance.now() - started) * 10) / 10, released_since_collection_mib: mib(released) },
       'memory above the soft limit: forced a garbage collection',
     );
     if (this.episode !== undefined) this.episode.freedByGc += Math.max(0, usage - after);
@@ -133,7 +144,9 @@ export class MemoryLimiterProcessor implements Processor {
 
   private gcDue(usage: number): boolean {
     const minGap = usage >= this.limits.hard ? this.cfg.min_gc_interval_when_hard_limited : this.cfg.min_gc_interval_when_soft_limited;
-    return Date.now() - this.lastGc >= minGap || releasedBytes() - this.releasedAtGc >= this.checkEveryBytes;
+    if (Date.now() - this.lastGc >= minGap) return true;
+    const released = this.released.sinceCollection();
+    return released >= this.checkEveryBytes || (released > 0 && this.released.held() <= 0);
   }
 
   private update(usage: number): void {

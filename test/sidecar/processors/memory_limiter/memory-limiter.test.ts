@@ -14,6 +14,7 @@ import { RetryableError } from '../../../../sidecar/component/errors.ts';
 import { ConfigErrors } from '../../../../sidecar/config/schema.ts';
 import { TracesData } from '../../../../sidecar/pdata/traces.ts';
 import { BoundedQueue } from '../../../../sidecar/exporters/internal/queue.ts';
+import { releasedMemory, type ReleasedMemory } from '../../../../sidecar/runtime/released-memory.ts';
 import type { OtlpReceiver } from '../../../../sidecar/receivers/otlp/receiver.ts';
 import type { Service } from '../../../../sidecar/service/service.ts';
 import { MetricsRegistry } from '../../../../sidecar/telemetry/metrics.ts';
@@ -65,15 +66,18 @@ service:
 function limiter(
   cfg: MemoryLimiterConfig,
   read: () => number,
-  opts: { next?: TracesConsumer; collectGarbage?: () => void; limits?: Limits; reserved?: number; available?: AvailableMemory; metrics?: MetricsRegistry } = {},
+  opts: { next?: TracesConsumer; collectGarbage?: () => void; limits?: Limits; reserved?: number; available?: AvailableMemory; metrics?: MetricsRegistry; released?: ReleasedMemory } = {},
 ): { p: MemoryLimiterProcessor; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) }));
   const settings = { id: 'memory_limiter', kind: 'processor' as const, logger, metrics: opts.metrics ?? new MetricsRegistry() };
   const measure = { name: 'private' as const, reserved: opts.reserved ?? 0, read };
-  const p = new MemoryLimiterProcessor(settings, cfg, opts.next ?? new SinkExporter(), opts.limits ?? computeLimits(cfg, 0), measure, opts.collectGarbage ?? (() => undefined), opts.available);
+  const p = new MemoryLimiterProcessor(settings, cfg, opts.next ?? new SinkExporter(), opts.limits ?? computeLimits(cfg, 0), measure, opts.collectGarbage ?? (() => undefined), opts.released ?? NOTHING_RELEASED, opts.available);
   return { p, lines };
 }
+
+/** Sending queues that never let go of anything: collections by the intervals alone. */
+const NOTHING_RELEASED: ReleasedMemory = { sinceCollection: () => 0, held: () => 0, collected: () => undefined };
 
 /** Lets a forced collection's measure (GC_SETTLE_MS later) run. */
 const settle = () => new Promise((r) => setTimeout(r, 80));
@@ -235,31 +239,30 @@ describe('memory_limiter processor', () => {
     assert.equal(gcs, 5);
   });
 
-  it('forces a collection sooner than min_gc_interval_when_soft_limited once sending queues have let go of a quarter of the spike allowance since the last: what they delivered returns only with a full collection', async () => {
+  it('forces a collection sooner than min_gc_interval_when_soft_limited once sending queues have let go of a quarter of the spike allowance since the last full collection, or of anything and hold nothing more', async () => {
     let usage = 85 * MIB;
     let gcs = 0;
+    // What sending queues hold and let go of, as runtime/released-memory.ts counts it.
+    const queues = { held: 0, released: 0, atCollection: 0 };
+    const released: ReleasedMemory = { sinceCollection: () => queues.released - queues.atCollection, held: () => queues.held, collected: () => (queues.atCollection = queues.released) };
+    const hold = (bytes: number) => (queues.held += bytes);
+    const letGo = (bytes: number) => ((queues.held -= bytes), (queues.released += bytes));
     // Soft 80 MiB, hard 100: a quarter of the spike allowance is 5 MiB. No collection by the interval within this test.
     const cfg = { ...memoryLimiterConfig.defaultValue, check_interval: 3_600_000, limit_mib: 100, min_gc_interval_when_soft_limited: 3_600_000 };
-    const { p } = limiter(cfg, () => usage, { collectGarbage: () => gcs++ });
-    // An exporter's sending queue: requests taken by a consumer and done with (delivered or given up).
-    const queue = new BoundedQueue<{ bytes: number }>(100, 1 << 30);
-    const deliver = (bytes: number) => {
-      assert.equal(queue.offer({ bytes }), true);
-      queue.done(queue.poll()!);
-    };
+    const { p } = limiter(cfg, () => usage, { collectGarbage: () => gcs++, released });
+    const check = async () => (p.check(), await settle());
+    hold(20 * MIB);
     await p.start();
     try {
       await settle();
       assert.equal(gcs, 1, 'the first check above the soft limit collects');
       assert.equal(p.isLimited, true);
-      p.check();
-      await settle();
+      await check();
       assert.equal(gcs, 1, 'nothing let go of: not again within the interval');
-      deliver(3 * MIB);
-      p.check();
-      await settle();
-      assert.equal(gcs, 1, '3 MiB let go of: less than a quarter of the spike allowance');
-      deliver(2 * MIB);
+      letGo(3 * MIB);
+      await check();
+      assert.equal(gcs, 1, '3 MiB let go of, 17 still held: less than a quarter of the spike allowance');
+      letGo(2 * MIB);
       p.check();
       assert.equal(gcs, 2, '5 MiB let go of since the last collection');
       // What was delivered was garbage: once the collection's memory is returned, data is taken again.
@@ -267,13 +270,39 @@ describe('memory_limiter processor', () => {
       await settle();
       assert.equal(p.isLimited, false);
       usage = 85 * MIB;
-      p.check();
-      await settle();
+      await check();
       assert.equal(gcs, 2, 'counted from the last collection, not from start');
       assert.equal(p.isLimited, true);
+      // V8 ran a full collection of its own (under load, every second or so): what was let go of before it is freed already.
+      letGo(6 * MIB);
+      queues.atCollection = queues.released;
+      await check();
+      assert.equal(gcs, 2, 'nothing let go of since V8 collected');
+      // The queues let go of the last 1 MiB they held: less than a quarter, but nothing is held any more.
+      letGo(1 * MIB);
+      assert.equal(queues.held, 8 * MIB);
+      letGo(8 * MIB);
+      await check();
+      assert.equal(gcs, 3, 'queues empty and something let go of since the last collection');
+      await check();
+      assert.equal(gcs, 3, 'not again for nothing');
     } finally {
       await p.shutdown();
     }
+  });
+
+  it("counts what sending queues hold and let go of, and V8's own full collections reset what was let go of", async () => {
+    const before = { held: releasedMemory.held(), since: releasedMemory.sinceCollection() };
+    const queue = new BoundedQueue<{ bytes: number }>(100, 1 << 30);
+    assert.equal(queue.offer({ bytes: 3 * MIB }), true);
+    assert.equal(releasedMemory.held() - before.held, 3 * MIB);
+    queue.done(queue.poll()!);
+    assert.equal(releasedMemory.held(), before.held);
+    assert.equal(releasedMemory.sinceCollection() - before.since, 3 * MIB);
+    collectGarbage(); // a full collection; the observer hears of it a moment later, as of V8's own
+    const deadline = Date.now() + 2000;
+    while (releasedMemory.sinceCollection() !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(releasedMemory.sinceCollection(), 0);
   });
 
   it('collectGarbage frees the memory of buffers nothing references any more, which V8 may otherwise keep for minutes after a burst', () => {

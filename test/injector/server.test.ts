@@ -163,7 +163,7 @@ describe('injector webhook over HTTPS (real TLS client, nock for the API server)
     assert.equal(warn.level, 'warn');
     assert.match(String(warn.msg), /96Mi is below 136Mi/);
     nock(API).get('/api/v1/namespaces/shop').reply(200, { metadata: { name: 'shop', labels: {} } });
-    const res = await mutate(podFixtures[0]!.pod as Pod);
+    const res = await mutate(podFixtures[0]!.pod);
     const body = JSON.parse(res.body) as { response: { allowed: boolean; patch: string } };
     assert.equal(body.response.allowed, true);
     assert.match(Buffer.from(body.response.patch, 'base64').toString(), /"memory":"96Mi"/);

@@ -13,7 +13,7 @@ let released = 0;
 let releasedAtCollection = 0;
 let observer: PerformanceObserver | undefined;
 
-/** `bytes` more held by a sending queue (negative: a retried remainder smaller than what was taken). */
+/** `bytes` more held by a sending queue. */
 export function noteHeld(bytes: number): void {
   held += bytes;
 }

@@ -13,6 +13,7 @@
 //   --chart-out=<path>                   also write the chart there (e.g. bench/chart.svg, to commit)
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createMemoryCgroup, type MemoryCgroup } from './cgroup.ts';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,14 +104,15 @@ async function stopProc(proc: ChildProcess): Promise<void> {
   await Promise.race([done, sleep(30_000)]);
 }
 
-function memoryCgroup(): string | undefined {
+let cgroups = 0;
+
+/** Under TB_BENCH_MEMORY_LIMIT_MIB, a memory cgroup of that limit for one sidecar start (bench/cgroup.ts). */
+function memoryCgroup(): MemoryCgroup | undefined {
   if (!(MEMORY_LIMIT_MIB > 0)) return undefined;
-  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
-  const dir = join(v2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/memory', `tb-bench-${process.pid}-${Date.now()}`);
-  mkdirSync(dir);
-  writeFileSync(join(dir, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(MEMORY_LIMIT_MIB * 1024 * 1024));
-  log(`sidecar in memory cgroup ${dir} (${MEMORY_LIMIT_MIB} MiB)`);
-  return dir;
+  const cg = createMemoryCgroup(`tb-bench-${++cgroups}`, MEMORY_LIMIT_MIB * 1024 * 1024);
+  if (typeof cg === 'string') throw new Error(`TB_BENCH_MEMORY_LIMIT_MIB=${MEMORY_LIMIT_MIB}: ${cg}`);
+  log(`sidecar in memory cgroup ${cg.dir} (${MEMORY_LIMIT_MIB} MiB)`);
+  return cg;
 }
 
 /**
@@ -250,17 +252,18 @@ async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: 
   // TB_BENCH_MEMORY_LIMIT_MIB=192 runs the sidecar in a memory cgroup of that limit, as the injector
   // limits it (needs root and a writable cgroup v1 memory or v2 mount): its heap is then capped for
   // the limit, by the injector's NODE_OPTIONS (sidecarEnv) or by its own re-execution without it.
-  const cgroupDir = memoryCgroup();
-  const command = [process.execPath, ...build.nodeFlags, ...build.extraNodeArgs, build.main, ...args];
+  const cgroup = memoryCgroup();
+  const command = ['taskset', '-c', '0', process.execPath, ...build.nodeFlags, ...build.extraNodeArgs, build.main, ...args];
   if (build.compileCache !== undefined) env = { ...env, NODE_COMPILE_CACHE: build.compileCache };
   const t0 = performance.now();
-  const proc =
-    cgroupDir === undefined
-      ? spawn('taskset', ['-c', '0', ...command], { stdio: ['ignore', 'ignore', 'pipe'], env })
-      : spawn('taskset', ['-c', '0', '/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroupDir, ...command], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const options = { stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'], env };
+  const proc = cgroup === undefined ? spawn(command[0]!, command.slice(1), options) : cgroup.spawn(command, options);
+  // The cgroup goes with the sidecar (until 2026-12-05 each start left one behind).
+  if (cgroup !== undefined) proc.once('exit', () => cgroup.remove());
+  const out = proc.stderr!;
   // Its log stays out of the bench's output unless it fails; warnings and errors are passed on.
   let stderr = '';
-  proc.stderr.on('data', (d: Buffer) => {
+  out.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-8192);
   });
   try {
@@ -273,8 +276,8 @@ async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: 
     throw new Error(`${(err as Error).message}\n${command.join(' ')}\n${stderr}`, { cause: err });
   }
   const coldStartMs = Math.round(performance.now() - t0);
-  proc.stderr.removeAllListeners('data');
-  proc.stderr.on('data', (d: Buffer) => {
+  out.removeAllListeners('data');
+  out.on('data', (d: Buffer) => {
     for (const line of d.toString().split('\n')) {
       const msg = /"msg":"([^"]*)"/.exec(line)?.[1] ?? line;
       if (/"level":(40|50|60)|"level":"(warn|error|fatal)"/.test(line) && !warned.has(msg)) {

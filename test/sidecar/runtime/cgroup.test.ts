@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerMemoryLimit } from '../../../sidecar/runtime/cgroup.ts';
 import { heapCapMiB, heapCapRelaunchArgs } from '../../../sidecar/runtime/heap.ts';
-import { createMemoryCgroup } from '../../support/cgroup.ts';
+import { createMemoryCgroup, spawnNode } from '../../support/cgroup.ts';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -81,7 +81,7 @@ describe('container memory limit (cgroup)', function () {
           '',
         ].join('\n'),
       );
-      const child = cg.spawnNode(['sidecar/main.ts', '--config', cfg]);
+      const child = spawnNode(cg, ['sidecar/main.ts', '--config', cfg]);
       let err = '';
       child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
       child.stdout!.on('data', (c: Buffer) => (err += c.toString()));

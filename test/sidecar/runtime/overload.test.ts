@@ -11,7 +11,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeTraceRequest } from '../../../sidecar/pdata/otlp-schema.ts';
-import { createMemoryCgroup, uncachedNodeCopy } from '../../support/cgroup.ts';
+import { createMemoryCgroup, spawnNode, uncachedNodeCopy } from '../../support/cgroup.ts';
 import { metricValue } from '../../support/delivery.ts';
 import { freePort, HttpSink } from '../../support/otlp-sinks.ts';
 import { ROOT } from '../../support/process.ts';
@@ -118,7 +118,7 @@ service:
   telemetry: { metrics: { address: 127.0.0.1:${metricsPort} } }
 `,
   );
-  const child = cg.spawnNode(['dist/sidecar/main.js', '--config', cfg], {}, node);
+  const child = spawnNode(cg, ['dist/sidecar/main.js', '--config', cfg], {}, node);
   let log = '';
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));

@@ -44,7 +44,7 @@ export function compareQuantities(a: string | undefined, b: string | undefined):
 }
 
 /** The value of a quantity in its base unit (bytes, cores), as a double; undefined when unset or unreadable. */
-export function quantityValue(q: string | undefined): number | undefined {
+function quantityValue(q: string | undefined): number | undefined {
   const x = exact(q);
   if (x === undefined) return undefined;
   const value = Number(x.digits) * 10 ** x.pow10 * 2 ** x.pow2;

@@ -29,7 +29,6 @@ export type CollectGarbage = () => void;
  */
 const GC_SETTLE_MS = 50;
 
-
 /** Memory for data above the idle sidecar's: 10k realistic spans/s holds ~30 MiB more than idle. */
 const WORKING_ROOM = 32 * MIB;
 
@@ -82,7 +81,7 @@ export class MemoryLimiterProcessor implements Processor {
     // A quarter of the spike allowance, so that a burst faster than check_interval expects is
     // measured well before it has used the allowance (each accepted byte is held at least twice
     // for a while: the received request, and the batch or queue copy).
-    this.checkEveryBytes = Math.max(1024 * 1024, (limits.hard - limits.soft) / 4);
+    this.checkEveryBytes = Math.max(MIB, (limits.hard - limits.soft) / 4);
     const labels = { processor: settings.id, pipeline: settings.pipeline ?? '' };
     this.accepted = settings.metrics.counter('otelcol_processor_accepted_spans_total', 'Number of spans passed to the next component.').bind(labels);
     this.refused = settings.metrics

@@ -42,18 +42,6 @@ function post(agent: Agent, port: number, body: Buffer): Promise<number> {
   });
 }
 
-function get(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve(text));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
 interface Overload {
   /** The sending queue's block of the otlphttp exporter. */
   sendingQueue: string;
@@ -188,7 +176,7 @@ service:
     const recoveredBy = Date.now() + 3000;
     while (exit === undefined && /memory above the soft limit/.test(log) && !/memory below the soft limit again/.test(log) && Date.now() < recoveredBy) await new Promise((r) => setTimeout(r, 100));
     const privateAfterwards = exit === undefined ? (residentMemory(child.pid!)?.private ?? 0) : 0;
-    const metrics = exit === undefined ? await get(metricsPort, '/metrics') : '';
+    const metrics = exit === undefined ? await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text() : '';
     const summary = {
       offered_spans_per_s: offeredRate,
       acknowledged: acknowledged.size,

@@ -75,6 +75,22 @@ async function loadedModules(args: string[], env: Record<string, string | undefi
   return readFileSync(out, 'utf8');
 }
 
+/**
+ * mesh-configs/xray/sidecar-xray-otlp.yaml (the shipped ConfigMap's config) with its receivers and
+ * health check moved to the test's free ports; otherwise as shipped.
+ */
+function shippedXrayConfig(p: SidecarPorts): string {
+  let text = readFileSync(join(ROOT, 'mesh-configs/xray/sidecar-xray-otlp.yaml'), 'utf8');
+  for (const [from, to] of [['127.0.0.1:4317', p.otlp_grpc], ['127.0.0.1:4318', p.otlp_http], ['127.0.0.1:9411', p.zipkin], ['127.0.0.1:2000', p.xray], ['0.0.0.0:13133', p.health]] as const) {
+    assert.ok(text.includes(from), `the shipped config listens on ${from}`);
+    text = text.replaceAll(from, `127.0.0.1:${to}`);
+  }
+  const file = join(dir, `sidecar-xray-otlp-${p.health}.yaml`);
+  writeFileSync(file, text);
+  chmodSync(file, 0o644);
+  return file;
+}
+
 const TRACE_ID = '5af7183fb1d4cf5f5af7183fb1d4cf5f';
 
 /** An HTTP server that records the headers of each request and answers 200. */
@@ -335,6 +351,37 @@ service:
         assert.ok(existsSync(join(ROOT, BUNDLE_DIR, component.replace(/\/$/, ''))), `${component}: the bundle has it`);
         assert.ok(!list.includes(`/${BUNDLE_DIR}/${component}`), `${component} is loaded, but the embedded default does not configure it`);
       }
+    });
+  });
+
+  // mesh-configs/kubernetes/sidecar-configmap.yaml holds this file: the injector mounts it and
+  // sets TRACEBRIDGE_CONFIG, so it is what the pods of an X-Ray setup start with. The kubelet
+  // starts the app's containers only once the sidecar's startup probe passes.
+  describe('what the shipped X-Ray config loads at start (the ConfigMap injected pods mount)', () => {
+    let env: Record<string, string | undefined>;
+    beforeEach(() => {
+      env = {
+        ...injectedSidecarEnv(ports, 'http://127.0.0.1:1', shippedXrayConfig(ports)),
+        AWS_REGION: 'us-east-1',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://xray.us-east-1.amazonaws.com/v1/traces',
+        TRACEBRIDGE_METRICS_ADDRESS: `127.0.0.1:${ports.metrics}`,
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      };
+    });
+
+    it('the YAML parser as one file, not the ~70 modules of its package', async () => {
+      const list = await loadedModules([], env, ports.health);
+      assert.ok(list.includes(`/${BUNDLE_DIR}/extensions/sigv4auth/`), `the list is real: the config's sigv4auth is in it (${list})`);
+      const yamlFiles = list.split('\n').filter((l) => /\/node_modules\/yaml\//.test(l));
+      assert.deepEqual(yamlFiles.map((l) => l.slice(l.indexOf('/node_modules/'))), ['/node_modules/yaml/index.js']);
+      assert.ok(yamlFiles[0]!.includes(`/${BUNDLE_DIR}/node_modules/yaml/`), `the bundle's copy, not the package's: ${yamlFiles[0]}`);
+    });
+
+    it('no node:tls, node:https or node:crypto before the first export (an https:// exporter loads them with it)', async () => {
+      const builtins = builtinsIn(await loadedModules([], env, ports.health));
+      assert.ok(builtins.has('node:http'), `the list is real: node:http is in it (${[...builtins].join(', ')})`);
+      assert.deepEqual(['node:tls', 'node:https', 'node:crypto', 'node:http2', 'node:zlib'].filter((m) => builtins.has(m)), []);
     });
   });
 });

@@ -58,6 +58,8 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
   private readonly targets: Partial<Record<SignalName, Target>> = {};
   private readonly baseHeaders: Record<string, string>;
   private agent: HttpAgent | undefined;
+  /** Makes `agent` on the first export (start() sets it: TLS or not). */
+  private makeAgent: (() => HttpAgent) | undefined;
   /** The backend's per-span limit (X-Ray's OTLP endpoint), with what trimming counts and says. */
   private readonly maxSpanBytes: number | undefined;
   private readonly trimmed: BoundCounter | undefined;
@@ -128,21 +130,27 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
     const sockets = this.cfg.sending_queue.enabled ? this.cfg.sending_queue.num_consumers : 16;
     // Keep-alive: an export every few hundred milliseconds must not pay a TCP and TLS handshake.
     if (https) {
+      // The certificate files are read now, so a missing one fails the start, not the first export.
       const pem = readTlsMaterial(this.cfg.tls);
-      // node:https (and node:tls under it) load only for an https:// endpoint: about 1.7 MiB of
-      // private memory an exporter to http:// never needs.
-      const { Agent } = process.getBuiltinModule('node:https');
-      this.agent = new Agent({
-        keepAlive: true,
-        maxSockets: sockets,
-        ca: pem.ca,
-        cert: pem.cert,
-        key: pem.key,
-        rejectUnauthorized: !this.cfg.tls.insecure_skip_verify,
-        servername: this.cfg.tls.server_name_override,
-      });
+      // node:https (node:tls and node:crypto under it) loads with the first export, not here:
+      // ~25 ms of a start on a 2-core VM, ~45 ms with the image's node flags (which make node
+      // compile its own modules from source), and the kubelet starts the pod's app containers
+      // only once the sidecar is healthy. About 1.7 MiB of private memory an exporter to
+      // http:// never needs.
+      this.makeAgent = () => {
+        const { Agent } = process.getBuiltinModule('node:https');
+        return new Agent({
+          keepAlive: true,
+          maxSockets: sockets,
+          ca: pem.ca,
+          cert: pem.cert,
+          key: pem.key,
+          rejectUnauthorized: !this.cfg.tls.insecure_skip_verify,
+          servername: this.cfg.tls.server_name_override,
+        });
+      };
     } else {
-      this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+      this.makeAgent = () => new http.Agent({ keepAlive: true, maxSockets: sockets });
     }
     if (this.cfg.auth?.authenticator !== undefined) this.auth = findAuthenticator(host, this.cfg.auth.authenticator, this.settings.id);
     this.queue.start(host);
@@ -179,6 +187,7 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
 
   private post(url: URL, headers: Record<string, string>, body: Buffer, abort: AbortSignal): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
     const send = url.protocol === 'https:' ? process.getBuiltinModule('node:https').request : http.request;
+    this.agent ??= this.makeAgent?.();
     return new Promise((resolve, reject) => {
       const req = send(url, { method: 'POST', headers, agent: this.agent, signal: abort }, (res) => {
         const chunks: Buffer[] = [];

@@ -76,16 +76,16 @@ async function loadedModules(args: string[], env: Record<string, string | undefi
 }
 
 /**
- * mesh-configs/xray/sidecar-xray-otlp.yaml (the shipped ConfigMap's config) with its receivers and
- * health check moved to the test's free ports; otherwise as shipped.
+ * A shipped X-Ray config (mesh-configs/xray/; the ConfigMap's is sidecar-xray-otlp.yaml) with its
+ * receivers and health check moved to the test's free ports; otherwise as shipped.
  */
-function shippedXrayConfig(p: SidecarPorts): string {
-  let text = readFileSync(join(ROOT, 'mesh-configs/xray/sidecar-xray-otlp.yaml'), 'utf8');
+function shippedXrayConfig(p: SidecarPorts, name: 'sidecar-xray-otlp.yaml' | 'sidecar-xray-segments.yaml' = 'sidecar-xray-otlp.yaml'): string {
+  let text = readFileSync(join(ROOT, 'mesh-configs/xray', name), 'utf8');
   for (const [from, to] of [['127.0.0.1:4317', p.otlp_grpc], ['127.0.0.1:4318', p.otlp_http], ['127.0.0.1:9411', p.zipkin], ['127.0.0.1:2000', p.xray], ['0.0.0.0:13133', p.health]] as const) {
     assert.ok(text.includes(from), `the shipped config listens on ${from}`);
     text = text.replaceAll(from, `127.0.0.1:${to}`);
   }
-  const file = join(dir, `sidecar-xray-otlp-${p.health}.yaml`);
+  const file = join(dir, `${p.health}-${name}`);
   writeFileSync(file, text);
   chmodSync(file, 0o644);
   return file;
@@ -382,6 +382,15 @@ service:
       const builtins = builtinsIn(await loadedModules([], env, ports.health));
       assert.ok(builtins.has('node:http'), `the list is real: node:http is in it (${[...builtins].join(', ')})`);
       assert.deepEqual(['node:tls', 'node:https', 'node:crypto', 'node:http2', 'node:zlib'].filter((m) => builtins.has(m)), []);
+    });
+
+    // The legacy path (PutTraceSegments through the AWS SDK), for teams still on X-Ray's segments.
+    it('the segments config: no AWS SDK, node:tls, node:https or node:crypto before the first export', async () => {
+      const list = await loadedModules([], { ...env, TRACEBRIDGE_CONFIG: shippedXrayConfig(ports, 'sidecar-xray-segments.yaml') }, ports.health);
+      assert.ok(list.includes(`/${BUNDLE_DIR}/exporters/awsxray/`), `the list is real: the config's awsxray exporter is in it (${list})`);
+      assert.deepEqual([...packagesIn(list)].filter((n) => n.startsWith('@aws-sdk/') || n.startsWith('@smithy/')), []);
+      const builtins = builtinsIn(list);
+      assert.deepEqual(['node:tls', 'node:https', 'node:crypto', 'node:http2'].filter((m) => builtins.has(m)), []);
     });
   });
 });

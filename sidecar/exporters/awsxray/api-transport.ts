@@ -10,7 +10,7 @@
 // - any other 4xx (bad request, access denied): the documents not yet accepted fail for good.
 // The SDK's own retries are off (`max_retries`, default 0) so that `retry_on_failure` is the one
 // retry policy, with its backoff, elapsed-time limit and drain deadline.
-import { Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { PutTraceSegmentsCommand as PutTraceSegmentsCommandType, XRayClient as XRayClientType } from '@aws-sdk/client-xray';
 import type { CreateSettings } from '../../component/component.ts';
 import { PermanentError, RetryableError } from '../../component/errors.ts';
@@ -62,6 +62,8 @@ export interface TelemetryOptions {
 export interface ApiEnv {
   /** HTTPS_PROXY / NO_PROXY of the environment, used when `proxy_address` is not set. */
   proxyEnv?: NodeJS.ProcessEnv;
+  /** AWS_REGION of the environment: the SDK's first source of a region after `region`. */
+  awsRegion?: string;
   telemetry?: TelemetryOptions;
 }
 
@@ -71,10 +73,13 @@ export class ApiTransport implements SegmentTransport {
   private readonly obs: XRayObs;
   private readonly telemetryOptions: TelemetryOptions;
   private readonly proxyEnv: NodeJS.ProcessEnv;
+  private readonly awsRegion: string | undefined;
   private telemetry: TelemetrySender | undefined;
   private client: XRayClientType | undefined;
   private PutTraceSegmentsCommand: typeof PutTraceSegmentsCommandType | undefined;
   private agent: HttpsAgent | undefined;
+  private connecting: Promise<void> | undefined;
+  private closed = false;
   private region = '';
 
   constructor(settings: CreateSettings, cfg: AwsxrayExporterConfig, obs: XRayObs, env: ApiEnv = {}) {
@@ -83,6 +88,7 @@ export class ApiTransport implements SegmentTransport {
     this.obs = obs;
     this.telemetryOptions = env.telemetry ?? { metadata: {} };
     this.proxyEnv = env.proxyEnv ?? {};
+    this.awsRegion = env.awsRegion;
   }
 
   /** X-Ray telemetry records (`telemetry.enabled`), else undefined. */
@@ -90,33 +96,62 @@ export class ApiTransport implements SegmentTransport {
     return this.telemetry?.recorder;
   }
 
+  /**
+   * The AWS SDK's X-Ray client (~130 ms to load on a 2-core VM, node:https, node:tls and
+   * node:http2 with it) is made by the first export when the region is known without it: from
+   * `region`, else AWS_REGION (the SDK's own first source), which the shipped config and the
+   * injector's env give. The kubelet starts a pod's app containers only once the sidecar is
+   * healthy. Otherwise it is made now, so that the SDK's chain (shared config files) finds the
+   * region or the start fails, before any data is accepted.
+   */
   async start(): Promise<void> {
+    const known = this.knownRegion();
+    if (known === undefined) return this.connect();
+    this.region = known;
+  }
+
+  /** `region`, else a non-empty AWS_REGION; undefined leaves the region to the SDK's chain. */
+  private knownRegion(): string | undefined {
+    return this.cfg.region ?? (this.awsRegion || undefined);
+  }
+
+  /** Makes the client once; a failure is thrown to the caller and tried again by the next. */
+  private connect(): Promise<void> {
+    this.connecting ??= this.makeClient().catch((err: unknown) => {
+      this.connecting = undefined;
+      throw err;
+    });
+    return this.connecting;
+  }
+
+  private async makeClient(): Promise<void> {
     const sdk = await import('@aws-sdk/client-xray');
-    this.PutTraceSegmentsCommand = sdk.PutTraceSegmentsCommand;
     const cfg = this.cfg;
-    this.agent = new HttpsAgent({
+    const { Agent } = process.getBuiltinModule('node:https');
+    const agent = new Agent({
       keepAlive: true,
       maxSockets: cfg.sending_queue.enabled ? cfg.sending_queue.num_consumers : 16,
       rejectUnauthorized: !cfg.no_verify_ssl,
       // Node's own proxy support: the configured proxy, else HTTPS_PROXY / NO_PROXY.
       proxyEnv: cfg.proxy_address !== undefined ? { HTTPS_PROXY: cfg.proxy_address, HTTP_PROXY: cfg.proxy_address } : this.proxyEnv,
     });
+    const region = this.knownRegion();
     let credentials;
     if (cfg.role_arn !== undefined) {
       const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
       credentials = fromTemporaryCredentials({
         params: { RoleArn: cfg.role_arn, RoleSessionName: 'tracebridge' },
-        clientConfig: cfg.region === undefined ? {} : { region: cfg.region },
+        clientConfig: region === undefined ? {} : { region },
       });
     }
     const ua = userAgent('awsxray');
     const client = new sdk.XRayClient({
-      region: cfg.region,
+      region,
       endpoint: cfg.endpoint,
       credentials,
       maxAttempts: cfg.max_retries + 1,
       customUserAgent: ua,
-      requestHandler: { httpsAgent: this.agent, requestTimeout: cfg.timeout },
+      requestHandler: { httpsAgent: agent, requestTimeout: cfg.timeout },
     });
     // The SDK writes its own product first in User-Agent; the mesh-proxy self-filter recognises the
     // sidecar's export calls by a User-Agent that *starts* with tracebridge/ (not signed by SigV4).
@@ -131,15 +166,22 @@ export class ApiTransport implements SegmentTransport {
       },
       { step: 'finalizeRequest', name: 'tracebridgeUserAgent', priority: 'low' },
     );
-    // Fail at start-up, before data is accepted, when no region can be found.
     try {
       this.region = await client.config.region();
     } catch (err) {
       client.destroy();
-      this.agent.destroy();
+      agent.destroy();
       throw new Error(`exporter ${this.settings.id}: no AWS region: set region (or AWS_REGION): ${(err as Error).message}`, { cause: err });
     }
+    if (this.closed) {
+      // close() came while the SDK loaded: nothing is sent any more.
+      client.destroy();
+      agent.destroy();
+      return;
+    }
     this.client = client;
+    this.agent = agent;
+    this.PutTraceSegmentsCommand = sdk.PutTraceSegmentsCommand;
     if (cfg.telemetry.enabled) {
       const meta = cfg.telemetry.include_metadata ? this.telemetryOptions.metadata : {};
       this.telemetry = new TelemetrySender(client, sdk.PutTelemetryRecordsCommand, meta, this.settings.logger, this.telemetryOptions.intervalMs);
@@ -152,8 +194,10 @@ export class ApiTransport implements SegmentTransport {
   }
 
   async send(req: SegmentRequest, abort: AbortSignal): Promise<SendOutcome | void> {
-    const client = this.client!;
-    const Command = this.PutTraceSegmentsCommand!;
+    if (this.client === undefined) await this.connect();
+    const client = this.client;
+    const Command = this.PutTraceSegmentsCommand;
+    if (client === undefined || Command === undefined) throw new RetryableError(`exporter ${this.settings.id}: closed while its X-Ray client was being made`);
     const retryDocs: string[] = [];
     const retryIds: string[] = [];
     let rejected = req.rejected;
@@ -218,6 +262,7 @@ export class ApiTransport implements SegmentTransport {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     this.telemetry?.stop();
     this.client?.destroy();
     this.agent?.destroy();

@@ -26,6 +26,8 @@ export interface ExporterEnv {
   daemonAddress?: string;
   /** The environment's HTTPS_PROXY / NO_PROXY (transport api without `proxy_address`). */
   proxyEnv?: NodeJS.ProcessEnv;
+  /** AWS_REGION of the environment (transport api without `region`). */
+  awsRegion?: string;
   /** AWS_HOSTNAME / AWS_INSTANCE_ID: telemetry record metadata when the config sets none. */
   awsHostname?: string;
   awsInstanceId?: string;
@@ -79,6 +81,7 @@ export class AwsXRayExporter implements Exporter {
       const t = this.cfg.telemetry;
       this.transport = new ApiTransport(this.settings, this.cfg, this.obs, {
         proxyEnv: this.env.proxyEnv,
+        awsRegion: this.env.awsRegion,
         telemetry: {
           metadata: {
             hostname: t.hostname ?? this.env.awsHostname,

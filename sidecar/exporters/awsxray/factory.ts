@@ -11,6 +11,7 @@ export const awsxrayExporterFactory: ExporterFactory<AwsxrayExporterConfig> = {
     return new AwsXRayExporter(settings, config, {
       daemonAddress: process.env.AWS_XRAY_DAEMON_ADDRESS,
       proxyEnv: process.env,
+      awsRegion: process.env.AWS_REGION,
       awsHostname: process.env.AWS_HOSTNAME,
       awsInstanceId: process.env.AWS_INSTANCE_ID,
     });

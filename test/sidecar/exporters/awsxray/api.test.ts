@@ -270,6 +270,16 @@ describe('awsxray exporter: transport api (PutTraceSegments, nock)', () => {
     }
   });
 
+  // The injector's env gives AWS_REGION; with it (or `region`) the SDK's client is made by the first export.
+  it('takes AWS_REGION of the environment when the config names no region, and signs for it', async () => {
+    const calls = mockXRay([ok], 'https://xray.ap-southeast-2.amazonaws.com');
+    run = await startExporter({}, { awsRegion: 'ap-southeast-2' });
+    await run.exporter.traces.consumeTraces(tracesData(traceRequest(2)));
+    assert.equal(calls.length, 1);
+    assert.match(String(calls[0]!.headers.authorization), /Credential=AKIDTRACEBRIDGE\/\d{8}\/ap-southeast-2\/xray\/aws4_request/);
+    assert.equal(run.counter('otelcol_exporter_sent_spans_total'), 2);
+  });
+
   it('fails at start without a region', async () => {
     await assert.rejects(startExporter({}), /no AWS region/);
   });

@@ -1,12 +1,13 @@
 // `npm run bench`: tracebridge side by side with a raw byte relay on the same machine.
 // The target (sidecar or relay) is pinned to CPU 0; the load generator and the sink to CPU 1.
 // The sidecar runs in the form the image runs: the main.js of the Dockerfile's ENTRYPOINT (the
-// bundle, dist/sidecar-image/main.js, built first), with that ENTRYPOINT's node flags. Figures: cold start and idle RSS of the embedded default and of
-// an all-receivers config (median of several starts); per load scenario, max sustained spans/s,
+// bundle, dist/sidecar-image/main.js, built first), with that ENTRYPOINT's node flags. Figures: cold start and idle RSS of the embedded default, of
+// an all-receivers config and of the shipped X-Ray configs (median of several starts); per load scenario, max sustained spans/s,
 // CPU-seconds per million spans and RSS at 100/1k/10k spans/s. RSS is split into file-backed and
 // private pages (proc.ts). Writes bench/results/results.json, RESULTS.md and chart.svg.
 //   npm run bench -- --quick             shorter steps (a smoke run, figures are rougher)
 //   --only=<substring>[,<substring>...]  scenarios whose name contains one of them (idle-embedded-default, idle-all-receivers,
+//                                        idle-xray-otlp, idle-xray-segments,
 //                                        tracebridge-grpc-testbed-batch, relay-grpc-testbed-batch, ...)
 //   --sidecar=<path>/dist/sidecar(-image)/main.js  another build (e.g. a baseline checkout), with the node flags of
 //                                        that checkout's Dockerfile (this one's if it has none)
@@ -22,6 +23,7 @@ import { renderChart, type ChartSeries } from './chart.ts';
 import { parse as parseYaml } from 'yaml';
 import { baselineArgs, entrypoint, type Entrypoint } from './entrypoint.ts';
 import { benchSidecarEnv } from './image-env.ts';
+import { shippedXrayEnv, writeShippedXrayConfig } from './shipped-config.ts';
 import { freePorts } from './ports.ts';
 import { grpcSender, httpSender, runLoad, xrayUdpSender, zipkinSender, type LoadResult, type Sender, type Transport } from './load.ts';
 import { cpuTimes, pin, rssSplit } from './proc.ts';
@@ -364,8 +366,20 @@ interface ScenarioResult {
   rssAt10kMiB: number;
 }
 
+/**
+ * The idle scenarios: the embedded default (what pods without a ConfigMap run), the load
+ * scenarios' all-receivers config, and the X-Ray configs this project ships (the injector's
+ * ConfigMap holds the OTLP one), each run as pods run it, on free ports.
+ */
+const IDLE_CONFIGS = {
+  'embedded default': 'idle-embedded-default',
+  'all receivers': 'idle-all-receivers',
+  'shipped X-Ray OTLP config': 'idle-xray-otlp',
+  'shipped X-Ray segments config': 'idle-xray-segments',
+} as const;
+
 interface IdleResult {
-  config: 'embedded default' | 'all receivers';
+  config: keyof typeof IDLE_CONFIGS;
   coldStartsMs: number[];
   coldStartMedianMs: number;
   /** Median of each figure over the starts, read after SETTLE_MS. */
@@ -488,26 +502,35 @@ async function scenario(kind: TargetKind, transport: Transport, shapeName: Shape
 
 /**
  * Cold start and idle RSS, COLD_STARTS times: the embedded default (no --config, what injected
- * pods run; ports moved with TRACEBRIDGE_PORTS, traces to an OTLP/HTTP endpoint as the injector
- * sets it) or the all-receivers config of the load scenarios.
+ * pods without a ConfigMap run; ports moved with TRACEBRIDGE_PORTS, traces to an OTLP/HTTP
+ * endpoint as the injector sets it), the all-receivers config of the load scenarios, or a shipped
+ * X-Ray config (IDLE_CONFIGS).
  */
 async function idleScenario(config: IdleResult['config']): Promise<IdleResult> {
   const coldStartsMs: number[] = [];
   const runs: RssMiB[] = [];
   for (let i = 0; i < COLD_STARTS; i++) {
     const [grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, exportPort] = (await freePorts(7)) as [number, number, number, number, number, number, number];
-    const started =
-      config === 'embedded default'
-        ? await spawnSidecar(
-            [],
-            sidecarEnv({
-              TRACEBRIDGE_PORTS: `otlp_grpc=${grpcPort},otlp_http=${httpPort},zipkin=${zipkinPort},xray=${xrayPort},health=${healthPort},metrics=${metricsPort}`,
-              // Nothing listens there: an idle sidecar exports nothing.
-              OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${exportPort}`,
-            }),
-            healthPort,
-          )
-        : await spawnSidecar(['--config', allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort: exportPort }, 'batch')], sidecarEnv({}), healthPort);
+    let started;
+    if (config === 'embedded default') {
+      started = await spawnSidecar(
+        [],
+        sidecarEnv({
+          TRACEBRIDGE_PORTS: `otlp_grpc=${grpcPort},otlp_http=${httpPort},zipkin=${zipkinPort},xray=${xrayPort},health=${healthPort},metrics=${metricsPort}`,
+          // Nothing listens there: an idle sidecar exports nothing.
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${exportPort}`,
+        }),
+        healthPort,
+      );
+    } else if (config === 'all receivers') {
+      started = await spawnSidecar(['--config', allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort: exportPort }, 'batch')], sidecarEnv({}), healthPort);
+    } else {
+      // As the injector runs it: the mounted file named by TRACEBRIDGE_CONFIG. An idle sidecar
+      // exports nothing, so nothing reaches X-Ray.
+      const name = config === 'shipped X-Ray OTLP config' ? 'sidecar-xray-otlp.yaml' : 'sidecar-xray-segments.yaml';
+      const file = writeShippedXrayConfig(name, { otlp_grpc: grpcPort, otlp_http: httpPort, zipkin: zipkinPort, xray: xrayPort, health: healthPort }, mkdtempSync(join(tmpdir(), 'tb-bench-')));
+      started = await spawnSidecar([], sidecarEnv({ TRACEBRIDGE_CONFIG: file, ...shippedXrayEnv(metricsPort) }), healthPort);
+    }
     try {
       pin(started.proc.pid!, 0);
       coldStartsMs.push(started.coldStartMs);
@@ -618,8 +641,8 @@ async function main(): Promise<void> {
   const only = argValue('only')?.split(',').filter((o) => o !== '');
   const picked = (name: string) => only === undefined || only.some((o) => name.includes(o));
   const idle: IdleResult[] = [];
-  for (const config of ['embedded default', 'all receivers'] as const) {
-    if (!picked(`idle-${config.replace(' ', '-')}`)) continue;
+  for (const [config, name] of Object.entries(IDLE_CONFIGS) as [keyof typeof IDLE_CONFIGS, string][]) {
+    if (!picked(name)) continue;
     log(`scenario: idle ${config}`);
     idle.push(await idleScenario(config));
   }

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { Metafile } from 'esbuild';
 import { entrypoint } from '../../bench/entrypoint.ts';
+import { shippedXrayEnv, writeShippedXrayConfig } from '../../bench/shipped-config.ts';
 import { BUNDLE_DIR, bundleSidecar, joinedToCore } from '../../sidecar/runtime/bundle.ts';
 import { builtinsIn, packagesIn } from '../support/module-list.ts';
 import { testApp } from '../support/otel.ts';
@@ -73,22 +74,6 @@ async function loadedModules(args: string[], env: Record<string, string | undefi
     assert.equal(await sidecar.stop(), 0, sidecar.output());
   }
   return readFileSync(out, 'utf8');
-}
-
-/**
- * A shipped X-Ray config (mesh-configs/xray/; the ConfigMap's is sidecar-xray-otlp.yaml) with its
- * receivers and health check moved to the test's free ports; otherwise as shipped.
- */
-function shippedXrayConfig(p: SidecarPorts, name: 'sidecar-xray-otlp.yaml' | 'sidecar-xray-segments.yaml' = 'sidecar-xray-otlp.yaml'): string {
-  let text = readFileSync(join(ROOT, 'mesh-configs/xray', name), 'utf8');
-  for (const [from, to] of [['127.0.0.1:4317', p.otlp_grpc], ['127.0.0.1:4318', p.otlp_http], ['127.0.0.1:9411', p.zipkin], ['127.0.0.1:2000', p.xray], ['0.0.0.0:13133', p.health]] as const) {
-    assert.ok(text.includes(from), `the shipped config listens on ${from}`);
-    text = text.replaceAll(from, `127.0.0.1:${to}`);
-  }
-  const file = join(dir, `${p.health}-${name}`);
-  writeFileSync(file, text);
-  chmodSync(file, 0o644);
-  return file;
 }
 
 const TRACE_ID = '5af7183fb1d4cf5f5af7183fb1d4cf5f';
@@ -360,14 +345,7 @@ service:
   describe('what the shipped X-Ray config loads at start (the ConfigMap injected pods mount)', () => {
     let env: Record<string, string | undefined>;
     beforeEach(() => {
-      env = {
-        ...injectedSidecarEnv(ports, 'http://127.0.0.1:1', shippedXrayConfig(ports)),
-        AWS_REGION: 'us-east-1',
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://xray.us-east-1.amazonaws.com/v1/traces',
-        TRACEBRIDGE_METRICS_ADDRESS: `127.0.0.1:${ports.metrics}`,
-        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-      };
+      env = { ...injectedSidecarEnv(ports, 'http://127.0.0.1:1', writeShippedXrayConfig('sidecar-xray-otlp.yaml', ports, dir)), ...shippedXrayEnv(ports.metrics) };
     });
 
     it('the YAML parser as one file, not the ~70 modules of its package', async () => {
@@ -386,7 +364,7 @@ service:
 
     // The legacy path (PutTraceSegments through the AWS SDK), for teams still on X-Ray's segments.
     it('the segments config: no AWS SDK, node:tls, node:https or node:crypto before the first export', async () => {
-      const list = await loadedModules([], { ...env, TRACEBRIDGE_CONFIG: shippedXrayConfig(ports, 'sidecar-xray-segments.yaml') }, ports.health);
+      const list = await loadedModules([], { ...env, TRACEBRIDGE_CONFIG: writeShippedXrayConfig('sidecar-xray-segments.yaml', ports, dir) }, ports.health);
       assert.ok(list.includes(`/${BUNDLE_DIR}/exporters/awsxray/`), `the list is real: the config's awsxray exporter is in it (${list})`);
       assert.deepEqual([...packagesIn(list)].filter((n) => n.startsWith('@aws-sdk/') || n.startsWith('@smithy/')), []);
       const builtins = builtinsIn(list);

@@ -34,6 +34,8 @@ const ROWS: Row[] = [
   { name: 'bare Node', imports: [], note: 'the baseline' },
   { name: 'sidecar: telemetry/logger.js', imports: [dist('telemetry/logger.js')], then: "m[0].createLogger('info', 1)", note: 'the logger, built as cli.ts builds it (synchronous writes to stderr, no worker thread)' },
   { name: 'yaml', imports: ['yaml'], note: 'config files only (loaded on first parse); the embedded default needs no parser' },
+  // The image's copy: sidecar/runtime/bundle.ts writes the package as one file next to the bundle.
+  { name: 'yaml, the bundle\'s one-file copy', imports: [pathToFileURL(join(ROOT, 'dist/sidecar-image/node_modules/yaml/index.js')).href], note: 'what the image loads for a config file (the bundle\'s `yaml` resolves to it)' },
   { name: 'protobufjs (light)', imports: ['protobufjs/light.js'], note: 'the runtime without the .proto parser' },
   // otlp-schema.js loads protobufjs on first use: the row asks for the type, which builds the schema.
   { name: 'protobufjs + OTLP trace schema', imports: [dist('pdata/otlp-schema.js')], then: 'm[0].exportTraceServiceRequestType()', note: 'decoding/encoding OTLP objects (OTLP/JSON, Zipkin, X-Ray receivers); loaded on first use' },

@@ -194,6 +194,8 @@ describe('otlp exporter (OTLP/gRPC) against a real backend', () => {
       const stopping = py.stop(); // GOAWAY, 2 s grace for calls in flight, then gone
       await postSome(10);
       await stopping;
+      // What this checks is the exporter; a grpcio that has to be killed after its grace is noted.
+      if (py.killed) process.stdout.write('      (grpcio had not exited 10 s after SIGTERM: killed)\n');
       await postSome(5); // accepted while no backend listens
       py = await new PythonGrpcServer().start({ port });
       servers.push(py);
@@ -204,5 +206,7 @@ describe('otlp exporter (OTLP/gRPC) against a real backend', () => {
     } finally {
       for (const s of servers) await s.stop();
     }
-  }).timeout(30_000);
+    // Each wait above is bounded (the servers' start and stop, the delivery) and fails naming what
+    // it waited for; their sum, not mocha, is the limit.
+  }).timeout(60_000);
 });

@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 const PYTHON = '/usr/bin/python3';
 const SERVER = fileURLToPath(new URL('./grpc_server.py', import.meta.url));
+/** Bounds on the process: to print its port (importing grpcio takes ~0.5 s here), to exit after SIGTERM (2 s of grace). */
+const START_MS = 15_000;
+const STOP_MS = 10_000;
 
 export interface PythonCall {
   path: string;
@@ -14,6 +17,8 @@ export interface PythonCall {
 export class PythonGrpcServer {
   port = 0;
   readonly calls: PythonCall[] = [];
+  /** Set when stop() had to SIGKILL a process that had not exited STOP_MS after SIGTERM. */
+  killed = false;
   private child: ChildProcessWithoutNullStreams | undefined;
   private stderr = '';
 
@@ -26,6 +31,11 @@ export class PythonGrpcServer {
     child.stderr.on('data', (c: Buffer) => (this.stderr += c.toString()));
     let buffered = '';
     this.port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`python server did not listen within ${START_MS} ms: ${this.stderr}`));
+      }, START_MS);
+      child.stdout.once('data', () => clearTimeout(timer));
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`python server exited ${code}: ${this.stderr}`)));
       child.stdout.on('data', (c: Buffer) => {
@@ -42,13 +52,24 @@ export class PythonGrpcServer {
     return this;
   }
 
-  /** SIGTERM: grpcio's graceful stop (GOAWAY, 2 s for calls in flight); resolves once it exited. */
+  /**
+   * SIGTERM: grpcio's graceful stop (GOAWAY, 2 s for calls in flight); resolves once it exited.
+   * A process still there STOP_MS later is killed, and `killed` says so: a test waiting on it then
+   * goes on, or fails on what it checks, instead of on mocha's timeout with no clue where it hung.
+   */
   stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
     if (child === undefined || child.exitCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
-      child.once('exit', () => resolve());
+      const timer = setTimeout(() => {
+        this.killed = true;
+        child.kill('SIGKILL');
+      }, STOP_MS);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       child.kill('SIGTERM');
     });
   }

@@ -60,7 +60,10 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
-/** POSTs a body to a local HTTP server (the sidecar's OTLP/HTTP receiver). */
+/** A receiver that has not answered a request by then is stuck (it answers or refuses at once). */
+const POST_TIMEOUT_MS = 15_000;
+
+/** POSTs a body to a local HTTP server (the sidecar's OTLP/HTTP receiver); fails if it has not answered within 15 s. */
 export function post(port: number, path: string, body: Buffer, headers: Record<string, string> = { 'Content-Type': 'application/x-protobuf' }): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) } }, (res) => {
@@ -68,6 +71,7 @@ export function post(port: number, path: string, body: Buffer, headers: Record<s
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
     });
+    req.setTimeout(POST_TIMEOUT_MS, () => req.destroy(new Error(`POST ${path} to 127.0.0.1:${port}: no answer within ${POST_TIMEOUT_MS} ms`)));
     req.on('error', reject);
     req.end(body);
   });

@@ -57,9 +57,10 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
   private readonly queue: QueuedSender<HttpExportRequest>;
   private readonly targets: Partial<Record<SignalName, Target>> = {};
   private readonly baseHeaders: Record<string, string>;
-  private agent: HttpAgent | undefined;
-  /** Makes `agent` on the first export (start() sets it: TLS or not). */
-  private makeAgent: (() => HttpAgent) | undefined;
+  /** Keep-alive agents by URL scheme, each made by the first export to that scheme. */
+  private readonly agents: Partial<Record<'http:' | 'https:', HttpAgent>> = {};
+  /** How to make them (start() sets it: https only when a target is https://, with the TLS settings). */
+  private makeAgent: Partial<Record<'http:' | 'https:', () => HttpAgent>> = {};
   /** The backend's per-span limit (X-Ray's OTLP endpoint), with what trimming counts and says. */
   private readonly maxSpanBytes: number | undefined;
   private readonly trimmed: BoundCounter | undefined;
@@ -126,18 +127,19 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
   }
 
   start(host: Host): Promise<void> {
-    const https = Object.values(this.targets).some((t) => t.url.protocol === 'https:');
     const sockets = this.cfg.sending_queue.enabled ? this.cfg.sending_queue.num_consumers : 16;
     // Keep-alive: an export every few hundred milliseconds must not pay a TCP and TLS handshake.
-    if (https) {
+    // One agent per scheme, made by the first export that needs it: each signal's endpoint has its
+    // own (traces to a collector over http://, metrics to a vendor over https://).
+    this.makeAgent = { 'http:': () => new http.Agent({ keepAlive: true, maxSockets: sockets }) };
+    if (Object.values(this.targets).some((t) => t.url.protocol === 'https:')) {
       // The certificate files are read now, so a missing one fails the start, not the first export.
       const pem = readTlsMaterial(this.cfg.tls);
-      // node:https (node:tls and node:crypto under it) loads with the first export, not here:
-      // ~25 ms of a start on a 2-core VM, ~45 ms with the image's node flags (which make node
-      // compile its own modules from source), and the kubelet starts the pod's app containers
-      // only once the sidecar is healthy. About 1.7 MiB of private memory an exporter to
-      // http:// never needs.
-      this.makeAgent = () => {
+      // node:https (node:tls and node:crypto under it) loads with the first https:// export, not
+      // here: ~25 ms of a start on a 2-core VM, ~45 ms with the image's node flags (which make node
+      // compile its own modules from source), all of it before the startup probe can pass. About
+      // 1.7 MiB of private memory an exporter to http:// never needs.
+      this.makeAgent['https:'] = () => {
         const { Agent } = process.getBuiltinModule('node:https');
         return new Agent({
           keepAlive: true,
@@ -149,8 +151,6 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
           servername: this.cfg.tls.server_name_override,
         });
       };
-    } else {
-      this.makeAgent = () => new http.Agent({ keepAlive: true, maxSockets: sockets });
     }
     if (this.cfg.auth?.authenticator !== undefined) this.auth = findAuthenticator(host, this.cfg.auth.authenticator, this.settings.id);
     this.queue.start(host);
@@ -186,10 +186,11 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
   }
 
   private post(url: URL, headers: Record<string, string>, body: Buffer, abort: AbortSignal): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
-    const send = url.protocol === 'https:' ? process.getBuiltinModule('node:https').request : http.request;
-    this.agent ??= this.makeAgent?.();
+    const scheme = url.protocol === 'https:' ? 'https:' : 'http:';
+    const send = scheme === 'https:' ? process.getBuiltinModule('node:https').request : http.request;
+    const agent = (this.agents[scheme] ??= this.makeAgent[scheme]?.());
     return new Promise((resolve, reject) => {
-      const req = send(url, { method: 'POST', headers, agent: this.agent, signal: abort }, (res) => {
+      const req = send(url, { method: 'POST', headers, agent, signal: abort }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -211,7 +212,9 @@ export class OtlphttpExporter implements Exporter, ExportSender<HttpExportReques
   }
 
   shutdown(): Promise<void> {
-    this.stopped ??= this.queue.shutdown().finally(() => this.agent?.destroy());
+    this.stopped ??= this.queue.shutdown().finally(() => {
+      for (const agent of Object.values(this.agents)) agent.destroy();
+    });
     return this.stopped;
   }
 }

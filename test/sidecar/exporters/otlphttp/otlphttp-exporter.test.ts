@@ -1,6 +1,7 @@
 // The `otlphttp` exporter end to end: spans posted to a running sidecar reach a real OTLP/HTTP
 // backend on an ephemeral port, as protobuf or OTLP/JSON, through outages, throttling and refusals.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { decodeTraceRequest } from '../../../../sidecar/pdata/otlp-schema.ts';
 import { traceRequestJsonToProto } from '../../../../sidecar/pdata/otlp-json.ts';
 import type { OtlpReceiver } from '../../../../sidecar/receivers/otlp/receiver.ts';
@@ -8,6 +9,9 @@ import type { Service } from '../../../../sidecar/service/service.ts';
 import { deliveryRegistry, metricValue, post, traceRequest, withRealNetwork } from '../../../support/delivery.ts';
 import { freePort, HttpSink } from '../../../support/otlp-sinks.ts';
 import { startService } from '../../../support/sink.ts';
+
+/** The exporters' TLS test certificates (a CA and a server certificate for 127.0.0.1). */
+const TLS_DIR = new URL('../internal/testdata/tls/', import.meta.url);
 
 function config(exporter: string): string {
   return `
@@ -88,6 +92,27 @@ describe('otlphttp exporter against a real backend', () => {
     assert.match(span.traceId, /^[0-9a-f]{32}$/);
     assert.equal(span.startTimeUnixNano, '1700000000000000000');
     assert.deepEqual(decodeTraceRequest(traceRequestJsonToProto(got.bytes)), decodeTraceRequest(body));
+  });
+
+  // Each signal's endpoint is its own: a collector for traces in the cluster over http://, a
+  // vendor's https:// endpoint for metrics.
+  it('sends each signal over its own endpoint\'s scheme: traces to http://, metrics to https://', async () => {
+    const tls = await new HttpSink().start(0, { cert: readFileSync(new URL('server.pem', TLS_DIR)), key: readFileSync(new URL('server-key.pem', TLS_DIR)) });
+    try {
+      await start(`traces_endpoint: ${sink.url}/v1/traces\nmetrics_endpoint: ${tls.url}/v1/metrics\ntls: { ca_file: ${new URL('ca.pem', TLS_DIR).pathname} }`);
+      assert.equal((await post(port, '/v1/traces', traceRequest(2))).status, 200);
+      assert.equal((await post(port, '/v1/metrics', Buffer.from('0a0b0a09120774657374696e67', 'hex'))).status, 200);
+      await sink.waitForRequests(1);
+      await tls.waitForRequests(1);
+      assert.equal(sink.received[0]!.url, '/v1/traces');
+      assert.equal(tls.received[0]!.url, '/v1/metrics');
+      assert.equal(counter('otelcol_exporter_send_failed_spans_total'), 0);
+    } finally {
+      // The exporter's kept-alive connection goes with it; the sink's close waits for it.
+      await svc?.shutdown();
+      svc = undefined;
+      await tls.stop();
+    }
   });
 
   it('passes metrics and logs through byte for byte to /v1/metrics and /v1/logs', async () => {

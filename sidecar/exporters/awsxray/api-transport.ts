@@ -108,6 +108,30 @@ export class ApiTransport implements SegmentTransport {
     const known = this.knownRegion();
     if (known === undefined) return this.connect();
     this.region = known;
+    this.checkProxy();
+  }
+
+  /** The proxy settings of the client's Agent: `proxy_address`, else the environment's. */
+  private agentProxyEnv(): NodeJS.ProcessEnv {
+    const proxy = this.cfg.proxy_address;
+    return proxy !== undefined ? { HTTPS_PROXY: proxy, HTTP_PROXY: proxy } : this.proxyEnv;
+  }
+
+  /**
+   * Node checks an Agent's proxy settings when the Agent is made, and the client's is made by the
+   * first export. The same check runs now on an http Agent (node:http is loaded, node:https is
+   * not) given the https settings under the http names (Node reads the pair of the request's
+   * scheme, lower case first, the same way for both), so a malformed HTTPS_PROXY still fails the
+   * start instead of every export.
+   */
+  private checkProxy(): void {
+    const env = this.agentProxyEnv();
+    try {
+      const { Agent } = process.getBuiltinModule('node:http');
+      new Agent({ proxyEnv: { http_proxy: env.https_proxy, HTTP_PROXY: env.HTTPS_PROXY, no_proxy: env.no_proxy, NO_PROXY: env.NO_PROXY } }).destroy();
+    } catch (err) {
+      throw new Error(`exporter ${this.settings.id}: ${(err as Error).message} (proxy_address, else HTTPS_PROXY / https_proxy of the environment)`, { cause: err });
+    }
   }
 
   /** `region`, else a non-empty AWS_REGION; undefined leaves the region to the SDK's chain. */
@@ -133,7 +157,7 @@ export class ApiTransport implements SegmentTransport {
       maxSockets: cfg.sending_queue.enabled ? cfg.sending_queue.num_consumers : 16,
       rejectUnauthorized: !cfg.no_verify_ssl,
       // Node's own proxy support: the configured proxy, else HTTPS_PROXY / NO_PROXY.
-      proxyEnv: cfg.proxy_address !== undefined ? { HTTPS_PROXY: cfg.proxy_address, HTTP_PROXY: cfg.proxy_address } : this.proxyEnv,
+      proxyEnv: this.agentProxyEnv(),
     });
     const region = this.knownRegion();
     let credentials;

@@ -280,6 +280,13 @@ describe('awsxray exporter: transport api (PutTraceSegments, nock)', () => {
     assert.equal(run.counter('otelcol_exporter_sent_spans_total'), 2);
   });
 
+  // Node refuses a malformed proxy when the client's Agent is made, which is now the first export.
+  it('fails at start on a malformed HTTPS_PROXY, as it did when the client was made at start', async () => {
+    await assert.rejects(startExporter({ region: 'eu-west-1' }, { proxyEnv: { HTTPS_PROXY: 'http://[::1:3128' } }), /exporter awsxray: Invalid proxy URL: http:\/\/\[::1:3128 \(proxy_address, else HTTPS_PROXY/);
+    // Well-formed, the start goes on (nothing is sent through it here).
+    run = await startExporter({ region: 'eu-west-1' }, { proxyEnv: { HTTPS_PROXY: 'http://proxy.internal:3128', NO_PROXY: '169.254.169.254' } });
+  });
+
   it('fails at start without a region', async () => {
     await assert.rejects(startExporter({}), /no AWS region/);
   });

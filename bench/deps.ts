@@ -25,6 +25,8 @@ interface Row {
   name: string;
   /** ES module specifiers to import (packages resolve from the repository's node_modules). */
   imports: string[];
+  /** Load them with require() instead, as the sidecar loads them (sidecar/config/load.ts: yaml). */
+  require?: boolean;
   /** Extra statements run after the imports (e.g. building a logger), with `m` = the modules. */
   then?: string;
   note: string;
@@ -33,9 +35,9 @@ interface Row {
 const ROWS: Row[] = [
   { name: 'bare Node', imports: [], note: 'the baseline' },
   { name: 'sidecar: telemetry/logger.js', imports: [dist('telemetry/logger.js')], then: "m[0].createLogger('info', 1)", note: 'the logger, built as cli.ts builds it (synchronous writes to stderr, no worker thread)' },
-  { name: 'yaml', imports: ['yaml'], note: 'config files only (loaded on first parse); the embedded default needs no parser' },
+  { name: 'yaml', imports: ['yaml'], require: true, note: 'config files only (loaded on first parse); the embedded default needs no parser' },
   // The image's copy: sidecar/runtime/bundle.ts writes the package as one file next to the bundle.
-  { name: 'yaml, the bundle\'s one-file copy', imports: [pathToFileURL(join(ROOT, 'dist/sidecar-image/node_modules/yaml/index.js')).href], note: 'what the image loads for a config file (the bundle\'s `yaml` resolves to it)' },
+  { name: 'yaml, the bundle\'s one-file copy', imports: [join(ROOT, 'dist/sidecar-image/node_modules/yaml/index.js')], require: true, note: 'what the image loads for a config file (the bundle\'s `yaml` resolves to it)' },
   { name: 'protobufjs (light)', imports: ['protobufjs/light.js'], note: 'the runtime without the .proto parser' },
   // otlp-schema.js loads protobufjs on first use: the row asks for the type, which builds the schema.
   { name: 'protobufjs + OTLP trace schema', imports: [dist('pdata/otlp-schema.js')], then: 'm[0].exportTraceServiceRequestType()', note: 'decoding/encoding OTLP objects (OTLP/JSON, Zipkin, X-Ray receivers); loaded on first use' },
@@ -72,7 +74,8 @@ interface Sample {
 function childSource(row: Row): string {
   return `
 const m = [];
-for (const s of ${JSON.stringify(row.imports)}) m.push(await import(s));
+const require = (await import('node:module')).createRequire(${JSON.stringify(join(ROOT, 'package.json'))});
+for (const s of ${JSON.stringify(row.imports)}) m.push(${row.require === true ? 'require(s)' : 'await import(s)'});
 ${row.then ?? ''};
 globalThis.gc(); globalThis.gc();
 await new Promise((r) => setTimeout(r, 300));

@@ -13,7 +13,7 @@
 //                                        that checkout's Dockerfile (this one's if it has none)
 //   --chart-out=<path>                   also write the chart there (e.g. bench/chart.svg, to commit)
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createMemoryCgroup, type MemoryCgroup } from './cgroup.ts';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -51,6 +51,10 @@ function log(msg: string): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What the bench writes for its sidecars (configs, the compile cache): one directory for the run, removed at exit. */
+const RUN_DIR = mkdtempSync(join(tmpdir(), 'tb-bench-'));
+process.on('exit', () => rmSync(RUN_DIR, { recursive: true, force: true }));
 
 interface Sink {
   proc: ChildProcess;
@@ -221,7 +225,7 @@ function selectBuild(): Build {
 async function warmCompileCache(main: string, nodeFlags: string[]): Promise<string | undefined> {
   const script = join(dirname(main), 'runtime/warm-compile-cache.js');
   if (!existsSync(script)) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'tb-bench-compile-cache-'));
+  const dir = mkdtempSync(join(RUN_DIR, 'compile-cache-'));
   const names = ['otlp_grpc', 'otlp_http', 'zipkin', 'xray', 'health', 'metrics'];
   const ports: string[] = [];
   const free = await freePorts(names.length);
@@ -293,9 +297,8 @@ async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: 
 
 /** The all-receivers config the load scenarios run (and the idle scenario of the same name). */
 function allReceiversConfig(p: { grpcPort: number; httpPort: number; zipkinPort: number; xrayPort: number; healthPort: number; metricsPort: number; sinkPort: number }, processors: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tb-bench-'));
-  const cfg = join(dir, 'sidecar.yaml');
   const { grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort } = p;
+  const cfg = join(RUN_DIR, `${healthPort}-sidecar.yaml`);
   // In a memory cgroup, as in a pod: the embedded default's memory_limiter goes first.
   const memoryLimited = MEMORY_LIMIT_MIB > 0;
   writeFileSync(
@@ -528,7 +531,7 @@ async function idleScenario(config: IdleResult['config']): Promise<IdleResult> {
       // As the injector runs it: the mounted file named by TRACEBRIDGE_CONFIG. An idle sidecar
       // exports nothing, so nothing reaches X-Ray.
       const name = config === 'shipped X-Ray OTLP config' ? 'sidecar-xray-otlp.yaml' : 'sidecar-xray-segments.yaml';
-      const file = writeShippedXrayConfig(name, { otlp_grpc: grpcPort, otlp_http: httpPort, zipkin: zipkinPort, xray: xrayPort, health: healthPort }, mkdtempSync(join(tmpdir(), 'tb-bench-')));
+      const file = writeShippedXrayConfig(name, { otlp_grpc: grpcPort, otlp_http: httpPort, zipkin: zipkinPort, xray: xrayPort, health: healthPort }, RUN_DIR);
       started = await spawnSidecar([], sidecarEnv({ TRACEBRIDGE_CONFIG: file, ...shippedXrayEnv(metricsPort) }), healthPort);
     }
     try {

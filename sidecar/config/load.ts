@@ -10,9 +10,10 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 // The YAML parser is loaded when a config file is parsed, not at import: the embedded default is
 // built in code and needs none. In the image, `yaml` resolves to the one-file copy the bundle
-// carries (sidecar/runtime/bundle.ts): ~6 ms to load against ~33 ms for the package's 74
-// modules (2-core VM, compile cache); an idle sidecar on a config file holds 0.9-1.0 MiB more
-// private memory than one on the embedded default with it, 1.7 MiB with the package.
+// carries (sidecar/runtime/bundle.ts): 10-12 ms to load against 29-45 ms for the 72 modules of
+// the package (2-core VM, the image's node flags). An idle sidecar on a config file holds
+// 0.9-1.0 MiB more private memory than one on the embedded default with it, 1.7 MiB with the
+// package.
 let yamlModule: typeof Yaml | undefined;
 function yaml(): typeof Yaml {
   yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;

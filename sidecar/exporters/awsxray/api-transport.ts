@@ -100,9 +100,10 @@ export class ApiTransport implements SegmentTransport {
    * The AWS SDK's X-Ray client (~130 ms to load on a 2-core VM, node:https, node:tls and
    * node:http2 with it) is made by the first export when the region is known without it: from
    * `region`, else AWS_REGION (the SDK's own first source), which the shipped config and the
-   * injector's env give. The kubelet starts a pod's app containers only once the sidecar is
-   * healthy. Otherwise it is made now, so that the SDK's chain (shared config files) finds the
-   * region or the start fails, before any data is accepted.
+   * injector's env give: as a native sidecar, the pod's app containers start only once the
+   * sidecar is healthy. Otherwise it is made now, so that the SDK's chain (shared config files)
+   * finds the region or the start fails, before any data is accepted. The first export pays the
+   * ~130 ms once (the event loop is busy loading it; the UDP receive buffer holds datagrams).
    */
   async start(): Promise<void> {
     const known = this.knownRegion();

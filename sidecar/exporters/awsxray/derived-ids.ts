@@ -3,7 +3,8 @@
 // so converting the same span twice (a retry, two sidecars seeing one span) gives the same
 // document. SHA-256 is used because these IDs are rare (errors, shared spans), not per span.
 // node:crypto loads with the first such ID, not with the exporter: ~9 ms of a pod's start on a
-// 2-core VM (~16 ms with the image's node flags), for IDs many pods never need.
+// 2-core VM (~16 ms with the image's node flags). (Transport api loads it at the first export
+// anyway, with the AWS SDK; transport udp only if such an ID is needed.)
 import { bytesToHex } from '../../tracecontext/index.ts';
 
 /** 16 hex digits (8 bytes, never all zero) from `parts` under a purpose label. */

@@ -354,6 +354,11 @@ service:
       const yamlFiles = list.split('\n').filter((l) => /\/node_modules\/yaml\//.test(l));
       assert.deepEqual(yamlFiles.map((l) => l.slice(l.indexOf('/node_modules/'))), ['/node_modules/yaml/index.js']);
       assert.ok(yamlFiles[0]!.includes(`/${BUNDLE_DIR}/node_modules/yaml/`), `the bundle's copy, not the package's: ${yamlFiles[0]}`);
+      // What licence scanners read: the package's own name, version and licence, and its LICENSE.
+      const copy = JSON.parse(readFileSync(join(ROOT, BUNDLE_DIR, 'node_modules/yaml/package.json'), 'utf8')) as Record<string, unknown>;
+      const source = JSON.parse(readFileSync(join(ROOT, 'node_modules/yaml/package.json'), 'utf8')) as Record<string, unknown>;
+      assert.deepEqual([copy.name, copy.version, copy.license], [source.name, source.version, source.license]);
+      assert.equal(readFileSync(join(ROOT, BUNDLE_DIR, 'node_modules/yaml/LICENSE'), 'utf8'), readFileSync(join(ROOT, 'node_modules/yaml/LICENSE'), 'utf8'));
     });
 
     it('no node:tls, node:https or node:crypto before the first export (an https:// exporter loads them with it)', async () => {

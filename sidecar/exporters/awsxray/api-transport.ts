@@ -67,6 +67,24 @@ export interface ApiEnv {
   telemetry?: TelemetryOptions;
 }
 
+/** A region the SDK's client accepts: one hostname label (its check, @smithy/core checkRegion). */
+const HOST_LABEL = /^(?!.*-$)(?!-)[a-zA-Z0-9-]{1,63}$/;
+
+/**
+ * The region the SDK's client would use for `region`, or the start error it would give: a FIPS
+ * form (`fips-us-east-1`, `us-east-1-fips`) names its plain region, and anything that is not one
+ * hostname label is refused. The client makes this check when it first resolves its region, which
+ * is the first export when the client is made then; done here, a malformed `region` or AWS_REGION
+ * (a trailing space) still fails the start instead of every export.
+ */
+export function sdkRegion(region: string, exporter: string): string {
+  const real = ['fips-aws-global', 'aws-fips'].includes(region) ? 'us-east-1' : region.startsWith('fips-') || region.endsWith('-fips') ? region.replace(/fips-(dkr-|prod-)?|-fips/, '') : region;
+  if (!HOST_LABEL.test(real)) {
+    throw new Error(`exporter ${exporter}: no AWS region: set region (or AWS_REGION): Region not accepted: region="${real}" is not a valid hostname component.`);
+  }
+  return real;
+}
+
 export class ApiTransport implements SegmentTransport {
   private readonly settings: CreateSettings;
   private readonly cfg: AwsxrayExporterConfig;
@@ -108,7 +126,7 @@ export class ApiTransport implements SegmentTransport {
   async start(): Promise<void> {
     const known = this.knownRegion();
     if (known === undefined) return this.connect();
-    this.region = known;
+    this.region = sdkRegion(known, this.settings.id);
     this.checkProxy();
   }
 

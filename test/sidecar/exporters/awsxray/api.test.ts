@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import nock from 'nock';
 import type { SegmentDocument } from '../../../../sidecar/exporters/awsxray/document.ts';
-import { classifySdkError, isRetryableSegmentError } from '../../../../sidecar/exporters/awsxray/api-transport.ts';
+import { classifySdkError, isRetryableSegmentError, sdkRegion } from '../../../../sidecar/exporters/awsxray/api-transport.ts';
 import { PermanentError, RetryableError } from '../../../../sidecar/component/errors.ts';
 import { startExporter, traceRequest, tracesData, type Harness } from './harness.ts';
 
@@ -283,8 +283,20 @@ describe('awsxray exporter: transport api (PutTraceSegments, nock)', () => {
   // Node refuses a malformed proxy when the client's Agent is made, which is now the first export.
   it('fails at start on a malformed HTTPS_PROXY, as it did when the client was made at start', async () => {
     await assert.rejects(startExporter({ region: 'eu-west-1' }, { proxyEnv: { HTTPS_PROXY: 'http://[::1:3128' } }), /exporter awsxray: Invalid proxy URL: http:\/\/\[::1:3128 \(proxy_address, else HTTPS_PROXY/);
+    // Node reads the lower-case name first, and refuses a line break in either.
+    await assert.rejects(startExporter({ region: 'eu-west-1' }, { proxyEnv: { https_proxy: 'http://[::1:3128', HTTPS_PROXY: 'http://proxy.internal:3128' } }), /Invalid proxy URL/);
+    await assert.rejects(startExporter({ region: 'eu-west-1' }, { proxyEnv: { HTTPS_PROXY: 'http://proxy.internal:3128\r\nX-Injected: 1' } }), /proxy/i);
     // Well-formed, the start goes on (nothing is sent through it here).
     run = await startExporter({ region: 'eu-west-1' }, { proxyEnv: { HTTPS_PROXY: 'http://proxy.internal:3128', NO_PROXY: '169.254.169.254' } });
+  });
+
+  // The client checks its region when it first resolves it, which is now the first export.
+  it('fails at start on a region that is not one hostname label, from the config or AWS_REGION, as the SDK would', async () => {
+    await assert.rejects(startExporter({ region: 'eu-west-1 ' }), /exporter awsxray: no AWS region: set region \(or AWS_REGION\): Region not accepted: region="eu-west-1 " is not a valid hostname component/);
+    await assert.rejects(startExporter({}, { awsRegion: 'us east 1' }), /Region not accepted: region="us east 1"/);
+    // A FIPS form names its plain region, as the SDK resolves it.
+    assert.equal(sdkRegion('us-gov-west-1-fips', 'awsxray'), 'us-gov-west-1');
+    assert.equal(sdkRegion('fips-us-east-1', 'awsxray'), 'us-east-1');
   });
 
   it('fails at start without a region', async () => {

@@ -35,17 +35,26 @@ export class PythonGrpcServer {
         child.kill('SIGKILL');
         reject(new Error(`python server did not listen within ${START_MS} ms: ${this.stderr}`));
       }, START_MS);
-      child.stdout.once('data', () => clearTimeout(timer));
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`python server exited ${code}: ${this.stderr}`)));
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`python server exited ${code}: ${this.stderr}`));
+      });
       child.stdout.on('data', (c: Buffer) => {
         buffered += c.toString();
         let nl: number;
         while ((nl = buffered.indexOf('\n')) >= 0) {
           const line = JSON.parse(buffered.slice(0, nl)) as { port?: number; path?: string; bytes?: string; metadata?: Record<string, string> };
           buffered = buffered.slice(nl + 1);
-          if (line.port !== undefined) resolve(line.port);
-          else this.calls.push({ path: line.path!, bytes: Buffer.from(line.bytes!, 'base64'), metadata: line.metadata! });
+          if (line.port === undefined) {
+            this.calls.push({ path: line.path!, bytes: Buffer.from(line.bytes!, 'base64'), metadata: line.metadata! });
+            continue;
+          }
+          clearTimeout(timer);
+          resolve(line.port);
         }
       });
     });
@@ -60,7 +69,8 @@ export class PythonGrpcServer {
   stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (child === undefined || child.exitCode !== null) return Promise.resolve();
+    // Exited already, by itself (exitCode) or by a signal (signalCode): its 'exit' has been emitted.
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.killed = true;

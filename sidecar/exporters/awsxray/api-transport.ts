@@ -130,9 +130,14 @@ export class ApiTransport implements SegmentTransport {
     this.checkProxy();
   }
 
-  /** The proxy settings of the client's Agent: `proxy_address`, else the environment's. */
+  /**
+   * The proxy settings of the client's Agent: `proxy_address`, else the environment's.
+   * `proxy_address` goes in as its URL's normal form: Node's Agent goes direct, without a word, for
+   * a proxy whose text does not start with "http://" or "https://" (`HTTP://proxy:3128`), which
+   * the config accepts as the URL it is.
+   */
   private agentProxyEnv(): NodeJS.ProcessEnv {
-    const proxy = this.cfg.proxy_address;
+    const proxy = this.cfg.proxy_address === undefined ? undefined : new URL(this.cfg.proxy_address).href;
     return proxy !== undefined ? { HTTPS_PROXY: proxy, HTTP_PROXY: proxy } : this.proxyEnv;
   }
 

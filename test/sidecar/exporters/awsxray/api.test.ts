@@ -249,26 +249,30 @@ describe('awsxray exporter: transport api (PutTraceSegments, nock)', () => {
     assert.equal(typeof records()[0]!.Timestamp, 'number');
   });
 
-  it('goes through proxy_address (HTTPS CONNECT to the X-Ray endpoint)', async () => {
-    const targets: string[] = [];
-    const proxy = createServer();
-    proxy.on('connect', (req: IncomingMessage, socket: Duplex) => {
-      targets.push(req.url ?? '');
-      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+  // Any spelling the config takes as an http:// URL; Node's Agent would silently go direct for one
+  // whose text does not start with "http://" (an upper-case scheme).
+  for (const scheme of ['http', 'HTTP']) {
+    it(`goes through proxy_address (HTTPS CONNECT to the X-Ray endpoint): ${scheme}://`, async () => {
+      const targets: string[] = [];
+      const proxy = createServer();
+      proxy.on('connect', (req: IncomingMessage, socket: Duplex) => {
+        targets.push(req.url ?? '');
+        socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      // nock would answer before the agent's proxy logic runs: this test talks to a real local proxy.
+      nock.restore();
+      try {
+        run = await startExporter({ region: 'eu-west-1', proxy_address: `${scheme}://127.0.0.1:${(proxy.address() as AddressInfo).port}`, retry_on_failure: { enabled: false } });
+        await assert.rejects(run.exporter.traces.consumeTraces(tracesData(traceRequest(1))));
+        assert.deepStrictEqual(targets, ['xray.eu-west-1.amazonaws.com:443']);
+        assert.equal(run.counter('otelcol_exporter_send_failed_spans_total'), 1);
+      } finally {
+        nock.activate();
+        proxy.close();
+      }
     });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    // nock would answer before the agent's proxy logic runs: this test talks to a real local proxy.
-    nock.restore();
-    try {
-      run = await startExporter({ region: 'eu-west-1', proxy_address: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, retry_on_failure: { enabled: false } });
-      await assert.rejects(run.exporter.traces.consumeTraces(tracesData(traceRequest(1))));
-      assert.deepStrictEqual(targets, ['xray.eu-west-1.amazonaws.com:443']);
-      assert.equal(run.counter('otelcol_exporter_send_failed_spans_total'), 1);
-    } finally {
-      nock.activate();
-      proxy.close();
-    }
-  });
+  }
 
   // The injector's env gives AWS_REGION; with it (or `region`) the SDK's client is made by the first export.
   it('takes AWS_REGION of the environment when the config names no region, and signs for it', async () => {

@@ -124,10 +124,10 @@ export class ApiTransport implements SegmentTransport {
    * ~130 ms once (the event loop is busy loading it; the UDP receive buffer holds datagrams).
    */
   async start(): Promise<void> {
+    this.checkProxy();
     const known = this.knownRegion();
     if (known === undefined) return this.connect();
     this.region = sdkRegion(known, this.settings.id);
-    this.checkProxy();
   }
 
   /**
@@ -143,10 +143,10 @@ export class ApiTransport implements SegmentTransport {
 
   /**
    * Node checks an Agent's proxy settings when the Agent is made, and the client's is made by the
-   * first export. The same check runs now on an http Agent (node:http is loaded, node:https is
-   * not) given the https settings under the http names (Node reads the pair of the request's
+   * first export. The same check runs at start on an http Agent (node:http is loaded, node:https
+   * is not) given the https settings under the http names (Node reads the pair of the request's
    * scheme, lower case first, the same way for both), so a malformed HTTPS_PROXY still fails the
-   * start instead of every export.
+   * start instead of every export, with its credentials left out of the message.
    */
   private checkProxy(): void {
     const env = this.agentProxyEnv();
@@ -154,7 +154,11 @@ export class ApiTransport implements SegmentTransport {
       const { Agent } = process.getBuiltinModule('node:http');
       new Agent({ proxyEnv: { http_proxy: env.https_proxy, HTTP_PROXY: env.HTTPS_PROXY, no_proxy: env.no_proxy, NO_PROXY: env.NO_PROXY } }).destroy();
     } catch (err) {
-      throw new Error(`exporter ${this.settings.id}: ${(err as Error).message} (proxy_address, else HTTPS_PROXY / https_proxy of the environment)`, { cause: err });
+      // Node's message quotes the URL: its user and password stay out of the log. No `cause`: the
+      // logger appends a cause's message, which would bring them back.
+      const message = (err as Error).message.replace(/\/\/[^/\s]*@/g, '//***@');
+      // eslint-disable-next-line preserve-caught-error
+      throw new Error(`exporter ${this.settings.id}: ${message} (proxy_address, else HTTPS_PROXY / https_proxy of the environment)`);
     }
   }
 

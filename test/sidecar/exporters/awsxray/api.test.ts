@@ -290,6 +290,15 @@ describe('awsxray exporter: transport api (PutTraceSegments, nock)', () => {
     // Node reads the lower-case name first, and refuses a line break in either.
     await assert.rejects(startExporter({ region: 'eu-west-1' }, { proxyEnv: { https_proxy: 'http://[::1:3128', HTTPS_PROXY: 'http://proxy.internal:3128' } }), /Invalid proxy URL/);
     await assert.rejects(startExporter({ region: 'eu-west-1' }, { proxyEnv: { HTTPS_PROXY: 'http://proxy.internal:3128\r\nX-Injected: 1' } }), /proxy/i);
+    // The proxy's credentials stay out of the message (it is logged), with or without a region
+    // known at start (without one, the client is made at start).
+    for (const raw of [{ region: 'eu-west-1' }, {}]) {
+      await assert.rejects(startExporter(raw, { proxyEnv: { HTTPS_PROXY: 'http://svc-xray:s3cr3t@[::1:3128' } }), (err: Error) => {
+        assert.match(err.message, /Invalid proxy URL: http:\/\/\*\*\*@\[::1:3128/);
+        assert.doesNotMatch(`${err.message} ${String(err.stack)} ${String(err.cause)}`, /s3cr3t|svc-xray/);
+        return true;
+      });
+    }
     // Well-formed, the start goes on (nothing is sent through it here).
     run = await startExporter({ region: 'eu-west-1' }, { proxyEnv: { HTTPS_PROXY: 'http://proxy.internal:3128', NO_PROXY: '169.254.169.254' } });
   });

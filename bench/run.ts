@@ -6,8 +6,8 @@
 // CPU-seconds per million spans and RSS at 100/1k/10k spans/s. RSS is split into file-backed and
 // private pages (proc.ts). Writes bench/results/results.json, RESULTS.md and chart.svg.
 //   npm run bench -- --quick             shorter steps (a smoke run, figures are rougher)
-//   --only=<substring>[,<substring>...]  scenarios whose name contains one of them (idle-embedded-default, idle-all-receivers,
-//                                        idle-xray-otlp, idle-xray-segments,
+//   --only=<substring>[,<substring>...]  scenarios whose name contains one of them (idle-floor, idle-embedded-default,
+//                                        idle-all-receivers, idle-xray-otlp, idle-xray-segments,
 //                                        tracebridge-grpc-testbed-batch, relay-grpc-testbed-batch, ...)
 //   --sidecar=<path>/dist/sidecar(-image)/main.js  another build (e.g. a baseline checkout), with the node flags of
 //                                        that checkout's Dockerfile (this one's if it has none)
@@ -254,12 +254,12 @@ function sidecarEnv(extra: Record<string, string>, injected = process.env.TB_BEN
  * Starts the build (pinned to CPU 0, in the memory cgroup when asked) and waits for its health
  * check to answer 200: the cold start is spawn to that answer.
  */
-async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: number): Promise<{ proc: ChildProcess; coldStartMs: number }> {
+async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: number, program: string[] = [build.main]): Promise<{ proc: ChildProcess; coldStartMs: number }> {
   // TB_BENCH_MEMORY_LIMIT_MIB=192 runs the sidecar in a memory cgroup of that limit, as the injector
   // limits it (needs root and a writable cgroup v1 memory or v2 mount): its heap is then capped for
   // the limit, by the injector's NODE_OPTIONS (sidecarEnv) or by its own re-execution without it.
   const cgroup = memoryCgroup();
-  const command = ['taskset', '-c', '0', process.execPath, ...build.nodeFlags, ...build.extraNodeArgs, build.main, ...args];
+  const command = ['taskset', '-c', '0', process.execPath, ...build.nodeFlags, ...build.extraNodeArgs, ...program, ...args];
   if (build.compileCache !== undefined) env = { ...env, NODE_COMPILE_CACHE: build.compileCache };
   const t0 = performance.now();
   const options = { stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'], env };
@@ -369,12 +369,19 @@ interface ScenarioResult {
   rssAt10kMiB: number;
 }
 
+const FLOOR_CONFIG = 'bare Node HTTP server (floor)';
+/** The floor's program (`node -e`, CommonJS): answers 200 on the health port, nothing else. */
+const FLOOR_SERVER = "process.getBuiltinModule('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.TB_BENCH_FLOOR_PORT), '127.0.0.1')";
+
 /**
  * The idle scenarios: the embedded default (what pods without a ConfigMap run), the load
  * scenarios' all-receivers config, and the X-Ray configs this project ships (the injector's
- * ConfigMap holds the OTLP one), each run as pods run it, on free ports.
+ * ConfigMap holds the OTLP one), each run as pods run it, on free ports; and the floor, a bare
+ * node:http server answering the health check, started with the same node flags: what Node
+ * itself costs a start here, so that the sidecar's own share reads off the same run.
  */
 const IDLE_CONFIGS = {
+  [FLOOR_CONFIG]: 'idle-floor',
   'embedded default': 'idle-embedded-default',
   'all receivers': 'idle-all-receivers',
   'shipped X-Ray OTLP config': 'idle-xray-otlp',
@@ -504,54 +511,70 @@ async function scenario(kind: TargetKind, transport: Transport, shapeName: Shape
 }
 
 /**
- * Cold start and idle RSS, COLD_STARTS times: the embedded default (no --config, what injected
- * pods without a ConfigMap run; ports moved with TRACEBRIDGE_PORTS, traces to an OTLP/HTTP
- * endpoint as the injector sets it), the all-receivers config of the load scenarios, or a shipped
- * X-Ray config (IDLE_CONFIGS).
+ * One start of an idle config, its cold start and its RSS SETTLE_MS after healthy: the embedded
+ * default (no --config, what injected pods without a ConfigMap run; ports moved with
+ * TRACEBRIDGE_PORTS, traces to an OTLP/HTTP endpoint as the injector sets it), the all-receivers
+ * config of the load scenarios, a shipped X-Ray config, or the floor (IDLE_CONFIGS).
  */
-async function idleScenario(config: IdleResult['config']): Promise<IdleResult> {
-  const coldStartsMs: number[] = [];
-  const runs: RssMiB[] = [];
+async function idleStart(config: IdleResult['config']): Promise<{ coldStartMs: number; rss: RssMiB }> {
+  const [grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, exportPort] = (await freePorts(7)) as [number, number, number, number, number, number, number];
+  let started;
+  if (config === FLOOR_CONFIG) {
+    started = await spawnSidecar([], sidecarEnv({ TB_BENCH_FLOOR_PORT: String(healthPort) }), healthPort, ['-e', FLOOR_SERVER]);
+  } else if (config === 'embedded default') {
+    started = await spawnSidecar(
+      [],
+      sidecarEnv({
+        TRACEBRIDGE_PORTS: `otlp_grpc=${grpcPort},otlp_http=${httpPort},zipkin=${zipkinPort},xray=${xrayPort},health=${healthPort},metrics=${metricsPort}`,
+        // Nothing listens there: an idle sidecar exports nothing.
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${exportPort}`,
+      }),
+      healthPort,
+    );
+  } else if (config === 'all receivers') {
+    started = await spawnSidecar(['--config', allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort: exportPort }, 'batch')], sidecarEnv({}), healthPort);
+  } else {
+    // As the injector runs it: the mounted file named by TRACEBRIDGE_CONFIG. An idle sidecar
+    // exports nothing, so nothing reaches X-Ray.
+    const name = config === 'shipped X-Ray OTLP config' ? 'sidecar-xray-otlp.yaml' : 'sidecar-xray-segments.yaml';
+    const file = writeShippedXrayConfig(name, { otlp_grpc: grpcPort, otlp_http: httpPort, zipkin: zipkinPort, xray: xrayPort, health: healthPort }, RUN_DIR);
+    started = await spawnSidecar([], sidecarEnv({ TRACEBRIDGE_CONFIG: file, ...shippedXrayEnv(metricsPort) }), healthPort);
+  }
+  try {
+    pin(started.proc.pid!, 0);
+    await sleep(SETTLE_MS);
+    return { coldStartMs: started.coldStartMs, rss: splitMiB(rssSplit(started.proc.pid!)) };
+  } finally {
+    await stopProc(started.proc);
+  }
+}
+
+/**
+ * COLD_STARTS starts of each config, in rounds (one start of each config per round), so that this
+ * VM's drift, tens of milliseconds within minutes, spreads over every config alike and their cold
+ * starts compare within the run.
+ */
+async function idleScenarios(configs: IdleResult['config'][]): Promise<IdleResult[]> {
+  const starts = new Map(configs.map((c) => [c, [] as { coldStartMs: number; rss: RssMiB }[]]));
   for (let i = 0; i < COLD_STARTS; i++) {
-    const [grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, exportPort] = (await freePorts(7)) as [number, number, number, number, number, number, number];
-    let started;
-    if (config === 'embedded default') {
-      started = await spawnSidecar(
-        [],
-        sidecarEnv({
-          TRACEBRIDGE_PORTS: `otlp_grpc=${grpcPort},otlp_http=${httpPort},zipkin=${zipkinPort},xray=${xrayPort},health=${healthPort},metrics=${metricsPort}`,
-          // Nothing listens there: an idle sidecar exports nothing.
-          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${exportPort}`,
-        }),
-        healthPort,
-      );
-    } else if (config === 'all receivers') {
-      started = await spawnSidecar(['--config', allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort: exportPort }, 'batch')], sidecarEnv({}), healthPort);
-    } else {
-      // As the injector runs it: the mounted file named by TRACEBRIDGE_CONFIG. An idle sidecar
-      // exports nothing, so nothing reaches X-Ray.
-      const name = config === 'shipped X-Ray OTLP config' ? 'sidecar-xray-otlp.yaml' : 'sidecar-xray-segments.yaml';
-      const file = writeShippedXrayConfig(name, { otlp_grpc: grpcPort, otlp_http: httpPort, zipkin: zipkinPort, xray: xrayPort, health: healthPort }, RUN_DIR);
-      started = await spawnSidecar([], sidecarEnv({ TRACEBRIDGE_CONFIG: file, ...shippedXrayEnv(metricsPort) }), healthPort);
-    }
-    try {
-      pin(started.proc.pid!, 0);
-      coldStartsMs.push(started.coldStartMs);
-      await sleep(SETTLE_MS);
-      runs.push(splitMiB(rssSplit(started.proc.pid!)));
-      log(`  idle ${config} start ${i + 1}: healthy in ${started.coldStartMs} ms, RSS after ${SETTLE_MS / 1000} s ${runs[i]!.total} MiB (file ${runs[i]!.file}, private ${runs[i]!.private})`);
-    } finally {
-      await stopProc(started.proc);
+    for (const config of configs) {
+      const s = await idleStart(config);
+      starts.get(config)!.push(s);
+      log(`  idle ${config} start ${i + 1}: healthy in ${s.coldStartMs} ms, RSS after ${SETTLE_MS / 1000} s ${s.rss.total} MiB (file ${s.rss.file}, private ${s.rss.private})`);
     }
   }
-  return {
-    config,
-    coldStartsMs,
-    coldStartMedianMs: median(coldStartsMs),
-    idleRss: { total: median(runs.map((r) => r.total)), file: median(runs.map((r) => r.file)), private: median(runs.map((r) => r.private)) },
-    idleRssRuns: runs,
-    settleMs: SETTLE_MS,
-  };
+  return configs.map((config) => {
+    const runs = starts.get(config)!;
+    const coldStartsMs = runs.map((r) => r.coldStartMs);
+    return {
+      config,
+      coldStartsMs,
+      coldStartMedianMs: median(coldStartsMs),
+      idleRss: { total: median(runs.map((r) => r.rss.total)), file: median(runs.map((r) => r.rss.file)), private: median(runs.map((r) => r.rss.private)) },
+      idleRssRuns: runs.map((r) => r.rss),
+      settleMs: SETTLE_MS,
+    };
+  });
 }
 
 const scenarioName = (r: ScenarioResult) => `${r.target} ${r.transport} ${r.shape}${r.target === 'tracebridge' ? ` ${r.processors}` : ''}`;
@@ -581,13 +604,15 @@ function markdown(idle: IdleResult[], results: ScenarioResult[]): string {
   ];
   if (idle.length > 0) {
     lines.push(
-      `## Idle (${COLD_STARTS} starts each; cold start = spawn to health check 200; RSS ${SETTLE_MS / 1000} s after healthy; medians)`,
+      `## Idle (${COLD_STARTS} starts each, in rounds over the configs; cold start = spawn to health check 200; RSS ${SETTLE_MS / 1000} s after healthy; medians)`,
       '',
-      '| config | cold start median ms | cold start min–max ms | RSS idle total | file-backed | private |',
-      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      '| config | cold start median ms | above the floor ms | cold start min–max ms | RSS idle total | file-backed | private |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
+    const floor = idle.find((r) => r.config === FLOOR_CONFIG)?.coldStartMedianMs;
     for (const r of idle) {
-      lines.push(`| ${r.config} | ${r.coldStartMedianMs} | ${Math.min(...r.coldStartsMs)}–${Math.max(...r.coldStartsMs)} | ${r.idleRss.total} | ${r.idleRss.file} | ${r.idleRss.private} |`);
+      const above = floor === undefined || r.config === FLOOR_CONFIG ? '-' : String(r.coldStartMedianMs - floor);
+      lines.push(`| ${r.config} | ${r.coldStartMedianMs} | ${above} | ${Math.min(...r.coldStartsMs)}–${Math.max(...r.coldStartsMs)} | ${r.idleRss.total} | ${r.idleRss.file} | ${r.idleRss.private} |`);
     }
     lines.push('');
   }
@@ -643,12 +668,9 @@ async function main(): Promise<void> {
   // Comma-separated substrings: a scenario runs when its name contains any of them.
   const only = argValue('only')?.split(',').filter((o) => o !== '');
   const picked = (name: string) => only === undefined || only.some((o) => name.includes(o));
-  const idle: IdleResult[] = [];
-  for (const [config, name] of Object.entries(IDLE_CONFIGS) as [keyof typeof IDLE_CONFIGS, string][]) {
-    if (!picked(name)) continue;
-    log(`scenario: idle ${config}`);
-    idle.push(await idleScenario(config));
-  }
+  const idleConfigs = (Object.entries(IDLE_CONFIGS) as [keyof typeof IDLE_CONFIGS, string][]).filter(([, name]) => picked(name)).map(([config]) => config);
+  if (idleConfigs.length > 0) log(`scenario: idle, in rounds: ${idleConfigs.join('; ')}`);
+  const idle = idleConfigs.length > 0 ? await idleScenarios(idleConfigs) : [];
   const results: ScenarioResult[] = [];
   for (const [kind, transport, shape, processors] of plan) {
     if (kind === 'tracebridge' && !hasOtlp) continue;

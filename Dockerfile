@@ -15,21 +15,24 @@
 # Bundled: the sidecar runs dist/sidecar-image/main.js, esbuild's bundle of the same sources
 # (sidecar/runtime/bundle.ts), not tsc's ~150 separate modules: most of the sidecar's own start-up
 # went to Node's ESM loader (resolving each import, package.json reads, module records). Own code
-# only, not minified, no source maps; packages stay external (from /app/node_modules) except
-# yaml, which a pod with a mounted config loads at start: the bundle carries it as one file
-# (dist/sidecar-image/node_modules/yaml/, with its LICENSE; 10-12 against 29-45 ms to load). Every
-# import() stays a file of its own, so components and dependencies still load only when
-# configured. Measured against tsc's output on this project's 2-core VM, 2026-12-04, image flags,
-# compile cache, embedded default, `npm run bench -- --only=idle` (9 starts, RSS 10 s after
-# healthy): idle private memory (RssAnon+RssShmem) 19.1 -> 17.8 MiB, idle RSS 68.0 -> 66.7 MiB
-# (all receivers: 24.5 -> 23.3, 75.1 -> 73.9); CPU to healthy (user+sys, median of 21 starts
-# interleaved with tsc's) 310 -> 270 ms, wall clock 549 -> 472 ms. Wall-clock cold starts were
-# noisy (other work on the VM, load average 3-5): the harness's own medians ranged 412-777 ms for
-# either form. Bundling pino too (then the only eager dependency; since replaced by the sidecar's
-# own logger) changed neither figure. With every file ASCII (bundle.ts says why), the logger and
-# the gRPC client of the second pass, quiet VM: 64.5 MiB idle RSS, 16.3 private, 221 ms to healthy;
-# with node's built-ins taken through process.getBuiltinModule instead of ES imports (bundle.ts
-# says why): 63.6-63.7 MiB RSS, 15.9-16.1 private (bench/README.md, README Performance).
+# only, not minified, no source maps; packages stay external (from /app/node_modules) except yaml,
+# which a pod with a mounted config loads at start: the bundle carries it as one file
+# (dist/sidecar-image/node_modules/yaml/, with its LICENSE; 10-12 against 29-45 ms to load). The
+# sidecar is two files, main.js and cli.js, plus worker.js for the header bridge's worker thread:
+# each import() of a component is an initializer inside cli.js, so a component's code still runs
+# only when configured and its dependencies still load only then (the embedded default loaded 38
+# files before; 9-14 ms less to healthy, bundle.ts has the figures). Measured against tsc's output
+# on this project's 2-core VM, 2026-12-04, image flags, compile cache, embedded default, `npm run
+# bench -- --only=idle` (9 starts, RSS 10 s after healthy): idle private memory (RssAnon+RssShmem)
+# 19.1 -> 17.8 MiB, idle RSS 68.0 -> 66.7 MiB (all receivers: 24.5 -> 23.3, 75.1 -> 73.9); CPU to
+# healthy (user+sys, median of 21 starts interleaved with tsc's) 310 -> 270 ms, wall clock 549 ->
+# 472 ms. Wall-clock cold starts were noisy (other work on the VM, load average 3-5): the harness's
+# own medians ranged 412-777 ms for either form. Bundling pino too (then the only eager dependency;
+# since replaced by the sidecar's own logger) changed neither figure. With every file ASCII
+# (bundle.ts says why), the logger and the gRPC client of the second pass, quiet VM: 64.5 MiB idle
+# RSS, 16.3 private, 221 ms to healthy; with node's built-ins taken through process.getBuiltinModule
+# instead of ES imports (bundle.ts says why): 63.6-63.7 MiB RSS, 15.9-16.1 private (bench/README.md,
+# README Performance).
 # The injector (command override) runs tsc's dist/injector/main.js.
 #
 # Base: Debian 12 slim with Node 24, multi-arch (amd64, arm64), pinned by tag. For reproducible

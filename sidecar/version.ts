@@ -1,6 +1,6 @@
 // The package version, for logs, User-Agent and status annotations. Found by walking up from this
 // file to tracebridge's package.json, so it works from the sources (sidecar/), the compiled output
-// (dist/sidecar/) and the image's bundle (dist/sidecar-image/chunks/, three levels down) alike.
+// (dist/sidecar/) and the image's bundle (dist/sidecar-image/cli.js, two levels down) alike.
 import { readFileSync } from 'node:fs';
 
 function readVersion(): string {

@@ -1,8 +1,8 @@
 // Bundles the sidecar into dist/sidecar-image/, the form the image runs (`npm run build` runs it
 // after tsc; the Dockerfile's build stage too). Why: a pod's start-up loaded ~150 separate ES
 // modules, and most of the sidecar's own start-up time went to Node's ESM loader (resolving,
-// package.json reads, module records); a few files load faster and keep less private memory. The
-// numbers are in the Dockerfile, next to the ENTRYPOINT.
+// package.json reads, module records); two files load faster and keep less private memory. The
+// numbers are here and in the Dockerfile, next to the ENTRYPOINT.
 //
 // What it does (esbuild, plain JavaScript out, one ES module format in and out):
 // - Own code only: every package stays external and is resolved at run time from the
@@ -11,14 +11,25 @@
 //   CommonJS code ends up in an ES module (it would need a `require` shim). The exception is
 //   ONE_FILE_PACKAGES (yaml): each is written as one CommonJS file under the bundle's own
 //   node_modules/, where the bundle's files find it first.
-// - Code splitting: every static `import('./x.ts')` stays a file of its own, loaded on demand, so
-//   components load only when configured, as in tsc's output. Those files are entry points named
-//   after their source (processors/filter/factory.js, ...), the shared code goes to chunks/, and
-//   the code every start loads (cli.ts and what it imports) is one chunk, apart from what the
-//   header bridge's worker thread shares with it (joinCore() says how). The
-//   names matter at run time: the header bridge starts `new URL('./worker.js', import.meta.url)`
-//   next to extensions/header_bridge/extension.js, the warm-up starts `../main.js` from
-//   runtime/warm-compile-cache.js, and version.ts walks up from its chunk to package.json.
+// - The sidecar is one file, cli.js: cli.ts and everything it loads, every component included.
+//   esbuild turns each `import('./x.ts')` of the sources into an initializer in that file
+//   (`init_x()`), so the code of a module loaded on demand still runs only when a config names its
+//   component, and the packages it needs still load only then; what a start no longer pays is a
+//   file per component and per piece of code components share. Those were ~38 files for the
+//   embedded default, each costing Node's ESM loader a resolve, stat, read, package scope,
+//   compile-cache lookup and link. Measured on a 2-core VM, image flags, each build's compile
+//   cache made by its warm-up, against the code-split bundle (esbuild's splitting, the shared
+//   code in chunks/), 30 starts each interleaved, spawn to the first health 200, medians: the
+//   embedded default 212 -> 203 ms (main-thread CPU 170 -> 166 ms), the shipped X-Ray OTLP config
+//   237 -> 223 ms, the segments config 234 -> 221 ms; a bare node:http server, 135 ms. Idle
+//   private memory did not move (+-0.2 MiB): V8 compiles a function when it first runs, and the
+//   compile cache holds what the warm-up ran.
+// - main.js is main.ts and runtime/heap.ts only; it imports ./cli.js once the heap is capped
+//   (coreStaysItsOwnFile()). The warm-up (runtime/warm-compile-cache.js) and the header bridge's
+//   worker thread (worker.js) are started by path and run without the core, so each is one file
+//   with its own copy of what it imports. The names matter at run time: the header bridge's
+//   extension, inside cli.js, starts `new URL('./worker.js', import.meta.url)`, so worker.js sits
+//   next to cli.js; the warm-up starts `../main.js`; version.ts walks up to package.json.
 // - Not minified and no source maps: names, line structure and the source's own identifiers stay
 //   as written, so a stack trace from a pod reads like the code (esbuild only drops comments and
 //   renames a top-level name that two modules both declare, with a digit appended).
@@ -27,13 +38,10 @@ import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BUNDLE_DIR = 'dist/sidecar-image';
-
-/** Started by path (node <file>), not imported: the entrypoint, the warm-up and the worker thread. */
-const ENTRY_POINTS = ['sidecar/main.ts', 'sidecar/runtime/warm-compile-cache.ts', 'sidecar/extensions/header_bridge/worker.ts'];
 
 /**
  * Built-ins through process.getBuiltinModule instead of ES imports. For `import { readFileSync }
@@ -50,10 +58,8 @@ function builtinsWithoutFacades(used: Map<string, Map<string, Set<string>>>): Pl
   return {
     name: 'builtins-without-es-facades',
     setup(b) {
-      // One such module per importing file (`sidecar/cli.ts/node:fs`), bundled with it: a module
-      // shared by files of different chunks would be a chunk of its own, a file of a few bytes
-      // that a start loads like any other. esbuild names the default import after the path's last
-      // segment (node_fs_default).
+      // One such module per importing file (`sidecar/cli.ts/node:fs`), exporting what that file
+      // imports. esbuild names the default import after the path's last segment (node_fs_default).
       b.onResolve({ filter: /^node:/ }, (args) => ({ path: `${relative(ROOT, args.importer)}/${args.path}`, namespace: 'node-builtin' }));
       b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => {
         const at = args.path.lastIndexOf('/node:');
@@ -90,76 +96,35 @@ function builtinImports(dir: string): Map<string, Map<string, Set<string>>> {
   return used;
 }
 
-/** Loaded by every start (main.ts imports it once the heap is capped); what it imports is the core. */
+/** Loaded by every start, after main.ts has capped the heap: the sidecar, one file (cli.js). */
 const CORE = 'sidecar/cli.ts';
 
 /**
- * Makes each file in `targets` (files loaded on demand, joinedToCore() picks them) also import the
- * core, so the core lands in one chunk. esbuild puts each module in the chunk of the exact set of
- * entry points that reach it, and the modules cli.ts imports are reached by different sets of
- * components (one by the receivers, one by the exporters, ...): the core was spread over ~20
- * chunks, and each file costs a start Node's ESM loader's resolve, stat, read, package scope and
- * link, ~0.5-1 ms apiece on a 2-core VM. Once every component imports the core, all of it is
- * reached by the same set. Nothing loads earlier or more than before, as joinedToCore() makes
- * sure. Only in the bundle; tsc's output is unchanged. The build fails if a target was not seen
- * (a path that did not match would silently join nothing).
+ * main.ts loads the sidecar with `import('./cli.ts')` once the heap is capped; in the bundle that
+ * import stays an import of the file next to it, cli.js, so main.js is main.ts and runtime/heap.ts
+ * only and a re-execution does not load the sidecar twice.
  */
-function joinCore(targets: Set<string>): Plugin {
-  const core = join(ROOT, CORE);
+function coreStaysItsOwnFile(): Plugin {
   return {
-    name: 'join-core',
+    name: 'core-stays-its-own-file',
     setup(b) {
-      const joined = new Set<string>();
-      b.onLoad({ filter: /\.ts$/ }, (args) => {
-        if (!targets.has(args.path)) return undefined;
-        joined.add(args.path);
-        return { contents: `${readFileSync(args.path, 'utf8')}\nimport ${JSON.stringify(core)};\n`, loader: 'ts' };
-      });
-      b.onEnd(() => {
-        const missed = [...targets].filter((t) => !joined.has(t));
-        if (missed.length > 0) throw new Error(`join-core: never loaded, so not joined to the core: ${missed.join(', ')}`);
-      });
+      b.onResolve({ filter: /^\.\/cli\.ts$/ }, (args) => (relative(ROOT, args.importer) === 'sidecar/main.ts' ? { path: './cli.js', external: true } : undefined));
     },
   };
 }
 
 /**
- * The source files (relative to ROOT) reachable from `from` in `meta`, `from` included: through
- * static imports, and through import() too when `dynamic` is set, except main.ts's of the core.
+ * Started by path (node <file>), each one file with its own copy of what it imports. `out` is the
+ * path in the bundle without `.js`: the worker sits next to cli.js, where the header bridge's
+ * extension (inside cli.js) finds it with `new URL('./worker.js', import.meta.url)`, as it finds it
+ * next to itself in tsc's output; the warm-up starts `../main.js` from runtime/.
  */
-function reachable(meta: Metafile, from: string[], dynamic: boolean): Set<string> {
-  const seen = new Set<string>();
-  const todo = [...from];
-  while (todo.length > 0) {
-    const file = todo.pop()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    for (const imp of meta.inputs[file]?.imports ?? []) {
-      if (imp.external) continue;
-      if (imp.kind === 'import-statement' || (dynamic && imp.kind === 'dynamic-import' && imp.path !== CORE)) todo.push(imp.path);
-    }
-  }
-  return seen;
-}
-
-/**
- * The import() targets to join to the core (absolute paths): every one except those the core
- * imports statically anyway (their code is in the core already; joining one would make a cycle
- * that esbuild orders differently from node) and those that can run without the core. The code
- * that can run without it is what the entry points reach, statically or by import(), other than
- * through main.ts's import() of the core: the header bridge's worker thread and the warm-up run
- * alone, and main.ts runs before the core. A target reachable from there is not joined, since
- * joining it would load the core there too; it fails the build instead, so that a change that
- * makes such a target is seen (give the worker its own copy or import it from elsewhere).
- */
-export function joinedToCore(meta: Metafile, entryPoints: string[]): Set<string> {
-  const inCore = reachable(meta, [CORE], false);
-  const withoutCore = reachable(meta, entryPoints, true);
-  const targets = dynamicImportTargets(meta).filter((t) => !inCore.has(t));
-  const stray = targets.filter((t) => withoutCore.has(t));
-  if (stray.length > 0) throw new Error(`loaded on demand after ${CORE}, but also reachable without it (from ${entryPoints.join(', ')}): ${stray.join(', ')}`);
-  return new Set(targets.map((t) => join(ROOT, t)));
-}
+const ENTRY_POINTS = [
+  { in: 'sidecar/main.ts', out: 'main' },
+  { in: CORE, out: 'cli' },
+  { in: 'sidecar/runtime/warm-compile-cache.ts', out: 'runtime/warm-compile-cache' },
+  { in: 'sidecar/extensions/header_bridge/worker.ts', out: 'worker' },
+];
 
 const COMMON: BuildOptions = {
   absWorkingDir: ROOT,
@@ -167,37 +132,25 @@ const COMMON: BuildOptions = {
   platform: 'node',
   format: 'esm',
   target: 'node24',
-  splitting: true,
+  splitting: false,
   packages: 'external',
   minify: false,
   sourcemap: false,
   legalComments: 'none',
   // The default, said here because asciiOnly() below relies on it.
   charset: 'ascii',
-  outbase: 'sidecar',
   outdir: BUNDLE_DIR,
-  entryNames: '[dir]/[name]',
-  chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 };
 
-/** Source files (relative to ROOT) that some module loads with import(). */
-function dynamicImportTargets(meta: Metafile): string[] {
-  const out = new Set<string>();
-  for (const input of Object.values(meta.inputs)) {
-    for (const imp of input.imports) if (imp.kind === 'dynamic-import' && !imp.external) out.add(imp.path);
-  }
-  return [...out].sort();
-}
-
 export async function bundleSidecar(): Promise<string[]> {
-  // First pass only to find the import() targets; the second makes them named entry points.
-  const plugins = [builtinsWithoutFacades(builtinImports(join(ROOT, 'sidecar')))];
-  const probe = await build({ ...COMMON, plugins, entryPoints: ENTRY_POINTS, write: false, metafile: true });
-  const entryPoints = [...new Set([...ENTRY_POINTS, ...dynamicImportTargets(probe.metafile)])];
   rmSync(`${ROOT}/${BUNDLE_DIR}`, { recursive: true, force: true });
-  const result = await build({ ...COMMON, plugins: [...plugins, joinCore(joinedToCore(probe.metafile, ENTRY_POINTS))], entryPoints, metafile: true });
-  const bad = Object.values(result.metafile.inputs).flatMap((i) => i.imports.filter((imp) => imp.kind === 'dynamic-import' && imp.external && imp.path.startsWith('.')));
+  const plugins = [builtinsWithoutFacades(builtinImports(join(ROOT, 'sidecar'))), coreStaysItsOwnFile()];
+  const result = await build({ ...COMMON, plugins, entryPoints: ENTRY_POINTS, metafile: true });
+  // An import() esbuild could not follow (a computed path) would stay an import of a file the
+  // bundle does not have.
+  const bad = Object.entries(result.metafile.inputs).flatMap(([file, i]) =>
+    i.imports.filter((imp) => imp.kind === 'dynamic-import' && imp.external && imp.path.startsWith('.') && !(file === 'sidecar/main.ts' && imp.path === './cli.js')));
   if (bad.length > 0) throw new Error(`import() specifiers esbuild could not follow: ${bad.map((b) => b.path).join(', ')}`);
   const outputs = [...Object.keys(result.metafile.outputs), ...(await Promise.all(ONE_FILE_PACKAGES.map(oneFilePackage))).flat()];
   for (const file of outputs) if (file.endsWith('.js')) asciiOnly(`${ROOT}/${file}`);

@@ -19,8 +19,8 @@ const HEALTHY_RUN_MS = 60_000;
 const MAX_RESTART_DELAY_MS = 30_000;
 
 // Sources run directly under type stripping; a compiled build (tsconfig.build.json) has .js files,
-// and so does the image's bundle, which keeps this module and the worker as entry points side by
-// side (extensions/header_bridge/extension.js and worker.js; sidecar/runtime/bundle.ts).
+// and so does the image's bundle, which writes the worker next to the file this module is part of
+// (dist/sidecar-image/cli.js and worker.js; sidecar/runtime/bundle.ts).
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
 export interface HeaderBridgeOptions {

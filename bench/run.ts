@@ -11,6 +11,8 @@
 //                                        tracebridge-grpc-testbed-batch, relay-grpc-testbed-batch, ...)
 //   --sidecar=<path>/dist/sidecar(-image)/main.js  another build (e.g. a baseline checkout), with the node flags of
 //                                        that checkout's Dockerfile (this one's if it has none)
+//   --baseline=<path>/dist/sidecar(-image)/main.js  the idle scenarios also start that build, in the same rounds
+//                                        (its own flags and compile cache), so before and after compare within one run
 //   --chart-out=<path>                   also write the chart there (e.g. bench/chart.svg, to commit)
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -196,11 +198,11 @@ function readEntrypoint(dockerfile: string): Entrypoint {
   }
 }
 
-function selectBuild(): Build {
-  const given = argValue('sidecar');
+function selectBuild(option: 'sidecar' | 'baseline'): Build {
+  const given = argValue(option);
   // Without --sidecar: the file this checkout's ENTRYPOINT runs (the bundle, dist/sidecar-image/main.js).
   const main = given === undefined ? join(ROOT, readEntrypoint(join(ROOT, 'Dockerfile')).main) : resolve(given);
-  if (given !== undefined && !existsSync(main)) throw new Error(`--sidecar=${given}: ${main} does not exist (build that checkout first: npm run build)`);
+  if (given !== undefined && !existsSync(main)) throw new Error(`--${option}=${given}: ${main} does not exist (build that checkout first: npm run build)`);
   // <checkout>/dist/sidecar/main.js or <checkout>/dist/sidecar-image/main.js: the checkout's own Dockerfile gives its image flags.
   const checkout = resolve(dirname(main), '../..');
   const dockerfile = existsSync(join(checkout, 'Dockerfile')) ? join(checkout, 'Dockerfile') : join(ROOT, 'Dockerfile');
@@ -222,19 +224,21 @@ function selectBuild(): Build {
  * measured as pods start. A build without that script (an older checkout) runs without a cache,
  * as its image did.
  */
-async function warmCompileCache(main: string, nodeFlags: string[]): Promise<string | undefined> {
-  const script = join(dirname(main), 'runtime/warm-compile-cache.js');
+async function warmCompileCache(b: Build): Promise<string | undefined> {
+  const script = join(dirname(b.main), 'runtime/warm-compile-cache.js');
   if (!existsSync(script)) return undefined;
   const dir = mkdtempSync(join(RUN_DIR, 'compile-cache-'));
   const names = ['otlp_grpc', 'otlp_http', 'zipkin', 'xray', 'health', 'metrics'];
   const ports: string[] = [];
   const free = await freePorts(names.length);
   names.forEach((name, i) => ports.push(`${name}=${free[i]!}`));
-  execFileSync(process.execPath, [...nodeFlags, script], { env: sidecarEnv({ NODE_COMPILE_CACHE: dir, TRACEBRIDGE_PORTS: ports.join(',') }, false), stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [...b.nodeFlags, script], { env: sidecarEnv({ NODE_COMPILE_CACHE: dir, TRACEBRIDGE_PORTS: ports.join(',') }, false, b), stdio: ['ignore', 'ignore', 'inherit'] });
   return dir;
 }
 
 let build: Build;
+/** --baseline: started next to `build` in the idle rounds. */
+let baseline: Build | undefined;
 /** Sidecar warnings already shown (each is shown once per run). */
 const warned = new Set<string>();
 
@@ -246,21 +250,21 @@ const warned = new Set<string>();
  * re-executes itself at start to cap its heap). `injected: false` for the compile-cache warm-up,
  * which the image build runs without it.
  */
-function sidecarEnv(extra: Record<string, string>, injected = process.env.TB_BENCH_INJECTED_NODE_OPTIONS !== '0'): NodeJS.ProcessEnv {
-  return benchSidecarEnv(readFileSync(build.dockerfile, 'utf8'), process.env, extra, { limitMiB: MEMORY_LIMIT_MIB, injected });
+function sidecarEnv(extra: Record<string, string>, injected = process.env.TB_BENCH_INJECTED_NODE_OPTIONS !== '0', b = build): NodeJS.ProcessEnv {
+  return benchSidecarEnv(readFileSync(b.dockerfile, 'utf8'), process.env, extra, { limitMiB: MEMORY_LIMIT_MIB, injected });
 }
 
 /**
  * Starts the build (pinned to CPU 0, in the memory cgroup when asked) and waits for its health
  * check to answer 200: the cold start is spawn to that answer.
  */
-async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: number, program: string[] = [build.main]): Promise<{ proc: ChildProcess; coldStartMs: number }> {
+async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: number, program: string[] = [build.main], b = build): Promise<{ proc: ChildProcess; coldStartMs: number }> {
   // TB_BENCH_MEMORY_LIMIT_MIB=192 runs the sidecar in a memory cgroup of that limit, as the injector
   // limits it (needs root and a writable cgroup v1 memory or v2 mount): its heap is then capped for
   // the limit, by the injector's NODE_OPTIONS (sidecarEnv) or by its own re-execution without it.
   const cgroup = memoryCgroup();
-  const command = ['taskset', '-c', '0', process.execPath, ...build.nodeFlags, ...build.extraNodeArgs, ...program, ...args];
-  if (build.compileCache !== undefined) env = { ...env, NODE_COMPILE_CACHE: build.compileCache };
+  const command = ['taskset', '-c', '0', process.execPath, ...b.nodeFlags, ...b.extraNodeArgs, ...program, ...args];
+  if (b.compileCache !== undefined) env = { ...env, NODE_COMPILE_CACHE: b.compileCache };
   const t0 = performance.now();
   const options = { stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'], env };
   const proc = cgroup === undefined ? spawn(command[0]!, command.slice(1), options) : cgroup.spawn(command, options);
@@ -390,6 +394,8 @@ const IDLE_CONFIGS = {
 
 interface IdleResult {
   config: keyof typeof IDLE_CONFIGS;
+  /** 'baseline' for --baseline's starts, 'this' for the build under test (and the floor). */
+  build: 'this' | 'baseline';
   coldStartsMs: number[];
   coldStartMedianMs: number;
   /** Median of each figure over the starts, read after SETTLE_MS. */
@@ -516,11 +522,11 @@ async function scenario(kind: TargetKind, transport: Transport, shapeName: Shape
  * TRACEBRIDGE_PORTS, traces to an OTLP/HTTP endpoint as the injector sets it), the all-receivers
  * config of the load scenarios, a shipped X-Ray config, or the floor (IDLE_CONFIGS).
  */
-async function idleStart(config: IdleResult['config']): Promise<{ coldStartMs: number; rss: RssMiB }> {
+async function idleStart(config: IdleResult['config'], b: Build): Promise<{ coldStartMs: number; rss: RssMiB }> {
   const [grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, exportPort] = (await freePorts(7)) as [number, number, number, number, number, number, number];
   let started;
   if (config === FLOOR_CONFIG) {
-    started = await spawnSidecar([], sidecarEnv({ TB_BENCH_FLOOR_PORT: String(healthPort) }), healthPort, ['-e', FLOOR_SERVER]);
+    started = await spawnSidecar([], sidecarEnv({ TB_BENCH_FLOOR_PORT: String(healthPort) }, undefined, b), healthPort, ['-e', FLOOR_SERVER], b);
   } else if (config === 'embedded default') {
     started = await spawnSidecar(
       [],
@@ -528,17 +534,19 @@ async function idleStart(config: IdleResult['config']): Promise<{ coldStartMs: n
         TRACEBRIDGE_PORTS: `otlp_grpc=${grpcPort},otlp_http=${httpPort},zipkin=${zipkinPort},xray=${xrayPort},health=${healthPort},metrics=${metricsPort}`,
         // Nothing listens there: an idle sidecar exports nothing.
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${exportPort}`,
-      }),
+      }, undefined, b),
       healthPort,
+      [b.main],
+      b,
     );
   } else if (config === 'all receivers') {
-    started = await spawnSidecar(['--config', allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort: exportPort }, 'batch')], sidecarEnv({}), healthPort);
+    started = await spawnSidecar(['--config', allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort: exportPort }, 'batch')], sidecarEnv({}, undefined, b), healthPort, [b.main], b);
   } else {
     // As the injector runs it: the mounted file named by TRACEBRIDGE_CONFIG. An idle sidecar
     // exports nothing, so nothing reaches X-Ray.
     const name = config === 'shipped X-Ray OTLP config' ? 'sidecar-xray-otlp.yaml' : 'sidecar-xray-segments.yaml';
     const file = writeShippedXrayConfig(name, { otlp_grpc: grpcPort, otlp_http: httpPort, zipkin: zipkinPort, xray: xrayPort, health: healthPort }, RUN_DIR);
-    started = await spawnSidecar([], sidecarEnv({ TRACEBRIDGE_CONFIG: file, ...shippedXrayEnv(metricsPort) }), healthPort);
+    started = await spawnSidecar([], sidecarEnv({ TRACEBRIDGE_CONFIG: file, ...shippedXrayEnv(metricsPort) }, undefined, b), healthPort, [b.main], b);
   }
   try {
     pin(started.proc.pid!, 0);
@@ -552,26 +560,34 @@ async function idleStart(config: IdleResult['config']): Promise<{ coldStartMs: n
 /**
  * COLD_STARTS starts of each config, in rounds (one start of each config per round), so that this
  * VM's drift, tens of milliseconds within minutes, spreads over every config alike and their cold
- * starts compare within the run.
+ * starts compare within the run. With --baseline, each round starts every config of both builds
+ * (the floor once), the baseline first in even rounds and second in odd ones.
  */
 async function idleScenarios(configs: IdleResult['config'][]): Promise<IdleResult[]> {
-  const starts = new Map(configs.map((c) => [c, [] as { coldStartMs: number; rss: RssMiB }[]]));
+  const runs: { config: IdleResult['config']; build: IdleResult['build']; b: Build }[] = [];
+  for (const config of configs) {
+    if (baseline !== undefined && config !== FLOOR_CONFIG) runs.push({ config, build: 'baseline', b: baseline });
+    runs.push({ config, build: 'this', b: build });
+  }
+  const key = (r: { config: string; build: string }) => `${r.config} ${r.build}`;
+  const starts = new Map(runs.map((r) => [key(r), [] as { coldStartMs: number; rss: RssMiB }[]]));
   for (let i = 0; i < COLD_STARTS; i++) {
-    for (const config of configs) {
-      const s = await idleStart(config);
-      starts.get(config)!.push(s);
-      log(`  idle ${config} start ${i + 1}: healthy in ${s.coldStartMs} ms, RSS after ${SETTLE_MS / 1000} s ${s.rss.total} MiB (file ${s.rss.file}, private ${s.rss.private})`);
+    for (const run of i % 2 === 0 ? runs : [...runs].reverse()) {
+      const s = await idleStart(run.config, run.b);
+      starts.get(key(run))!.push(s);
+      log(`  idle ${run.config}${run.build === 'baseline' ? ' (baseline)' : ''} start ${i + 1}: healthy in ${s.coldStartMs} ms, RSS after ${SETTLE_MS / 1000} s ${s.rss.total} MiB (file ${s.rss.file}, private ${s.rss.private})`);
     }
   }
-  return configs.map((config) => {
-    const runs = starts.get(config)!;
-    const coldStartsMs = runs.map((r) => r.coldStartMs);
+  return runs.map((run) => {
+    const done = starts.get(key(run))!;
+    const coldStartsMs = done.map((r) => r.coldStartMs);
     return {
-      config,
+      config: run.config,
+      build: run.build,
       coldStartsMs,
       coldStartMedianMs: median(coldStartsMs),
-      idleRss: { total: median(runs.map((r) => r.rss.total)), file: median(runs.map((r) => r.rss.file)), private: median(runs.map((r) => r.rss.private)) },
-      idleRssRuns: runs.map((r) => r.rss),
+      idleRss: { total: median(done.map((r) => r.rss.total)), file: median(done.map((r) => r.rss.file)), private: median(done.map((r) => r.rss.private)) },
+      idleRssRuns: done.map((r) => r.rss),
       settleMs: SETTLE_MS,
     };
   });
@@ -598,6 +614,7 @@ function markdown(idle: IdleResult[], results: ScenarioResult[]): string {
     '',
     `Run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.versions.node}, ${quick ? 'quick mode' : 'full mode'}.`,
     `Build: \`${build.main}\` (${build.revision}). Node flags from the ENTRYPOINT of \`${build.dockerfile}\`: ${flags}; compile cache: ${build.compileCache === undefined ? 'none' : 'made as the image build makes it'}${build.extraNodeArgs.length > 0 ? `; added by TB_BENCH_NODE_ARGS: \`${build.extraNodeArgs.join(' ')}\`` : ''}.`,
+    ...(baseline === undefined ? [] : [`Baseline (idle scenarios only, in the same rounds): \`${baseline.main}\` (${baseline.revision}), node flags from \`${baseline.dockerfile}\`: \`${baseline.nodeFlags.join(' ')}\`; compile cache: ${baseline.compileCache === undefined ? 'none' : 'made as its image build makes it'}.`]),
     'Target pinned to CPU 0; load generator and sink on CPU 1. Sustained = no refusals, p99 ≤ 100 ms, ≥ 97% of the offered rate delivered.',
     'RSS in MiB: total (VmRSS) = file-backed (RssFile: the node binary and libraries, shared by every pod of the image on a node) + private (RssAnon + RssShmem: what each pod adds).',
     '',
@@ -612,7 +629,8 @@ function markdown(idle: IdleResult[], results: ScenarioResult[]): string {
     const floor = idle.find((r) => r.config === FLOOR_CONFIG)?.coldStartMedianMs;
     for (const r of idle) {
       const above = floor === undefined || r.config === FLOOR_CONFIG ? '-' : String(r.coldStartMedianMs - floor);
-      lines.push(`| ${r.config} | ${r.coldStartMedianMs} | ${above} | ${Math.min(...r.coldStartsMs)}–${Math.max(...r.coldStartsMs)} | ${r.idleRss.total} | ${r.idleRss.file} | ${r.idleRss.private} |`);
+      const name = r.build === 'baseline' ? `${r.config}, baseline` : baseline !== undefined && r.config !== FLOOR_CONFIG ? `${r.config}, this build` : r.config;
+      lines.push(`| ${name} | ${r.coldStartMedianMs} | ${above} | ${Math.min(...r.coldStartsMs)}–${Math.max(...r.coldStartsMs)} | ${r.idleRss.total} | ${r.idleRss.file} | ${r.idleRss.private} |`);
     }
     lines.push('');
   }
@@ -636,14 +654,19 @@ function markdown(idle: IdleResult[], results: ScenarioResult[]): string {
 
 async function main(): Promise<void> {
   pin(process.pid, 1);
-  build = selectBuild();
+  build = selectBuild('sidecar');
+  if (argValue('baseline') !== undefined) baseline = { ...selectBuild('baseline'), extraNodeArgs: build.extraNodeArgs };
   if (argValue('sidecar') === undefined) {
     log('building dist/ (tsc -p tsconfig.build.json) and the bundle (sidecar/runtime/bundle.ts), the form the image runs');
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
     execFileSync(process.execPath, [join(ROOT, 'sidecar/runtime/bundle.ts')], { cwd: ROOT, stdio: 'inherit' });
   }
-  build.compileCache = await warmCompileCache(build.main, build.nodeFlags);
+  build.compileCache = await warmCompileCache(build);
   log(`sidecar: ${build.main} (${build.revision}), compile cache: ${build.compileCache ?? 'none (the build has no warm-compile-cache.js)'}, node flags from ${build.dockerfile}: ${build.nodeFlags.join(' ') || '(none)'}`);
+  if (baseline !== undefined) {
+    baseline.compileCache = await warmCompileCache(baseline);
+    log(`baseline: ${baseline.main} (${baseline.revision}), compile cache: ${baseline.compileCache ?? 'none'}, node flags from ${baseline.dockerfile}: ${baseline.nodeFlags.join(' ') || '(none)'}`);
+  }
   const plan: [TargetKind, Transport, ShapeName, string][] = [
     ['floor', 'grpc', 'testbed', '-'],
     ['relay', 'grpc', 'testbed', '-'],
@@ -680,7 +703,7 @@ async function main(): Promise<void> {
   }
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ date: new Date().toISOString(), quick, build, idle, results }, null, 2)}\n`);
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ date: new Date().toISOString(), quick, build, baseline, idle, results }, null, 2)}\n`);
   const md = markdown(idle, results);
   writeFileSync(join(dir, 'RESULTS.md'), md);
   const svg = renderChart(chartSeries(results));

@@ -12,7 +12,8 @@
 //   --sidecar=<path>/dist/sidecar(-image)/main.js  another build (e.g. a baseline checkout), with the node flags of
 //                                        that checkout's Dockerfile (this one's if it has none)
 //   --baseline=<path>/dist/sidecar(-image)/main.js  the idle scenarios also start that build, in the same rounds
-//                                        (its own flags and compile cache), so before and after compare within one run
+//                                        (its own flags and compile cache), and the paired-* scenarios run it side by
+//                                        side with this build under the same load, so before and after compare within one run
 //   --chart-out=<path>                   also write the chart there (e.g. bench/chart.svg, to commit)
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -332,10 +333,10 @@ service:
   return cfg;
 }
 
-async function startSidecar(sinkPort: number, processors: string): Promise<Target> {
+async function startSidecar(sinkPort: number, processors: string, b = build): Promise<Target> {
   const [grpcPort, httpPort, healthPort, metricsPort, zipkinPort, xrayPort] = (await freePorts(6)) as [number, number, number, number, number, number];
   const cfg = allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort }, processors);
-  const { proc, coldStartMs } = await spawnSidecar(['--config', cfg], sidecarEnv({}), healthPort);
+  const { proc, coldStartMs } = await spawnSidecar(['--config', cfg], sidecarEnv({}, undefined, b), healthPort, [b.main], b);
   return { name: 'tracebridge', proc, grpcPort, httpPort, zipkinPort, xrayPort, coldStartMs, stop: () => stopProc(proc) };
 }
 
@@ -371,6 +372,74 @@ interface ScenarioResult {
   /** RSS at the end of each steady-state step, by offered rate. */
   rssByRate: Record<string, RssMiB>;
   rssAt10kMiB: number;
+}
+
+/** The side-by-side comparison (--baseline): rounds, their length and the offered rate. */
+const PAIRED_ROUNDS = quick ? 4 : 8;
+const PAIRED_MS = quick ? 6000 : 15_000;
+const PAIRED_RATE = 10_000;
+/** Side-by-side scenarios (`paired-<transport>-<shape>`), run only with --baseline. */
+const PAIRED_PLAN: [Transport, ShapeName][] = [
+  ['grpc', 'testbed'],
+  ['grpc', 'realistic'],
+  ['zipkin', 'realistic'],
+  ['xray-udp', 'realistic'],
+];
+
+interface PairedResult {
+  transport: Transport;
+  shape: ShapeName;
+  spansPerSec: number;
+  /** CPU-s per million spans of each build, per round. */
+  rounds: { baseline: number; this: number }[];
+  baselineMedian: number;
+  thisMedian: number;
+}
+
+/**
+ * The baseline and this build side by side: both started with the all-receivers config (batch),
+ * each with its own sink, both pinned to CPU 0, and the same load offered to both at the same
+ * time, PAIRED_ROUNDS rounds of PAIRED_MS at PAIRED_RATE. Whatever the VM does during a round
+ * (this one's CPU speed drifts by tens of percent within minutes) it does to both, so their CPU per
+ * span compares within the round; runs of one build after the other did not resolve a 10%
+ * difference. Steady rate only: sharing a core, neither build's maximum means anything here.
+ */
+async function pairedScenario(transport: Transport, shapeName: ShapeName): Promise<PairedResult> {
+  const shape = transport === 'zipkin' ? makeZipkinShape() : transport === 'xray-udp' ? makeXRayShape() : makeShape(shapeName);
+  const sinks = [await startSink(), await startSink()];
+  const targets: Target[] = [];
+  const senders: Sender[] = [];
+  try {
+    targets.push(await startSidecar(sinks[0]!.port, 'batch', baseline), await startSidecar(sinks[1]!.port, 'batch', build));
+    for (const t of targets) pin(t.proc.pid!, 0);
+    senders.push(...targets.map((t) => senderFor(transport, t)));
+    await sleep(1500);
+    await Promise.all(senders.map((s) => runLoad(s, shape, 5000, 1000)));
+    await sleep(500);
+    const rounds: PairedResult['rounds'] = [];
+    for (let i = 0; i < PAIRED_ROUNDS; i++) {
+      const steps = await Promise.all([0, 1].map((k) => measureStep(senders[k]!, targets[k]!, sinks[k]!, shape, PAIRED_RATE, PAIRED_MS)));
+      const perMillion = steps.map((st) => Number(((st.cpu / Math.max(st.okSpans, 1)) * 1e6).toFixed(2)));
+      // A build that falls behind at this rate is reported, not averaged away.
+      steps.forEach((st, k) => {
+        if (st.delivered < st.okSpans * 0.97 || st.refusedRequests > 0) log(`  paired ${transport} ${shapeName} round ${i + 1}: ${k === 0 ? 'baseline' : 'this build'} delivered ${st.delivered} of ${st.okSpans} spans, ${st.refusedRequests} requests refused`);
+      });
+      rounds.push({ baseline: perMillion[0]!, this: perMillion[1]! });
+      log(`  paired ${transport} ${shapeName} @${PAIRED_RATE}/s round ${i + 1}: CPU-s per million spans, baseline ${perMillion[0]}, this build ${perMillion[1]}`);
+    }
+    return {
+      transport,
+      shape: shapeName,
+      spansPerSec: PAIRED_RATE,
+      rounds,
+      baselineMedian: median(rounds.map((r) => r.baseline)),
+      thisMedian: median(rounds.map((r) => r.this)),
+    };
+  } finally {
+    for (const s of senders) s.close();
+    for (const t of targets) await t.stop();
+    for (const sink of sinks) sink.stop();
+  }
 }
 
 const FLOOR_CONFIG = 'bare Node HTTP server (floor)';
@@ -607,7 +676,7 @@ function chartSeries(results: ScenarioResult[]): ChartSeries[] {
   }));
 }
 
-function markdown(idle: IdleResult[], results: ScenarioResult[]): string {
+function markdown(idle: IdleResult[], results: ScenarioResult[], paired: PairedResult[]): string {
   const flags = build.nodeFlags.length === 0 ? '(none)' : `\`${build.nodeFlags.join(' ')}\``;
   const lines = [
     '# Benchmark results',
@@ -631,6 +700,19 @@ function markdown(idle: IdleResult[], results: ScenarioResult[]): string {
       const above = floor === undefined || r.config === FLOOR_CONFIG ? '-' : String(r.coldStartMedianMs - floor);
       const name = r.build === 'baseline' ? `${r.config}, baseline` : baseline !== undefined && r.config !== FLOOR_CONFIG ? `${r.config}, this build` : r.config;
       lines.push(`| ${name} | ${r.coldStartMedianMs} | ${above} | ${Math.min(...r.coldStartsMs)}–${Math.max(...r.coldStartsMs)} | ${r.idleRss.total} | ${r.idleRss.file} | ${r.idleRss.private} |`);
+    }
+    lines.push('');
+  }
+  if (paired.length > 0) {
+    lines.push(
+      `## Side by side with the baseline (all-receivers config, both on CPU 0, the same load at the same time, ${PAIRED_ROUNDS} rounds of ${PAIRED_MS / 1000} s)`,
+      '',
+      '| load | shape | spans/s each | baseline CPU-s per M spans, per round | this build, per round | median: baseline | this build | change |',
+      '| --- | --- | ---: | --- | --- | ---: | ---: | ---: |',
+    );
+    for (const p of paired) {
+      const change = p.baselineMedian > 0 ? `${p.thisMedian >= p.baselineMedian ? '+' : ''}${(((p.thisMedian - p.baselineMedian) / p.baselineMedian) * 100).toFixed(1)}%` : '-';
+      lines.push(`| ${p.transport} | ${p.shape} | ${p.spansPerSec} | ${p.rounds.map((r) => r.baseline).join(', ')} | ${p.rounds.map((r) => r.this).join(', ')} | ${p.baselineMedian} | ${p.thisMedian} | ${change} |`);
     }
     lines.push('');
   }
@@ -694,6 +776,14 @@ async function main(): Promise<void> {
   const idleConfigs = (Object.entries(IDLE_CONFIGS) as [keyof typeof IDLE_CONFIGS, string][]).filter(([, name]) => picked(name)).map(([config]) => config);
   if (idleConfigs.length > 0) log(`scenario: idle, in rounds: ${idleConfigs.join('; ')}`);
   const idle = idleConfigs.length > 0 ? await idleScenarios(idleConfigs) : [];
+  const paired: PairedResult[] = [];
+  if (baseline !== undefined && hasOtlp) {
+    for (const [transport, shape] of PAIRED_PLAN) {
+      if (!picked(`paired-${transport}-${shape}`)) continue;
+      log(`scenario: paired ${transport} ${shape} (baseline and this build side by side)`);
+      paired.push(await pairedScenario(transport, shape));
+    }
+  }
   const results: ScenarioResult[] = [];
   for (const [kind, transport, shape, processors] of plan) {
     if (kind === 'tracebridge' && !hasOtlp) continue;
@@ -703,8 +793,8 @@ async function main(): Promise<void> {
   }
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ date: new Date().toISOString(), quick, build, baseline, idle, results }, null, 2)}\n`);
-  const md = markdown(idle, results);
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ date: new Date().toISOString(), quick, build, baseline, idle, paired, results }, null, 2)}\n`);
+  const md = markdown(idle, results, paired);
   writeFileSync(join(dir, 'RESULTS.md'), md);
   const svg = renderChart(chartSeries(results));
   writeFileSync(join(dir, 'chart.svg'), svg);

@@ -100,8 +100,11 @@ COPY --from=build /app/dist ./dist
 # persisting what it did not find there (a mounted config's YAML parser). A pod run under another
 # UID (a platform that assigns UIDs) compiles as before. The warm-up starts the sidecar as pods do
 # (embedded default, each exporter it can pick), waits for its health check and stops it: a
-# sidecar that cannot start fails the build. Same V8 flags as the ENTRYPOINT; the bundle's own
-# warm-up, which starts the bundle's main.js next to it (the cache is keyed by file).
+# sidecar that cannot start fails the build. The first start writes the cache of main.js and of
+# cli.js, the whole sidecar; the others find it and write nothing (what the cache holds is each
+# file's top-level code, the same whichever config ran), so they check that the sidecar starts with
+# each exporter. Same V8 flags as the ENTRYPOINT; the bundle's own warm-up, which starts the
+# bundle's main.js next to it (the cache is keyed by file).
 ENV NODE_COMPILE_CACHE=/app/compile-cache
 RUN mkdir "$NODE_COMPILE_CACHE" && chown 65532:65532 "$NODE_COMPILE_CACHE" \
     && setpriv --reuid=65532 --regid=65532 --clear-groups \

@@ -390,10 +390,12 @@ interface PairedResult {
   transport: Transport;
   shape: ShapeName;
   spansPerSec: number;
-  /** CPU-s per million spans of each build, per round. */
-  rounds: { baseline: number; this: number }[];
+  /** Per round: CPU-s per million spans and the spans/s achieved, of each build. */
+  rounds: { baseline: number; this: number; baselineSpansPerSec: number; thisSpansPerSec: number }[];
   baselineMedian: number;
   thisMedian: number;
+  /** Median over the rounds of this build's CPU per span against the baseline's in the same round, in percent. */
+  changePercent: number;
 }
 
 /**
@@ -401,16 +403,22 @@ interface PairedResult {
  * each with its own sink, both pinned to CPU 0, and the same load offered to both at the same
  * time, PAIRED_ROUNDS rounds of PAIRED_MS at PAIRED_RATE. Whatever the VM does during a round
  * (this one's CPU speed drifts by tens of percent within minutes) it does to both, so their CPU per
- * span compares within the round; runs of one build after the other did not resolve a 10%
- * difference. Steady rate only: sharing a core, neither build's maximum means anything here.
+ * span compares within the round, and the change is the median of the rounds' own changes (the
+ * ratio of the two medians would bring the drift between rounds back). Which build's load starts
+ * first alternates by round. Runs of one build after the other did not resolve a 10% difference.
+ * Steady rate only: sharing a core, neither build's maximum means anything here.
  */
 async function pairedScenario(transport: Transport, shapeName: ShapeName): Promise<PairedResult> {
   const shape = transport === 'zipkin' ? makeZipkinShape() : transport === 'xray-udp' ? makeXRayShape() : makeShape(shapeName);
-  const sinks = [await startSink(), await startSink()];
+  const sinks: Sink[] = [];
   const targets: Target[] = [];
   const senders: Sender[] = [];
   try {
-    targets.push(await startSidecar(sinks[0]!.port, 'batch', baseline), await startSidecar(sinks[1]!.port, 'batch', build));
+    sinks.push(await startSink());
+    sinks.push(await startSink());
+    // Pushed as each starts, so a failed second start still stops the first.
+    targets.push(await startSidecar(sinks[0]!.port, 'batch', baseline));
+    targets.push(await startSidecar(sinks[1]!.port, 'batch', build));
     for (const t of targets) pin(t.proc.pid!, 0);
     senders.push(...targets.map((t) => senderFor(transport, t)));
     await sleep(1500);
@@ -418,28 +426,42 @@ async function pairedScenario(transport: Transport, shapeName: ShapeName): Promi
     await sleep(500);
     const rounds: PairedResult['rounds'] = [];
     for (let i = 0; i < PAIRED_ROUNDS; i++) {
-      const steps = await Promise.all([0, 1].map((k) => measureStep(senders[k]!, targets[k]!, sinks[k]!, shape, PAIRED_RATE, PAIRED_MS)));
-      const perMillion = steps.map((st) => Number(((st.cpu / Math.max(st.okSpans, 1)) * 1e6).toFixed(2)));
+      const order = i % 2 === 0 ? [0, 1] : [1, 0];
+      const steps: Awaited<ReturnType<typeof measureStep>>[] = [];
+      await Promise.all(order.map(async (k) => (steps[k] = await measureStep(senders[k]!, targets[k]!, sinks[k]!, shape, PAIRED_RATE, PAIRED_MS))));
+      const perMillion = steps.map((st) => (st.cpu / Math.max(st.okSpans, 1)) * 1e6);
       // A build that falls behind at this rate is reported, not averaged away.
       steps.forEach((st, k) => {
-        if (st.delivered < st.okSpans * 0.97 || st.refusedRequests > 0) log(`  paired ${transport} ${shapeName} round ${i + 1}: ${k === 0 ? 'baseline' : 'this build'} delivered ${st.delivered} of ${st.okSpans} spans, ${st.refusedRequests} requests refused`);
+        const who = k === 0 ? 'baseline' : 'this build';
+        if (st.delivered < st.okSpans * 0.97 || st.refusedRequests > 0) log(`  paired ${transport} ${shapeName} round ${i + 1}: ${who} delivered ${st.delivered} of ${st.okSpans} spans, ${st.refusedRequests} requests refused`);
+        if (st.achievedSpansPerSec < PAIRED_RATE * 0.97) log(`  paired ${transport} ${shapeName} round ${i + 1}: ${who} took ${st.achievedSpansPerSec} spans/s of the ${PAIRED_RATE} offered`);
       });
-      rounds.push({ baseline: perMillion[0]!, this: perMillion[1]! });
-      log(`  paired ${transport} ${shapeName} @${PAIRED_RATE}/s round ${i + 1}: CPU-s per million spans, baseline ${perMillion[0]}, this build ${perMillion[1]}`);
+      rounds.push({ baseline: round2(perMillion[0]!), this: round2(perMillion[1]!), baselineSpansPerSec: steps[0]!.achievedSpansPerSec, thisSpansPerSec: steps[1]!.achievedSpansPerSec });
+      log(`  paired ${transport} ${shapeName} @${PAIRED_RATE}/s round ${i + 1}: CPU-s per million spans, baseline ${round2(perMillion[0]!)}, this build ${round2(perMillion[1]!)}`);
     }
     return {
       transport,
       shape: shapeName,
       spansPerSec: PAIRED_RATE,
       rounds,
-      baselineMedian: median(rounds.map((r) => r.baseline)),
-      thisMedian: median(rounds.map((r) => r.this)),
+      baselineMedian: round2(exactMedian(rounds.map((r) => r.baseline))),
+      thisMedian: round2(exactMedian(rounds.map((r) => r.this))),
+      changePercent: Number(exactMedian(rounds.map((r) => ((r.this - r.baseline) / r.baseline) * 100)).toFixed(1)),
     };
   } finally {
     for (const s of senders) s.close();
     for (const t of targets) await t.stop();
     for (const sink of sinks) sink.stop();
   }
+}
+
+const round2 = (x: number) => Number(x.toFixed(2));
+
+/** The median, not rounded (median() rounds an even count's to 0.1, as the load table shows). */
+function exactMedian(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 const FLOOR_CONFIG = 'bare Node HTTP server (floor)';
@@ -683,7 +705,7 @@ function markdown(idle: IdleResult[], results: ScenarioResult[], paired: PairedR
     '',
     `Run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.versions.node}, ${quick ? 'quick mode' : 'full mode'}.`,
     `Build: \`${build.main}\` (${build.revision}). Node flags from the ENTRYPOINT of \`${build.dockerfile}\`: ${flags}; compile cache: ${build.compileCache === undefined ? 'none' : 'made as the image build makes it'}${build.extraNodeArgs.length > 0 ? `; added by TB_BENCH_NODE_ARGS: \`${build.extraNodeArgs.join(' ')}\`` : ''}.`,
-    ...(baseline === undefined ? [] : [`Baseline (idle scenarios only, in the same rounds): \`${baseline.main}\` (${baseline.revision}), node flags from \`${baseline.dockerfile}\`: \`${baseline.nodeFlags.join(' ')}\`; compile cache: ${baseline.compileCache === undefined ? 'none' : 'made as its image build makes it'}.`]),
+    ...(baseline === undefined ? [] : [`Baseline (the idle scenarios, in the same rounds, and the paired ones, side by side): \`${baseline.main}\` (${baseline.revision}), node flags from \`${baseline.dockerfile}\`: \`${baseline.nodeFlags.join(' ')}\`; compile cache: ${baseline.compileCache === undefined ? 'none' : 'made as its image build makes it'}.`]),
     'Target pinned to CPU 0; load generator and sink on CPU 1. Sustained = no refusals, p99 ≤ 100 ms, ≥ 97% of the offered rate delivered.',
     'RSS in MiB: total (VmRSS) = file-backed (RssFile: the node binary and libraries, shared by every pod of the image on a node) + private (RssAnon + RssShmem: what each pod adds).',
     '',
@@ -707,12 +729,11 @@ function markdown(idle: IdleResult[], results: ScenarioResult[], paired: PairedR
     lines.push(
       `## Side by side with the baseline (all-receivers config, both on CPU 0, the same load at the same time, ${PAIRED_ROUNDS} rounds of ${PAIRED_MS / 1000} s)`,
       '',
-      '| load | shape | spans/s each | baseline CPU-s per M spans, per round | this build, per round | median: baseline | this build | change |',
+      '| load | shape | spans/s offered to each | baseline CPU-s per M spans, per round | this build, per round | median: baseline | this build | change (median of the rounds\' changes) |',
       '| --- | --- | ---: | --- | --- | ---: | ---: | ---: |',
     );
     for (const p of paired) {
-      const change = p.baselineMedian > 0 ? `${p.thisMedian >= p.baselineMedian ? '+' : ''}${(((p.thisMedian - p.baselineMedian) / p.baselineMedian) * 100).toFixed(1)}%` : '-';
-      lines.push(`| ${p.transport} | ${p.shape} | ${p.spansPerSec} | ${p.rounds.map((r) => r.baseline).join(', ')} | ${p.rounds.map((r) => r.this).join(', ')} | ${p.baselineMedian} | ${p.thisMedian} | ${change} |`);
+      lines.push(`| ${p.transport} | ${p.shape} | ${p.spansPerSec} | ${p.rounds.map((r) => r.baseline).join(', ')} | ${p.rounds.map((r) => r.this).join(', ')} | ${p.baselineMedian} | ${p.thisMedian} | ${p.changePercent >= 0 ? '+' : ''}${p.changePercent}% |`);
     }
     lines.push('');
   }

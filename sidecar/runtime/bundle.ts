@@ -24,8 +24,8 @@
 //   237 -> 223 ms, the segments config 234 -> 221 ms; a bare node:http server, 135 ms. Idle
 //   private memory did not move (+-0.2 MiB): V8 compiles a function when it first runs, and the
 //   compile cache holds what the warm-up ran.
-// - main.js is main.ts and runtime/heap.ts only; it imports ./cli.js once the heap is capped
-//   (coreStaysItsOwnFile()). The warm-up (runtime/warm-compile-cache.js) and the header bridge's
+// - main.js is main.ts and runtime/heap.ts (with the cgroup reader it uses) only; it imports
+//   ./cli.js once the heap is capped (coreStaysItsOwnFile()). The warm-up (runtime/warm-compile-cache.js) and the header bridge's
 //   worker thread (worker.js) are started by path and run without the core, so each is one file
 //   with its own copy of what it imports. The names matter at run time: the header bridge's
 //   extension, inside cli.js, starts `new URL('./worker.js', import.meta.url)`, so worker.js sits
@@ -101,8 +101,9 @@ const CORE = 'sidecar/cli.ts';
 
 /**
  * main.ts loads the sidecar with `import('./cli.ts')` once the heap is capped; in the bundle that
- * import stays an import of the file next to it, cli.js, so main.js is main.ts and runtime/heap.ts
- * only and a re-execution does not load the sidecar twice.
+ * import stays an import of the file next to it, cli.js, so main.js holds only main.ts and
+ * runtime/heap.ts (and runtime/cgroup.ts, which cli.js carries too: stateless) and a re-execution
+ * does not load the sidecar twice.
  */
 function coreStaysItsOwnFile(): Plugin {
   return {

@@ -36,7 +36,8 @@ type FactoryLoader<F> = () => Promise<F>;
  * Factories known by type: the eager ones given, the others loaded with import() by load() (the
  * CLI and the injector call loadComponentFactories before decoding a config). Each loader is a
  * static import() specifier, so tsc's output loads the module on demand and the image's bundle
- * (sidecar/runtime/bundle.ts) makes it a file of its own, read only when a config names the type.
+ * (sidecar/runtime/bundle.ts) makes it an initializer inside cli.js, run only when a config names
+ * the type.
  * has() and keys() load nothing; get() and iteration need the factory loaded and throw if it is not
  * (a programming error: decoding without loading first).
  */

@@ -75,6 +75,18 @@ async function loadedModules(args: string[], env: Record<string, string | undefi
   return readFileSync(out, 'utf8');
 }
 
+/** The source paths of the sidecar's modules that a start ran (cli.js's initializers; the hook says how). */
+async function initializedModules(env: Record<string, string | undefined>, healthPort: number): Promise<string[]> {
+  const out = join(dir, `initialized-${Math.random().toString(36).slice(2)}.txt`);
+  const sidecar = startAsImage([], { ...env, NODE_OPTIONS: `--import=${HOOK}`, TB_INITIALIZED_OUT: out });
+  try {
+    await waitHealthy(healthPort, sidecar);
+  } finally {
+    assert.equal(await sidecar.stop(), 0, sidecar.output());
+  }
+  return readFileSync(out, 'utf8').split('\n').filter((l) => l !== '');
+}
+
 const TRACE_ID = '5af7183fb1d4cf5f5af7183fb1d4cf5f';
 
 /** An HTTP server that records the headers of each request and answers 200. */
@@ -127,13 +139,16 @@ describe('the bundle (what the image runs)', function () {
 
   // The worker thread runs without the core: a worker.js that imported cli.js, or carried its
   // code, would load the whole sidecar (service, components registry, logger) into the thread.
-  it('the header bridge worker thread is one file with none of the core: no cli.ts, no service', () => {
+  it('the header bridge worker thread is one file with only what the proxy needs: no cli.ts, service, logger or receivers', () => {
     const text = readFileSync(join(ROOT, BUNDLE_DIR, 'worker.js'), 'utf8');
     assert.deepEqual([...text.matchAll(/\bimport\s*\(?\s*"(\.[^"]*)"|\bfrom\s*"(\.[^"]*)"/g)].map((m) => m[1] ?? m[2]), [], 'no file of the bundle imported');
     // esbuild heads each source module's code with its path.
     const sources = [...text.matchAll(/^\/\/ (sidecar\/\S+\.ts)$/gm)].map((m) => m[1]!);
     assert.ok(sources.includes('sidecar/extensions/header_bridge/worker.ts') && sources.includes('sidecar/extensions/header_bridge/proxy.ts'), `the list is real: ${sources.join(' ')}`);
-    assert.deepEqual(sources.filter((f) => f === 'sidecar/cli.ts' || f.startsWith('sidecar/service/') || f.startsWith('sidecar/receivers/')), []);
+    // What the proxy needs, nothing of the rest: the header bridge, the trace-context library, the
+    // config schema its options are decoded with, and the listen helper.
+    const allowed = (f: string) => f.startsWith('sidecar/extensions/header_bridge/') || f.startsWith('sidecar/tracecontext/') || f === 'sidecar/config/schema.ts' || f === 'sidecar/net/listen.ts';
+    assert.deepEqual(sources.filter((f) => !allowed(f)), [], 'the worker carries more than the proxy needs');
   });
 
   it('started as the ENTRYPOINT starts it, the embedded default is healthy and delivers an SDK span over OTLP/HTTP, reporting the package version', async () => {
@@ -278,17 +293,17 @@ service:
     });
 
     // cli.js carries every component; what keeps them lazy is that esbuild turns each
-    // `import('./x.ts')` of the sources into an initializer (`init_x()`), so a module loaded on
-    // demand runs only when a config names its component. The test above and "a config naming
-    // lazily loaded components" check both ends at run time.
-    it('components are initialised on demand: each one\'s modules sit behind an initializer in cli.js', () => {
-      const text = readFileSync(join(ROOT, BUNDLE_DIR, 'cli.js'), 'utf8');
-      const lazy = new Set([...text.matchAll(/= __esm\(\{\n\s+"(sidecar\/[^"]+\.ts)"\(\)/g)].map((m) => m[1]!));
-      for (const module of ['processors/filter/processor.ts', 'processors/attributes/processor.ts', 'processors/probabilistic_sampler/processor.ts', 'extensions/header_bridge/extension.ts', 'extensions/sigv4auth/extension.ts', 'exporters/awsxray/exporter.ts', 'exporters/loadbalancing/exporter.ts', 'receivers/zipkin/receiver.ts', 'receivers/otlp/receiver.ts']) {
-        assert.ok(existsSync(join(ROOT, 'sidecar', module)), `${module}: the source has it`);
-        assert.ok(lazy.has(`sidecar/${module}`), `${module} runs when cli.js loads, whether configured or not (lazy: ${[...lazy].slice(0, 5).join(', ')}, ...)`);
+    // `import('./x.ts')` of the sources into an initializer (`init_x()`) that runs when the
+    // import() does. A component's code that ran at load (an import from the core, an init call
+    // at the top level) would cost every pod its memory and start-up time, configured or not.
+    it('no module of the components it does not configure runs', async () => {
+      const ran = await initializedModules(injectedSidecarEnv(ports, sink.url), ports.health);
+      assert.ok(ran.includes('sidecar/receivers/otlp/receiver.ts') && ran.includes('sidecar/processors/batch/processor.ts'), `the list is real: the configured receiver and batch ran (${ran.slice(0, 8).join(', ')}, ...)`);
+      for (const component of ['processors/filter/', 'processors/attributes/', 'processors/probabilistic_sampler/', 'processors/resource/', 'extensions/header_bridge/', 'extensions/sigv4auth/', 'exporters/awsxray/', 'exporters/loadbalancing/', 'exporters/otlp/', 'exporters/debug/']) {
+        assert.ok(existsSync(join(ROOT, 'sidecar', component)), `${component}: the source has it`);
+        // A config module can be another's (otlphttp's settings extend otlp's exporters/otlp/config.ts).
+        assert.deepEqual(ran.filter((m) => m.startsWith(`sidecar/${component}`) && !m.endsWith('/config.ts')), [], `${component} ran, but the embedded default does not configure it`);
       }
-      for (const core of ['sidecar/cli.ts', 'sidecar/service/service.ts']) assert.ok(text.includes(`// ${core}\n`) && !lazy.has(core), `${core}: in cli.js, run at load`);
     });
   });
 

@@ -1,5 +1,5 @@
 // The component registry: lazily loaded factories load when a config names their type, through
-// static import() calls (the bundle splits each into a file of its own; see sidecar/runtime/bundle.ts).
+// static import() calls (the bundle makes each an initializer in cli.js; see sidecar/runtime/bundle.ts).
 import assert from 'node:assert/strict';
 import { components, LazyFactories, loadComponentFactories, type ComponentRegistry } from '../../../sidecar/service/components.ts';
 

@@ -457,7 +457,7 @@ async function pairedScenario(transport: Transport, shapeName: ShapeName): Promi
 
 const round2 = (x: number) => Number(x.toFixed(2));
 
-/** The median, not rounded (median() rounds an even count's to 0.1, as the load table shows). */
+/** The median, not rounded (median() rounds an even count's to 0.1, as the tables show it). */
 function exactMedian(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -498,9 +498,8 @@ interface IdleResult {
 const MiB = (b: number) => Number((b / 1024 / 1024).toFixed(1));
 const splitMiB = (r: ResidentMemory): RssMiB => ({ total: MiB(r.total), file: MiB(r.file), private: MiB(r.private) });
 function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : Number(((s[mid - 1]! + s[mid]!) / 2).toFixed(1));
+  // An even count's, the mean of the middle two, rounded to 0.1 as the tables show it.
+  return xs.length % 2 === 1 ? exactMedian(xs) : Number(exactMedian(xs).toFixed(1));
 }
 
 async function measureStep(sender: Sender, target: Target, sink: Sink, shape: Shape, rate: number, ms: number) {

@@ -23,11 +23,11 @@
 //   embedded default 212 -> 203 ms (main-thread CPU 170 -> 166 ms), the shipped X-Ray OTLP config
 //   237 -> 223 ms, the segments config 234 -> 221 ms; a bare node:http server, 135 ms. Idle
 //   private memory did not move (+-0.2 MiB): V8 compiles a function when it first runs, and the
-//   compile cache holds what the warm-up ran.
+//   compile cache holds each file's top-level code, whichever config the warm-up ran.
 // - main.js is main.ts and runtime/heap.ts (with the cgroup reader it uses) only; it imports
-//   ./cli.js once the heap is capped (coreStaysItsOwnFile()). The warm-up (runtime/warm-compile-cache.js) and the header bridge's
-//   worker thread (worker.js) are started by path and run without the core, so each is one file
-//   with its own copy of what it imports. The names matter at run time: the header bridge's
+//   ./cli.js once the heap is capped (coreStaysItsOwnFile()). The warm-up
+//   (runtime/warm-compile-cache.js) and the header bridge's worker thread (worker.js) are started
+//   by path and run without the core, so each is one file with its own copy of what it imports. The names matter at run time: the header bridge's
 //   extension, inside cli.js, starts `new URL('./worker.js', import.meta.url)`, so worker.js sits
 //   next to cli.js; the warm-up starts `../main.js`; version.ts walks up to package.json.
 // - Not minified and no source maps: names, line structure and the source's own identifiers stay

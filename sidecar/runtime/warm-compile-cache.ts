@@ -10,9 +10,9 @@
 // answers 200, stops it with SIGTERM and checks it exited 0; Node writes the cache at exit. The
 // bundle is two files (main.js, and cli.js with every component): the first start writes their
 // cache and the later ones, finding it, write nothing, so they check that the sidecar starts with
-// each exporter. Any failure exits 1, so a sidecar that cannot start fails the image build. The node flags of this
-// process (process.execArgv) are passed on: the cache is made by the same V8 configuration as
-// the entrypoint's.
+// each exporter. Any failure exits 1, so a sidecar that cannot start fails the image build. The
+// node flags of this process (process.execArgv) are passed on: the cache is made by the same V8
+// configuration as the entrypoint's.
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';

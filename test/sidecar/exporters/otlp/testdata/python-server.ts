@@ -22,6 +22,20 @@ export class PythonGrpcServer {
   private child: ChildProcessWithoutNullStreams | undefined;
   private stderr = '';
 
+  /**
+   * The calls, once at least `n` were recorded. The server writes a call's line before it answers,
+   * but this process reads that pipe on its own schedule: the answer can come first (the 20th of 20
+   * calls' line had not been read when Promise.all of the calls resolved, once in CI).
+   */
+  async callsAtLeast(n: number, ms = 5000): Promise<PythonCall[]> {
+    const end = Date.now() + ms;
+    while (this.calls.length < n) {
+      if (Date.now() > end) throw new Error(`${this.calls.length} calls recorded within ${ms} ms, expected at least ${n}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return this.calls;
+  }
+
   /** `port` 0 for any; `maxStreams` 0 for grpcio's default; TLS when cert and key files are given. */
   async start(opts: { port?: number; maxStreams?: number; compression?: 'gzip' | 'none'; certFile?: string; keyFile?: string } = {}): Promise<this> {
     const args = [SERVER, String(opts.port ?? 0), String(opts.maxStreams ?? 0), opts.compression ?? 'none'];

@@ -154,7 +154,7 @@ EXPOSE 4317/tcp 4318/tcp 9411/tcp 2000/udp 2000/tcp 13133/tcp 8888/tcp 8443/tcp
 # spans/s (~150 ms more GC), with or without a --max-old-space-size. A start with neither flag
 # measured 185 against 191 ms (median of 21 interleaved), within the noise; dropping only one would
 # not bring the cache back.
-# Together with one chunk for the code every start loads (sidecar/runtime/bundle.ts), measured
-# interleaved, 25 starts each, spawn to health 200 on one core (2-core VM, 2026-12-04): median
+# Together with the code every start loads put in one chunk (the bundle of 2026-12-04; one file
+# since 2026-12-05, sidecar/runtime/bundle.ts), measured interleaved, 25 starts each, spawn to health 200 on one core (2-core VM, 2026-12-04): median
 # 199 -> 174 ms; a bare Node HTTP server answering the same health check takes 116 ms.
 ENTRYPOINT ["node", "--max-semi-space-size=1", "--initial-old-space-size=32", "--preserve-symlinks", "--preserve-symlinks-main", "--no-regexp-tier-up", "/app/dist/sidecar-image/main.js"]

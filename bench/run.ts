@@ -107,10 +107,15 @@ async function waitHttp(url: string, ms: number): Promise<void> {
 }
 
 async function stopProc(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return;
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
   const done = new Promise((r) => proc.once('exit', r));
   proc.kill('SIGTERM');
-  await Promise.race([done, sleep(30_000)]);
+  // Its drain deadline is 25 s; one still running after 30 would hold CPU 0 and its ports for the
+  // scenarios after it.
+  if ((await Promise.race([done.then(() => true), sleep(30_000).then(() => false)])) === false) {
+    proc.kill('SIGKILL');
+    await done;
+  }
 }
 
 let cgroups = 0;
@@ -446,7 +451,7 @@ async function pairedScenario(transport: Transport, shapeName: ShapeName): Promi
       rounds,
       baselineMedian: round2(exactMedian(rounds.map((r) => r.baseline))),
       thisMedian: round2(exactMedian(rounds.map((r) => r.this))),
-      changePercent: Number(exactMedian(rounds.map((r) => ((r.this - r.baseline) / r.baseline) * 100)).toFixed(1)),
+      changePercent: exactMedian(rounds.map((r) => ((r.this - r.baseline) / r.baseline) * 100)),
     };
   } finally {
     for (const s of senders) s.close();
@@ -704,7 +709,7 @@ function markdown(idle: IdleResult[], results: ScenarioResult[], paired: PairedR
     '',
     `Run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.versions.node}, ${quick ? 'quick mode' : 'full mode'}.`,
     `Build: \`${build.main}\` (${build.revision}). Node flags from the ENTRYPOINT of \`${build.dockerfile}\`: ${flags}; compile cache: ${build.compileCache === undefined ? 'none' : 'made as the image build makes it'}${build.extraNodeArgs.length > 0 ? `; added by TB_BENCH_NODE_ARGS: \`${build.extraNodeArgs.join(' ')}\`` : ''}.`,
-    ...(baseline === undefined ? [] : [`Baseline (the idle scenarios, in the same rounds, and the paired ones, side by side): \`${baseline.main}\` (${baseline.revision}), node flags from \`${baseline.dockerfile}\`: \`${baseline.nodeFlags.join(' ')}\`; compile cache: ${baseline.compileCache === undefined ? 'none' : 'made as its image build makes it'}.`]),
+    ...(baseline === undefined ? [] : [`Baseline (${[idle.length > 0 ? 'in the same idle rounds' : '', paired.length > 0 ? 'side by side in the paired scenarios' : ''].filter((w) => w !== '').join('; ') || 'no idle or paired scenario ran'}): \`${baseline.main}\` (${baseline.revision}), node flags from \`${baseline.dockerfile}\`: \`${baseline.nodeFlags.join(' ')}\`; compile cache: ${baseline.compileCache === undefined ? 'none' : 'made as its image build makes it'}.`]),
     'Target pinned to CPU 0; load generator and sink on CPU 1. Sustained = no refusals, p99 ≤ 100 ms, ≥ 97% of the offered rate delivered.',
     'RSS in MiB: total (VmRSS) = file-backed (RssFile: the node binary and libraries, shared by every pod of the image on a node) + private (RssAnon + RssShmem: what each pod adds).',
     '',
@@ -732,7 +737,8 @@ function markdown(idle: IdleResult[], results: ScenarioResult[], paired: PairedR
       '| --- | --- | ---: | --- | --- | ---: | ---: | ---: |',
     );
     for (const p of paired) {
-      lines.push(`| ${p.transport} | ${p.shape} | ${p.spansPerSec} | ${p.rounds.map((r) => r.baseline).join(', ')} | ${p.rounds.map((r) => r.this).join(', ')} | ${p.baselineMedian} | ${p.thisMedian} | ${p.changePercent >= 0 ? '+' : ''}${p.changePercent}% |`);
+      const change = `${p.changePercent >= 0 ? '+' : ''}${p.changePercent.toFixed(1)}%`;
+      lines.push(`| ${p.transport} | ${p.shape} | ${p.spansPerSec} | ${p.rounds.map((r) => r.baseline).join(', ')} | ${p.rounds.map((r) => r.this).join(', ')} | ${p.baselineMedian} | ${p.thisMedian} | ${change} |`);
     }
     lines.push('');
   }

@@ -27,9 +27,10 @@
 // - main.js is main.ts and runtime/heap.ts (with the cgroup reader it uses) only; it imports
 //   ./cli.js once the heap is capped (coreStaysItsOwnFile()). The warm-up
 //   (runtime/warm-compile-cache.js) and the header bridge's worker thread (worker.js) are started
-//   by path and run without the core, so each is one file with its own copy of what it imports. The names matter at run time: the header bridge's
-//   extension, inside cli.js, starts `new URL('./worker.js', import.meta.url)`, so worker.js sits
-//   next to cli.js; the warm-up starts `../main.js`; version.ts walks up to package.json.
+//   by path and run without the core, so each is one file with its own copy of what it imports.
+//   The names matter at run time: the header bridge's extension, inside cli.js, starts
+//   `new URL('./worker.js', import.meta.url)`, so worker.js sits next to cli.js; the warm-up
+//   starts `../main.js`; version.ts walks up to package.json.
 // - Not minified and no source maps: names, line structure and the source's own identifiers stay
 //   as written, so a stack trace from a pod reads like the code (esbuild only drops comments and
 //   renames a top-level name that two modules both declare, with a digit appended).

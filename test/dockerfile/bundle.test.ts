@@ -141,7 +141,8 @@ describe('the bundle (what the image runs)', function () {
   // code, would load the whole sidecar (service, components registry, logger) into the thread.
   it('the header bridge worker thread is one file with only what the proxy needs: no cli.ts, service, logger or receivers', () => {
     const text = readFileSync(join(ROOT, BUNDLE_DIR, 'worker.js'), 'utf8');
-    assert.deepEqual([...text.matchAll(/\bimport\s*\(?\s*"(\.[^"]*)"|\bfrom\s*"(\.[^"]*)"/g)].map((m) => m[1] ?? m[2]), [], 'no file of the bundle imported');
+    // Neither another file of the bundle nor a package (packages stay external in the bundle).
+    assert.deepEqual([...text.matchAll(/\bimport\s*\(?\s*"([^"]*)"|\bfrom\s*"([^"]*)"|\brequire\(\s*"([^"]*)"/g)].map((m) => m[1] ?? m[2] ?? m[3]).filter((spec) => !spec!.startsWith('node:')), [], 'imports in worker.js');
     // esbuild heads each source module's code with its path.
     const sources = [...text.matchAll(/^\/\/ (sidecar\/\S+\.ts)$/gm)].map((m) => m[1]!);
     assert.ok(sources.includes('sidecar/extensions/header_bridge/worker.ts') && sources.includes('sidecar/extensions/header_bridge/proxy.ts'), `the list is real: ${sources.join(' ')}`);
@@ -301,9 +302,24 @@ service:
       assert.ok(ran.includes('sidecar/receivers/otlp/receiver.ts') && ran.includes('sidecar/processors/batch/processor.ts'), `the list is real: the configured receiver and batch ran (${ran.slice(0, 8).join(', ')}, ...)`);
       for (const component of ['processors/filter/', 'processors/attributes/', 'processors/probabilistic_sampler/', 'processors/resource/', 'extensions/header_bridge/', 'extensions/sigv4auth/', 'exporters/awsxray/', 'exporters/loadbalancing/', 'exporters/otlp/', 'exporters/debug/']) {
         assert.ok(existsSync(join(ROOT, 'sidecar', component)), `${component}: the source has it`);
-        // A config module can be another's (otlphttp's settings extend otlp's exporters/otlp/config.ts).
-        assert.deepEqual(ran.filter((m) => m.startsWith(`sidecar/${component}`) && !m.endsWith('/config.ts')), [], `${component} ran, but the embedded default does not configure it`);
+        // otlphttp's settings extend the otlp exporter's (exporters/otlp/config.ts).
+        assert.deepEqual(ran.filter((m) => m.startsWith(`sidecar/${component}`) && m !== 'sidecar/exporters/otlp/config.ts'), [], `${component} ran, but the embedded default does not configure it`);
       }
+    });
+
+    // The hook sees only what runs through an initializer: a component module that cli.js ran at
+    // its top level would not be listed above. So every component module must sit behind one,
+    // except the factories the component registry imports statically (components.ts: those a
+    // start and `validate` need before any config is read) and the config modules they import.
+    it('every component module is behind an initializer, except the registry\'s static factories and their configs', () => {
+      const text = readFileSync(join(ROOT, BUNDLE_DIR, 'cli.js'), 'utf8');
+      const modules = [...text.matchAll(/^\/\/ (sidecar\/(?:receivers|processors|exporters|extensions)\/\S+\.ts)$/gm)].map((m) => m[1]!);
+      const lazy = new Set([...text.matchAll(/= __esm\(\{\n\s+"(sidecar\/[^"]+\.ts)"\(\)/g)].map((m) => m[1]!));
+      const registry = readFileSync(join(ROOT, 'sidecar/service/components.ts'), 'utf8');
+      const eagerDirs = [...registry.matchAll(/^import \{[^}]*\} from '\.\.\/((?:receivers|processors|exporters|extensions)\/[^']+)\/factory\.ts';$/gm)].map((m) => `sidecar/${m[1]}/`);
+      assert.ok(modules.length > 100 && lazy.size > 100 && eagerDirs.length >= 10, `the lists are real: ${modules.length} component modules, ${lazy.size} behind initializers, ${eagerDirs.length} static factories`);
+      const eager = (m: string) => eagerDirs.some((d) => m === `${d}factory.ts` || m === `${d}config.ts`);
+      assert.deepEqual(modules.filter((m) => !lazy.has(m) && !eager(m)), [], 'component modules that run when cli.js loads');
     });
   });
 

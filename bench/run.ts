@@ -8,7 +8,8 @@
 //   npm run bench -- --quick             shorter steps (a smoke run, figures are rougher)
 //   --only=<substring>[,<substring>...]  scenarios whose name contains one of them (idle-floor, idle-embedded-default,
 //                                        idle-all-receivers, idle-xray-otlp, idle-xray-segments,
-//                                        tracebridge-grpc-testbed-batch, relay-grpc-testbed-batch, ...)
+//                                        tracebridge-grpc-testbed-batch, relay-grpc-testbed-batch,
+//                                        floor-paired-grpc-realistic, paired-grpc-realistic (with --baseline), ...)
 //   --sidecar=<path>/dist/sidecar(-image)/main.js  another build (e.g. a baseline checkout), with the node flags of
 //                                        that checkout's Dockerfile (this one's if it has none)
 //   --baseline=<path>/dist/sidecar(-image)/main.js  the idle scenarios also start that build, in the same rounds
@@ -383,15 +384,23 @@ interface ScenarioResult {
 const PAIRED_ROUNDS = quick ? 4 : 8;
 const PAIRED_MS = quick ? 6000 : 15_000;
 const PAIRED_RATE = 10_000;
-/** Side-by-side scenarios (`paired-<transport>-<shape>`), run only with --baseline. */
+/** Side-by-side scenarios against the baseline build (`paired-<transport>-<shape>`), run only with --baseline. */
 const PAIRED_PLAN: [Transport, ShapeName][] = [
   ['grpc', 'testbed'],
   ['grpc', 'realistic'],
   ['zipkin', 'realistic'],
   ['xray-udp', 'realistic'],
 ];
+/**
+ * Side by side with the ack-only floor (`floor-paired-grpc-<shape>`): this build against Node's
+ * node:http2 gRPC server answering OK and doing nothing else, so what the sidecar adds over what
+ * receiving alone costs reads within a round, as a ratio.
+ */
+const FLOOR_PAIRED_PLAN: ShapeName[] = ['testbed', 'realistic'];
 
 interface PairedResult {
+  /** What this build ran next to: the --baseline build, or the ack-only floor (which forwards nothing). */
+  against: 'baseline' | 'floor';
   transport: Transport;
   shape: ShapeName;
   spansPerSec: number;
@@ -413,7 +422,7 @@ interface PairedResult {
  * first alternates by round. Runs of one build after the other did not resolve a 10% difference.
  * Steady rate only: sharing a core, neither build's maximum means anything here.
  */
-async function pairedScenario(transport: Transport, shapeName: ShapeName): Promise<PairedResult> {
+async function pairedScenario(transport: Transport, shapeName: ShapeName, against: PairedResult['against'] = 'baseline'): Promise<PairedResult> {
   const shape = transport === 'zipkin' ? makeZipkinShape() : transport === 'xray-udp' ? makeXRayShape() : makeShape(shapeName);
   const sinks: Sink[] = [];
   const targets: Target[] = [];
@@ -422,7 +431,7 @@ async function pairedScenario(transport: Transport, shapeName: ShapeName): Promi
     sinks.push(await startSink());
     sinks.push(await startSink());
     // Pushed as each starts, so a failed second start still stops the first.
-    targets.push(await startSidecar(sinks[0]!.port, 'batch', baseline));
+    targets.push(against === 'floor' ? await startRelay(sinks[0]!.port, true) : await startSidecar(sinks[0]!.port, 'batch', baseline));
     targets.push(await startSidecar(sinks[1]!.port, 'batch', build));
     for (const t of targets) pin(t.proc.pid!, 0);
     senders.push(...targets.map((t) => senderFor(transport, t)));
@@ -437,14 +446,16 @@ async function pairedScenario(transport: Transport, shapeName: ShapeName): Promi
       const perMillion = steps.map((st) => (st.cpu / Math.max(st.okSpans, 1)) * 1e6);
       // A build that falls behind at this rate is reported, not averaged away.
       steps.forEach((st, k) => {
-        const who = k === 0 ? 'baseline' : 'this build';
-        if (st.delivered < st.okSpans * 0.97 || st.refusedRequests > 0) log(`  paired ${transport} ${shapeName} round ${i + 1}: ${who} delivered ${st.delivered} of ${st.okSpans} spans, ${st.refusedRequests} requests refused`);
+        const who = k === 1 ? 'this build' : against;
+        // The floor answers without forwarding: nothing of its reaches a sink.
+        if ((k === 1 || against === 'baseline') && (st.delivered < st.okSpans * 0.97 || st.refusedRequests > 0)) log(`  paired ${transport} ${shapeName} round ${i + 1}: ${who} delivered ${st.delivered} of ${st.okSpans} spans, ${st.refusedRequests} requests refused`);
         if (st.achievedSpansPerSec < PAIRED_RATE * 0.97) log(`  paired ${transport} ${shapeName} round ${i + 1}: ${who} took ${st.achievedSpansPerSec} spans/s of the ${PAIRED_RATE} offered`);
       });
       rounds.push({ baseline: round2(perMillion[0]!), this: round2(perMillion[1]!), baselineSpansPerSec: steps[0]!.achievedSpansPerSec, thisSpansPerSec: steps[1]!.achievedSpansPerSec });
-      log(`  paired ${transport} ${shapeName} @${PAIRED_RATE}/s round ${i + 1}: CPU-s per million spans, baseline ${round2(perMillion[0]!)}, this build ${round2(perMillion[1]!)}`);
+      log(`  paired ${transport} ${shapeName} @${PAIRED_RATE}/s round ${i + 1}: CPU-s per million spans, ${against} ${round2(perMillion[0]!)}, this build ${round2(perMillion[1]!)}`);
     }
     return {
+      against,
       transport,
       shape: shapeName,
       spansPerSec: PAIRED_RATE,
@@ -709,7 +720,7 @@ function markdown(idle: IdleResult[], results: ScenarioResult[], paired: PairedR
     '',
     `Run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.versions.node}, ${quick ? 'quick mode' : 'full mode'}.`,
     `Build: \`${build.main}\` (${build.revision}). Node flags from the ENTRYPOINT of \`${build.dockerfile}\`: ${flags}; compile cache: ${build.compileCache === undefined ? 'none' : 'made as the image build makes it'}${build.extraNodeArgs.length > 0 ? `; added by TB_BENCH_NODE_ARGS: \`${build.extraNodeArgs.join(' ')}\`` : ''}.`,
-    ...(baseline === undefined ? [] : [`Baseline (${[idle.length > 0 ? 'in the same idle rounds' : '', paired.length > 0 ? 'side by side in the paired scenarios' : ''].filter((w) => w !== '').join('; ') || 'no idle or paired scenario ran'}): \`${baseline.main}\` (${baseline.revision}), node flags from \`${baseline.dockerfile}\`: \`${baseline.nodeFlags.join(' ')}\`; compile cache: ${baseline.compileCache === undefined ? 'none' : 'made as its image build makes it'}.`]),
+    ...(baseline === undefined ? [] : [`Baseline (${[idle.length > 0 ? 'in the same idle rounds' : '', paired.some((p) => p.against === 'baseline') ? 'side by side in the paired scenarios' : ''].filter((w) => w !== '').join('; ') || 'no idle or paired scenario ran'}): \`${baseline.main}\` (${baseline.revision}), node flags from \`${baseline.dockerfile}\`: \`${baseline.nodeFlags.join(' ')}\`; compile cache: ${baseline.compileCache === undefined ? 'none' : 'made as its image build makes it'}.`]),
     'Target pinned to CPU 0; load generator and sink on CPU 1. Sustained = no refusals, p99 ≤ 100 ms, ≥ 97% of the offered rate delivered.',
     'RSS in MiB: total (VmRSS) = file-backed (RssFile: the node binary and libraries, shared by every pod of the image on a node) + private (RssAnon + RssShmem: what each pod adds).',
     '',
@@ -729,16 +740,31 @@ function markdown(idle: IdleResult[], results: ScenarioResult[], paired: PairedR
     }
     lines.push('');
   }
-  if (paired.length > 0) {
+  const withBaseline = paired.filter((p) => p.against === 'baseline');
+  if (withBaseline.length > 0) {
     lines.push(
       `## Side by side with the baseline (all-receivers config, both on CPU 0, the same load at the same time, ${PAIRED_ROUNDS} rounds of ${PAIRED_MS / 1000} s)`,
       '',
       '| load | shape | spans/s offered to each | baseline CPU-s per M spans, per round | this build, per round | median: baseline | this build | change (median of the rounds\' changes) |',
       '| --- | --- | ---: | --- | --- | ---: | ---: | ---: |',
     );
-    for (const p of paired) {
+    for (const p of withBaseline) {
       const change = `${p.changePercent >= 0 ? '+' : ''}${p.changePercent.toFixed(1)}%`;
       lines.push(`| ${p.transport} | ${p.shape} | ${p.spansPerSec} | ${p.rounds.map((r) => r.baseline).join(', ')} | ${p.rounds.map((r) => r.this).join(', ')} | ${p.baselineMedian} | ${p.thisMedian} | ${change} |`);
+    }
+    lines.push('');
+  }
+  const withFloor = paired.filter((p) => p.against === 'floor');
+  if (withFloor.length > 0) {
+    lines.push(
+      `## Side by side with the ack-only floor (this build: all-receivers config; both on CPU 0, the same load at the same time, ${PAIRED_ROUNDS} rounds of ${PAIRED_MS / 1000} s)`,
+      '',
+      '| load | shape | spans/s offered to each | floor CPU-s per M spans, per round | this build, per round | median: floor | this build | this build / floor (median of the rounds\' ratios) |',
+      '| --- | --- | ---: | --- | --- | ---: | ---: | ---: |',
+    );
+    for (const p of withFloor) {
+      const ratio = exactMedian(p.rounds.map((r) => r.this / r.baseline)).toFixed(2);
+      lines.push(`| ${p.transport} | ${p.shape} | ${p.spansPerSec} | ${p.rounds.map((r) => r.baseline).join(', ')} | ${p.rounds.map((r) => r.this).join(', ')} | ${p.baselineMedian} | ${p.thisMedian} | ${ratio} |`);
     }
     lines.push('');
   }
@@ -808,6 +834,13 @@ async function main(): Promise<void> {
       if (!picked(`paired-${transport}-${shape}`)) continue;
       log(`scenario: paired ${transport} ${shape} (baseline and this build side by side)`);
       paired.push(await pairedScenario(transport, shape));
+    }
+  }
+  if (hasOtlp) {
+    for (const shape of FLOOR_PAIRED_PLAN) {
+      if (!picked(`floor-paired-grpc-${shape}`)) continue;
+      log(`scenario: floor-paired grpc ${shape} (the ack-only floor and this build side by side)`);
+      paired.push(await pairedScenario('grpc', shape, 'floor'));
     }
   }
   const results: ScenarioResult[] = [];

@@ -9,7 +9,7 @@
 //   --only=<substring>[,<substring>...]  scenarios whose name contains one of them (idle-floor, idle-embedded-default,
 //                                        idle-all-receivers, idle-xray-otlp, idle-xray-segments,
 //                                        tracebridge-grpc-testbed-batch, relay-grpc-testbed-batch,
-//                                        floor-paired-grpc-realistic, paired-grpc-realistic (with --baseline), ...)
+//                                        floor-vs-grpc-realistic, paired-grpc-realistic (with --baseline), ...)
 //   --sidecar=<path>/dist/sidecar(-image)/main.js  another build (e.g. a baseline checkout), with the node flags of
 //                                        that checkout's Dockerfile (this one's if it has none)
 //   --baseline=<path>/dist/sidecar(-image)/main.js  the idle scenarios also start that build, in the same rounds
@@ -351,7 +351,10 @@ async function startRelay(sinkPort: number, ackOnly = false): Promise<Target> {
   const [grpcPort] = (await freePorts(1)) as [number];
   const t0 = performance.now();
   const proc = spawn('taskset', ['-c', '0', process.execPath, ...baselineArgs(build.nodeFlags, join(ROOT, 'bench/relay-process.ts'), grpcPort, ackOnly ? '-' : sinkPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout.once('data', () => resolve());
+    proc.once('exit', (code, signal) => reject(new Error(`${ackOnly ? 'ack-only floor' : 'raw relay'} exited (${signal ?? code}) before it was ready`)));
+  });
   const coldStartMs = Math.round(performance.now() - t0);
   return { name: ackOnly ? 'ack-only floor' : 'raw relay', proc, grpcPort, httpPort: 0, zipkinPort: 0, xrayPort: 0, coldStartMs, stop: () => stopProc(proc) };
 }
@@ -380,7 +383,7 @@ interface ScenarioResult {
   rssAt10kMiB: number;
 }
 
-/** The side-by-side comparison (--baseline): rounds, their length and the offered rate. */
+/** The side-by-side comparisons (with --baseline, or with the floor): rounds, their length and the offered rate. */
 const PAIRED_ROUNDS = quick ? 4 : 8;
 const PAIRED_MS = quick ? 6000 : 15_000;
 const PAIRED_RATE = 10_000;
@@ -392,9 +395,10 @@ const PAIRED_PLAN: [Transport, ShapeName][] = [
   ['xray-udp', 'realistic'],
 ];
 /**
- * Side by side with the ack-only floor (`floor-paired-grpc-<shape>`): this build against Node's
- * node:http2 gRPC server answering OK and doing nothing else, so what the sidecar adds over what
- * receiving alone costs reads within a round, as a ratio.
+ * Side by side with the ack-only floor (`floor-vs-grpc-<shape>`; not `floor-paired-…`, whose name
+ * would contain `paired-grpc-<shape>` and be picked with it): this build against the sidecar's own
+ * node:http2 gRPC server answering OK and doing nothing else (relay-process.ts), so what the
+ * sidecar adds over what receiving alone costs reads within a round, as a ratio.
  */
 const FLOOR_PAIRED_PLAN: ShapeName[] = ['testbed', 'realistic'];
 
@@ -408,13 +412,15 @@ interface PairedResult {
   rounds: { baseline: number; this: number; baselineSpansPerSec: number; thisSpansPerSec: number }[];
   baselineMedian: number;
   thisMedian: number;
-  /** Median over the rounds of this build's CPU per span against the baseline's in the same round, in percent. */
+  /** Median over the rounds of this build's CPU per span against the other's in the same round, in percent. */
   changePercent: number;
+  /** Against the floor: median over the rounds of this build's CPU per span divided by the floor's. */
+  ratio?: number;
 }
 
 /**
- * The baseline and this build side by side: both started with the all-receivers config (batch),
- * each with its own sink, both pinned to CPU 0, and the same load offered to both at the same
+ * The baseline (or the ack-only floor) and this build side by side: the builds started with the
+ * all-receivers config (batch), each with its own sink (the floor's counts nothing), both pinned to CPU 0, and the same load offered to both at the same
  * time, PAIRED_ROUNDS rounds of PAIRED_MS at PAIRED_RATE. Whatever the VM does during a round
  * (this one's CPU speed drifts by tens of percent within minutes) it does to both, so their CPU per
  * span compares within the round, and the change is the median of the rounds' own changes (the
@@ -448,7 +454,7 @@ async function pairedScenario(transport: Transport, shapeName: ShapeName, agains
       steps.forEach((st, k) => {
         const who = k === 1 ? 'this build' : against;
         // The floor answers without forwarding: nothing of its reaches a sink.
-        if ((k === 1 || against === 'baseline') && (st.delivered < st.okSpans * 0.97 || st.refusedRequests > 0)) log(`  paired ${transport} ${shapeName} round ${i + 1}: ${who} delivered ${st.delivered} of ${st.okSpans} spans, ${st.refusedRequests} requests refused`);
+        if (((k === 1 || against === 'baseline') && st.delivered < st.okSpans * 0.97) || st.refusedRequests > 0) log(`  paired ${transport} ${shapeName} round ${i + 1}: ${who} delivered ${st.delivered} of ${st.okSpans} spans, ${st.refusedRequests} requests refused`);
         if (st.achievedSpansPerSec < PAIRED_RATE * 0.97) log(`  paired ${transport} ${shapeName} round ${i + 1}: ${who} took ${st.achievedSpansPerSec} spans/s of the ${PAIRED_RATE} offered`);
       });
       rounds.push({ baseline: round2(perMillion[0]!), this: round2(perMillion[1]!), baselineSpansPerSec: steps[0]!.achievedSpansPerSec, thisSpansPerSec: steps[1]!.achievedSpansPerSec });
@@ -463,6 +469,7 @@ async function pairedScenario(transport: Transport, shapeName: ShapeName, agains
       baselineMedian: round2(exactMedian(rounds.map((r) => r.baseline))),
       thisMedian: round2(exactMedian(rounds.map((r) => r.this))),
       changePercent: exactMedian(rounds.map((r) => ((r.this - r.baseline) / r.baseline) * 100)),
+      ...(against === 'floor' ? { ratio: round2(exactMedian(rounds.map((r) => r.this / r.baseline))) } : {}),
     };
   } finally {
     for (const s of senders) s.close();
@@ -720,7 +727,7 @@ function markdown(idle: IdleResult[], results: ScenarioResult[], paired: PairedR
     '',
     `Run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.versions.node}, ${quick ? 'quick mode' : 'full mode'}.`,
     `Build: \`${build.main}\` (${build.revision}). Node flags from the ENTRYPOINT of \`${build.dockerfile}\`: ${flags}; compile cache: ${build.compileCache === undefined ? 'none' : 'made as the image build makes it'}${build.extraNodeArgs.length > 0 ? `; added by TB_BENCH_NODE_ARGS: \`${build.extraNodeArgs.join(' ')}\`` : ''}.`,
-    ...(baseline === undefined ? [] : [`Baseline (${[idle.length > 0 ? 'in the same idle rounds' : '', paired.some((p) => p.against === 'baseline') ? 'side by side in the paired scenarios' : ''].filter((w) => w !== '').join('; ') || 'no idle or paired scenario ran'}): \`${baseline.main}\` (${baseline.revision}), node flags from \`${baseline.dockerfile}\`: \`${baseline.nodeFlags.join(' ')}\`; compile cache: ${baseline.compileCache === undefined ? 'none' : 'made as its image build makes it'}.`]),
+    ...(baseline === undefined ? [] : [`Baseline (${[idle.length > 0 ? 'in the same idle rounds' : '', paired.some((p) => p.against === 'baseline') ? 'side by side in the paired scenarios' : ''].filter((w) => w !== '').join('; ') || 'no idle or baseline-paired scenario ran'}): \`${baseline.main}\` (${baseline.revision}), node flags from \`${baseline.dockerfile}\`: \`${baseline.nodeFlags.join(' ')}\`; compile cache: ${baseline.compileCache === undefined ? 'none' : 'made as its image build makes it'}.`]),
     'Target pinned to CPU 0; load generator and sink on CPU 1. Sustained = no refusals, p99 ≤ 100 ms, ≥ 97% of the offered rate delivered.',
     'RSS in MiB: total (VmRSS) = file-backed (RssFile: the node binary and libraries, shared by every pod of the image on a node) + private (RssAnon + RssShmem: what each pod adds).',
     '',
@@ -763,7 +770,7 @@ function markdown(idle: IdleResult[], results: ScenarioResult[], paired: PairedR
       '| --- | --- | ---: | --- | --- | ---: | ---: | ---: |',
     );
     for (const p of withFloor) {
-      const ratio = exactMedian(p.rounds.map((r) => r.this / r.baseline)).toFixed(2);
+      const ratio = (p.ratio ?? 0).toFixed(2);
       lines.push(`| ${p.transport} | ${p.shape} | ${p.spansPerSec} | ${p.rounds.map((r) => r.baseline).join(', ')} | ${p.rounds.map((r) => r.this).join(', ')} | ${p.baselineMedian} | ${p.thisMedian} | ${ratio} |`);
     }
     lines.push('');
@@ -838,8 +845,8 @@ async function main(): Promise<void> {
   }
   if (hasOtlp) {
     for (const shape of FLOOR_PAIRED_PLAN) {
-      if (!picked(`floor-paired-grpc-${shape}`)) continue;
-      log(`scenario: floor-paired grpc ${shape} (the ack-only floor and this build side by side)`);
+      if (!picked(`floor-vs-grpc-${shape}`)) continue;
+      log(`scenario: floor-vs grpc ${shape} (the ack-only floor and this build side by side)`);
       paired.push(await pairedScenario('grpc', shape, 'floor'));
     }
   }

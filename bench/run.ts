@@ -265,7 +265,7 @@ function sidecarEnv(extra: Record<string, string>, injected = process.env.TB_BEN
  * Starts the build (pinned to CPU 0, in the memory cgroup when asked) and waits for its health
  * check to answer 200: the cold start is spawn to that answer.
  */
-async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: number, program: string[] = [build.main], b = build): Promise<{ proc: ChildProcess; coldStartMs: number }> {
+async function spawnSidecar(args: string[], env: NodeJS.ProcessEnv, healthPort: number, b = build, program: string[] = [b.main]): Promise<{ proc: ChildProcess; coldStartMs: number }> {
   // TB_BENCH_MEMORY_LIMIT_MIB=192 runs the sidecar in a memory cgroup of that limit, as the injector
   // limits it (needs root and a writable cgroup v1 memory or v2 mount): its heap is then capped for
   // the limit, by the injector's NODE_OPTIONS (sidecarEnv) or by its own re-execution without it.
@@ -342,7 +342,7 @@ service:
 async function startSidecar(sinkPort: number, processors: string, b = build): Promise<Target> {
   const [grpcPort, httpPort, healthPort, metricsPort, zipkinPort, xrayPort] = (await freePorts(6)) as [number, number, number, number, number, number];
   const cfg = allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort }, processors);
-  const { proc, coldStartMs } = await spawnSidecar(['--config', cfg], sidecarEnv({}, undefined, b), healthPort, [b.main], b);
+  const { proc, coldStartMs } = await spawnSidecar(['--config', cfg], sidecarEnv({}, undefined, b), healthPort, b);
   return { name: 'tracebridge', proc, grpcPort, httpPort, zipkinPort, xrayPort, coldStartMs, stop: () => stopProc(proc) };
 }
 
@@ -429,7 +429,7 @@ interface PairedResult {
  * Steady rate only: sharing a core, neither build's maximum means anything here.
  */
 async function pairedScenario(transport: Transport, shapeName: ShapeName, against: PairedResult['against'] = 'baseline'): Promise<PairedResult> {
-  const shape = transport === 'zipkin' ? makeZipkinShape() : transport === 'xray-udp' ? makeXRayShape() : makeShape(shapeName);
+  const shape = shapeFor(transport, shapeName);
   const sinks: Sink[] = [];
   const targets: Target[] = [];
   const senders: Sender[] = [];
@@ -449,7 +449,7 @@ async function pairedScenario(transport: Transport, shapeName: ShapeName, agains
       const order = i % 2 === 0 ? [0, 1] : [1, 0];
       const steps: Awaited<ReturnType<typeof measureStep>>[] = [];
       await Promise.all(order.map(async (k) => (steps[k] = await measureStep(senders[k]!, targets[k]!, sinks[k]!, shape, PAIRED_RATE, PAIRED_MS))));
-      const perMillion = steps.map((st) => (st.cpu / Math.max(st.okSpans, 1)) * 1e6);
+      const perMillion = steps.map(cpuPerMillionOf);
       // A build that falls behind at this rate is reported, not averaged away.
       steps.forEach((st, k) => {
         const who = k === 1 ? 'this build' : against;
@@ -525,6 +525,16 @@ function median(xs: number[]): number {
   return xs.length % 2 === 1 ? exactMedian(xs) : Number(exactMedian(xs).toFixed(1));
 }
 
+/** The spans a transport sends: Zipkin JSON and X-Ray documents have shapes of their own (realistic); OTLP has both. */
+function shapeFor(transport: Transport, shapeName: ShapeName): Shape {
+  return transport === 'zipkin' ? makeZipkinShape() : transport === 'xray-udp' ? makeXRayShape() : makeShape(shapeName);
+}
+
+/** CPU-seconds per million spans the target accepted in a step. */
+function cpuPerMillionOf(step: { cpu: number; okSpans: number }): number {
+  return (step.cpu / Math.max(step.okSpans, 1)) * 1e6;
+}
+
 async function measureStep(sender: Sender, target: Target, sink: Sink, shape: Shape, rate: number, ms: number) {
   const before = await sink.count();
   const t0 = cpuTimes(target.proc.pid!);
@@ -552,7 +562,7 @@ function senderFor(transport: Transport, target: Target): Sender {
 }
 
 async function scenario(kind: TargetKind, transport: Transport, shapeName: ShapeName, processors = 'batch'): Promise<ScenarioResult> {
-  const shape = transport === 'zipkin' ? makeZipkinShape() : transport === 'xray-udp' ? makeXRayShape() : makeShape(shapeName);
+  const shape = shapeFor(transport, shapeName);
   const sink = await startSink();
   const target = kind === 'tracebridge' ? await startSidecar(sink.port, PROCESSORS[processors]!) : await startRelay(sink.port, kind === 'floor');
   pin(target.proc.pid!, 0);
@@ -570,7 +580,7 @@ async function scenario(kind: TargetKind, transport: Transport, shapeName: Shape
     for (const rate of RATES) {
       const ms = rate === 100 ? CPU_MS * 2 : CPU_MS;
       const step = await measureStep(sender, target, sink, shape, rate, ms);
-      cpuPerMillion[String(rate)] = Number(((step.cpu / Math.max(step.okSpans, 1)) * 1e6).toFixed(2));
+      cpuPerMillion[String(rate)] = round2(cpuPerMillionOf(step));
       const rss = splitMiB(step.rss);
       rssByRate[String(rate)] = rss;
       log(
@@ -639,7 +649,7 @@ async function idleStart(config: IdleResult['config'], b: Build): Promise<{ cold
   const [grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, exportPort] = (await freePorts(7)) as [number, number, number, number, number, number, number];
   let started;
   if (config === FLOOR_CONFIG) {
-    started = await spawnSidecar([], sidecarEnv({ TB_BENCH_FLOOR_PORT: String(healthPort) }, undefined, b), healthPort, ['-e', FLOOR_SERVER], b);
+    started = await spawnSidecar([], sidecarEnv({ TB_BENCH_FLOOR_PORT: String(healthPort) }, undefined, b), healthPort, b, ['-e', FLOOR_SERVER]);
   } else if (config === 'embedded default') {
     started = await spawnSidecar(
       [],
@@ -649,17 +659,16 @@ async function idleStart(config: IdleResult['config'], b: Build): Promise<{ cold
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${exportPort}`,
       }, undefined, b),
       healthPort,
-      [b.main],
       b,
     );
   } else if (config === 'all receivers') {
-    started = await spawnSidecar(['--config', allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort: exportPort }, 'batch')], sidecarEnv({}, undefined, b), healthPort, [b.main], b);
+    started = await spawnSidecar(['--config', allReceiversConfig({ grpcPort, httpPort, zipkinPort, xrayPort, healthPort, metricsPort, sinkPort: exportPort }, 'batch')], sidecarEnv({}, undefined, b), healthPort, b);
   } else {
     // As the injector runs it: the mounted file named by TRACEBRIDGE_CONFIG. An idle sidecar
     // exports nothing, so nothing reaches X-Ray.
     const name = config === 'shipped X-Ray OTLP config' ? 'sidecar-xray-otlp.yaml' : 'sidecar-xray-segments.yaml';
     const file = writeShippedXrayConfig(name, { otlp_grpc: grpcPort, otlp_http: httpPort, zipkin: zipkinPort, xray: xrayPort, health: healthPort }, RUN_DIR);
-    started = await spawnSidecar([], sidecarEnv({ TRACEBRIDGE_CONFIG: file, ...shippedXrayEnv(metricsPort) }, undefined, b), healthPort, [b.main], b);
+    started = await spawnSidecar([], sidecarEnv({ TRACEBRIDGE_CONFIG: file, ...shippedXrayEnv(metricsPort) }, undefined, b), healthPort, b);
   }
   try {
     pin(started.proc.pid!, 0);
@@ -796,7 +805,7 @@ function markdown(idle: IdleResult[], results: ScenarioResult[], paired: PairedR
 async function main(): Promise<void> {
   pin(process.pid, 1);
   build = selectBuild('sidecar');
-  if (argValue('baseline') !== undefined) baseline = { ...selectBuild('baseline'), extraNodeArgs: build.extraNodeArgs };
+  if (argValue('baseline') !== undefined) baseline = selectBuild('baseline');
   if (argValue('sidecar') === undefined) {
     log('building dist/ (tsc -p tsconfig.build.json) and the bundle (sidecar/runtime/bundle.ts), the form the image runs');
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });

@@ -97,8 +97,10 @@ function builtinImports(dir: string): Map<string, Map<string, Set<string>>> {
   return used;
 }
 
-/** Loaded by every start, after main.ts has capped the heap: the sidecar, one file (cli.js). */
+/** Loaded by every start, after main.ts has capped the heap: the sidecar, one file (CORE_OUT). */
 const CORE = 'sidecar/cli.ts';
+/** main.js's import of it, left to run time by coreStaysItsOwnFile(). */
+const CORE_OUT = './cli.js';
 
 /**
  * main.ts loads the sidecar with `import('./cli.ts')` once the heap is capped; in the bundle that
@@ -110,7 +112,7 @@ function coreStaysItsOwnFile(): Plugin {
   return {
     name: 'core-stays-its-own-file',
     setup(b) {
-      b.onResolve({ filter: /^\.\/cli\.ts$/ }, (args) => (relative(ROOT, args.importer) === 'sidecar/main.ts' ? { path: './cli.js', external: true } : undefined));
+      b.onResolve({ filter: /^\.\/cli\.ts$/ }, (args) => (relative(ROOT, args.importer) === 'sidecar/main.ts' ? { path: CORE_OUT, external: true } : undefined));
     },
   };
 }
@@ -152,7 +154,7 @@ export async function bundleSidecar(): Promise<string[]> {
   // An import() esbuild could not follow (a computed path) would stay an import of a file the
   // bundle does not have.
   const bad = Object.entries(result.metafile.inputs).flatMap(([file, i]) =>
-    i.imports.filter((imp) => imp.kind === 'dynamic-import' && imp.external && imp.path.startsWith('.') && !(file === 'sidecar/main.ts' && imp.path === './cli.js')));
+    i.imports.filter((imp) => imp.kind === 'dynamic-import' && imp.external && imp.path.startsWith('.') && !(file === 'sidecar/main.ts' && imp.path === CORE_OUT)));
   if (bad.length > 0) throw new Error(`import() specifiers esbuild could not follow: ${bad.map((b) => b.path).join(', ')}`);
   const outputs = [...Object.keys(result.metafile.outputs), ...(await Promise.all(ONE_FILE_PACKAGES.map(oneFilePackage))).flat()];
   for (const file of outputs) if (file.endsWith('.js')) asciiOnly(`${ROOT}/${file}`);

@@ -63,28 +63,27 @@ async function waitHealthy(port: number, sidecar: Sidecar): Promise<void> {
 }
 
 /** The modules the bundled sidecar loaded while running `use` (URLs and `node:` built-ins, one a line). */
-async function loadedModules(args: string[], env: Record<string, string | undefined>, healthPort: number, use?: () => Promise<void>): Promise<string> {
-  const out = join(dir, `loaded-${Math.random().toString(36).slice(2)}.txt`);
-  const sidecar = startAsImage(args, { ...env, NODE_OPTIONS: `--import=${HOOK}`, TB_LOADED_MODULES_OUT: out });
+/** Starts the image form with the hook of test/support/loaded-modules.ts, healthy, then stopped; returns what the hook wrote to `out`. */
+async function hookOutput(args: string[], env: Record<string, string | undefined>, healthPort: number, out: 'TB_LOADED_MODULES_OUT' | 'TB_INITIALIZED_OUT', use?: () => Promise<void>): Promise<string> {
+  const file = join(dir, `hook-${Math.random().toString(36).slice(2)}.txt`);
+  const sidecar = startAsImage(args, { ...env, NODE_OPTIONS: `--import=${HOOK}`, [out]: file });
   try {
     await waitHealthy(healthPort, sidecar);
     await use?.();
   } finally {
     assert.equal(await sidecar.stop(), 0, sidecar.output());
   }
-  return readFileSync(out, 'utf8');
+  return readFileSync(file, 'utf8');
+}
+
+/** Every module and built-in the start loaded, one a line. */
+function loadedModules(args: string[], env: Record<string, string | undefined>, healthPort: number, use?: () => Promise<void>): Promise<string> {
+  return hookOutput(args, env, healthPort, 'TB_LOADED_MODULES_OUT', use);
 }
 
 /** The source paths of the sidecar's modules that a start ran (cli.js's initializers; the hook says how). */
 async function initializedModules(env: Record<string, string | undefined>, healthPort: number): Promise<string[]> {
-  const out = join(dir, `initialized-${Math.random().toString(36).slice(2)}.txt`);
-  const sidecar = startAsImage([], { ...env, NODE_OPTIONS: `--import=${HOOK}`, TB_INITIALIZED_OUT: out });
-  try {
-    await waitHealthy(healthPort, sidecar);
-  } finally {
-    assert.equal(await sidecar.stop(), 0, sidecar.output());
-  }
-  return readFileSync(out, 'utf8').split('\n').filter((l) => l !== '');
+  return (await hookOutput([], env, healthPort, 'TB_INITIALIZED_OUT')).split('\n').filter((l) => l !== '');
 }
 
 const TRACE_ID = '5af7183fb1d4cf5f5af7183fb1d4cf5f';
